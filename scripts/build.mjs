@@ -1,0 +1,27 @@
+// Builds the two things the package ships:
+//  - dist/secretstore.js: the CLI bundled into one file, because Node's start-up (~100 ms) dominates
+//    every command and resolving hundreds of module files would add to it;
+//  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+rmSync('dist', { recursive: true, force: true });
+
+await build({
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: 'dist/secretstore.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // Bundled CommonJS dependencies still call require(); give the ES module one.
+  banner: { js: "import { createRequire as __secretstoreRequire } from 'node:module'; const require = __secretstoreRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+chmodSync('dist/secretstore.js', 0o755);
+
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { stdio: 'inherit' });

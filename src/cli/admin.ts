@@ -1,0 +1,65 @@
+/** The commands that have no AWS counterpart: keygen, init, prune and the pre-commit hook. */
+import type { Command } from 'commander';
+import type { CliIo, GlobalOptions } from './program.js';
+import { toJson } from './output.js';
+
+export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo): void {
+  program
+    .command('keygen')
+    .description('Create an identity (an X25519 key pair, file mode 0600) and print its public key.')
+    .option('-o, --output-file <file>', 'where to write it (default: --identity, $SECRETSTORE_IDENTITY, ~/.config/secretstore/identity)')
+    .option('--force', 'overwrite an existing identity file')
+    .action(async (opts: { outputFile?: string; force?: boolean }) => {
+      io.operation = 'Keygen';
+      const { loadCrypto } = await import('../shell/view.js');
+      const crypto = await loadCrypto();
+      const path = opts.outputFile ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
+      const publicKey = await crypto.writeIdentityFile(path, { force: opts.force === true });
+      io.warn(`wrote identity to ${path}`);
+      io.out(`${publicKey}\n`);
+    });
+
+  program
+    .command('init')
+    .description('Make this git repository (or --store folder) a store with you as recipient; installs the pre-commit hook.')
+    .option('--name <name>', 'your name as a recipient (default: your login name)')
+    .option('--region <region>', 'region used in ARNs', 'us-east-1')
+    .option('--account <account>', '12-digit account id used in ARNs', '000000000000')
+    .action(async (opts: { name?: string; region: string; account: string }) => {
+      io.operation = 'Init';
+      const { initStore } = await import('../shell/init.js');
+      const result = await initStore({ ...globals(), ...opts, cwd: io.cwd, env: io.env });
+      io.out(toJson(result) + '\n');
+    });
+
+  program
+    .command('prune')
+    .description('Delete old deprecated versions by the store policy (pruneAbove, minVersionAgeHours), in one commit.')
+    .option('--secret-id <id>', 'only this secret')
+    .action(async (opts: { secretId?: string }) => {
+      io.operation = 'Prune';
+      const { SecretStore } = await import('../shell/store.js');
+      const { pruneStore } = await import('../shell/prune.js');
+      const store = await SecretStore.open({ ...globals(), cwd: io.cwd, env: io.env });
+      io.out(toJson(await pruneStore(store.location, new Date(), opts.secretId)) + '\n');
+    });
+
+  const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
+  hook
+    .command('pre-commit')
+    .description('Validate and prune the staged change to the store.')
+    .action(async () => {
+      io.operation = 'PreCommitHook';
+      const [{ locateStore }, { openGit }, { preCommit }] = await Promise.all([
+        import('../shell/location.js'),
+        import('../shell/git.js'),
+        import('../shell/hook.js'),
+      ]);
+      const loc = locateStore({ ...globals(), cwd: io.cwd, env: io.env });
+      const git = openGit(loc.repoRoot, io.env);
+      // Inside a hook git points GIT_INDEX_FILE at the index being committed; work on that one.
+      const index = io.env.GIT_INDEX_FILE;
+      const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
+      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date())) io.warn(note);
+    });
+}

@@ -1,0 +1,41 @@
+/**
+ * The CLI entry: builds the program, runs one command, and turns errors into the AWS CLI's output and
+ * exit codes. Nothing below this file exits the process; errors are typed and end up here.
+ */
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import { buildProgram, type CliIo } from './program.js';
+import { addAdminCommands } from './admin.js';
+import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE } from './output.js';
+
+export interface MainIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export async function main(argv: readonly string[], sys: MainIo): Promise<number> {
+  const io: CliIo = {
+    out: sys.out,
+    warn: (line) => sys.err(line + '\n'),
+    stdin: () => readFileSync(0),
+    env: sys.env,
+    cwd: sys.cwd,
+    operation: 'secretstore',
+  };
+  const program = buildProgram(io, (p, globals) => addAdminCommands(p, globals, io));
+  program.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    sys.err(errorLine(err, io.operation) + '\n');
+    if (sys.env.SECRETSTORE_DEBUG && err instanceof Error) sys.err(`${err.stack ?? ''}\n`);
+    return EXIT_SERVICE_ERROR;
+  }
+}

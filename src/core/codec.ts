@@ -1,0 +1,195 @@
+/**
+ * YAML <-> model for the two plaintext files. Keys are written in a fixed order (labels by name,
+ * versions by creation time) so an operation changes only the lines it must: a put shows up in review
+ * as one added version line and one or two moved label lines. Everything read is validated; a damaged
+ * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
+ */
+import { parseDocument, stringify } from 'yaml';
+import { InternalServiceError } from '../errors.js';
+import { DEFAULT_POLICY, type Policy, type SecretIndex, type StoreConfig, type Tag } from '../model/store.js';
+
+export const CONFIG_FILE = '.secretstore.yaml';
+
+const YAML_OPTIONS = { lineWidth: 0, schema: 'core' } as const;
+
+class Fields {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    private readonly file: string,
+  ) {}
+
+  fail(why: string): never {
+    throw new InternalServiceError(`${this.file} is damaged: ${why}`);
+  }
+  string(key: string): string {
+    const v = this.obj[key];
+    if (typeof v !== 'string' || v === '') this.fail(`'${key}' must be a non-empty string`);
+    return v;
+  }
+  optionalString(key: string): string | undefined {
+    return this.obj[key] === undefined ? undefined : this.string(key);
+  }
+  timestamp(key: string): string {
+    const v = this.string(key);
+    if (Number.isNaN(Date.parse(v))) this.fail(`'${key}' is not a timestamp`);
+    return new Date(v).toISOString();
+  }
+  optionalTimestamp(key: string): string | undefined {
+    return this.obj[key] === undefined ? undefined : this.timestamp(key);
+  }
+  map(key: string): Record<string, unknown> {
+    const v = this.obj[key] ?? {};
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(`'${key}' must be a map`);
+    return v as Record<string, unknown>;
+  }
+  list(key: string): unknown[] | undefined {
+    const v = this.obj[key];
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) this.fail(`'${key}' must be a list`);
+    return v;
+  }
+  integer(key: string, fallback: number): number {
+    const v = this.obj[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(`'${key}' must be a whole number`);
+    return v;
+  }
+  only(keys: readonly string[]): void {
+    const extra = Object.keys(this.obj).filter((k) => !keys.includes(k));
+    if (extra.length > 0) this.fail(`unknown field '${extra[0]}'`);
+  }
+}
+
+function parseObject(text: string, file: string): Record<string, unknown> {
+  const doc = parseDocument(text, YAML_OPTIONS);
+  if (doc.errors.length > 0) {
+    throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
+  }
+  const value: unknown = doc.toJS();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InternalServiceError(`${file} is damaged: expected a YAML map`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const INDEX_KEYS = [
+  'name', 'arn', 'description', 'kmsKeyId', 'createdDate', 'lastChangedDate', 'deletedDate', 'tags', 'labels', 'versions',
+] as const;
+
+export function parseSecretIndex(text: string, file: string): SecretIndex {
+  const f: Fields = new Fields(parseObject(text, file), file);
+  f.only(INDEX_KEYS);
+  const versions: Record<string, string> = {};
+  for (const [id, created] of Object.entries(f.map('versions'))) {
+    const when = typeof created === 'string' ? Date.parse(created) : NaN;
+    if (Number.isNaN(when)) f.fail(`version ${id} has no valid creation time`);
+    versions[id] = new Date(when).toISOString();
+  }
+  const labels: Record<string, string> = {};
+  for (const [label, id] of Object.entries(f.map('labels'))) {
+    if (typeof id !== 'string') f.fail(`label ${label} must name a VersionId`);
+    if (!(id in versions)) f.fail(`label ${label} points at version ${id}, which is not listed under versions`);
+    labels[label] = id;
+  }
+  if (Object.keys(versions).length > 0 && !('AWSCURRENT' in labels)) f.fail('no version carries AWSCURRENT');
+  if (labels.AWSCURRENT !== undefined && labels.AWSCURRENT === labels.AWSPREVIOUS) {
+    f.fail('AWSCURRENT and AWSPREVIOUS are on the same version');
+  }
+  const tags = f.list('tags')?.map((t): Tag => {
+    const tag = t as Record<string, unknown>;
+    if (typeof tag?.Key !== 'string' || typeof tag.Value !== 'string') f.fail('tags must be {Key, Value} strings');
+    return { Key: tag.Key, Value: tag.Value };
+  });
+  return {
+    name: f.string('name'),
+    arn: f.string('arn'),
+    ...optional('description', f.optionalString('description')),
+    ...optional('kmsKeyId', f.optionalString('kmsKeyId')),
+    ...optional('tags', tags),
+    createdDate: f.timestamp('createdDate'),
+    lastChangedDate: f.timestamp('lastChangedDate'),
+    ...optional('deletedDate', f.optionalTimestamp('deletedDate')),
+    labels,
+    versions,
+  };
+}
+
+/** `{}` when the value is undefined, so optional keys are absent rather than `undefined`. */
+export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** Versions oldest first (ties by id): the order of the index file and of pruning. */
+export function versionsByAge(index: Pick<SecretIndex, 'versions'>): string[] {
+  return Object.keys(index.versions).sort(
+    (a, b) => index.versions[a]!.localeCompare(index.versions[b]!) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+}
+
+export function serializeSecretIndex(index: SecretIndex): string {
+  const labels = Object.fromEntries(Object.keys(index.labels).sort().map((l) => [l, index.labels[l]]));
+  const versions = Object.fromEntries(versionsByAge(index).map((id) => [id, index.versions[id]]));
+  const ordered = {
+    name: index.name,
+    arn: index.arn,
+    ...optional('description', index.description),
+    ...optional('kmsKeyId', index.kmsKeyId),
+    createdDate: index.createdDate,
+    lastChangedDate: index.lastChangedDate,
+    ...optional('deletedDate', index.deletedDate),
+    ...optional('tags', index.tags),
+    labels,
+    versions,
+  };
+  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + stringify(ordered, YAML_OPTIONS);
+}
+
+function accountOf(f: Fields): string {
+  const account = f.string('account');
+  if (!/^[0-9]{12}$/.test(account)) f.fail("'account' must be 12 digits, quoted");
+  return account;
+}
+
+const CONFIG_KEYS = ['format', 'storeId', 'region', 'account', 'recipients', 'policy'] as const;
+
+export function parseConfig(text: string, file: string): StoreConfig {
+  const f: Fields = new Fields(parseObject(text, file), file);
+  f.only(CONFIG_KEYS);
+  if (f.integer('format', 0) !== 1) f.fail(`unsupported format ${String(f.integer('format', 0))} (this secretstore reads format 1)`);
+  const recipients = (f.list('recipients') ?? []).map((r, i) => {
+    const entry: Fields = new Fields((r ?? {}) as Record<string, unknown>, `${file} recipients[${i}]`);
+    return { name: entry.string('name'), publicKey: entry.string('publicKey') };
+  });
+  const p: Fields = new Fields(f.map('policy'), `${file} policy`);
+  p.only(Object.keys(DEFAULT_POLICY));
+  const policy: Policy = {
+    pruneAbove: p.integer('pruneAbove', DEFAULT_POLICY.pruneAbove),
+    minVersionAgeHours: p.integer('minVersionAgeHours', DEFAULT_POLICY.minVersionAgeHours),
+    versionQuota: p.integer('versionQuota', DEFAULT_POLICY.versionQuota),
+    defaultRecoveryWindowInDays: p.integer('defaultRecoveryWindowInDays', DEFAULT_POLICY.defaultRecoveryWindowInDays),
+  };
+  return {
+    format: 1,
+    storeId: f.string('storeId'),
+    region: f.string('region'),
+    account: accountOf(f),
+    recipients,
+    policy,
+  };
+}
+
+export function serializeConfig(config: StoreConfig): string {
+  const body = stringify(
+    {
+      format: config.format,
+      storeId: config.storeId,
+      region: config.region,
+      account: config.account,
+      recipients: config.recipients,
+      policy: config.policy,
+    },
+    YAML_OPTIONS,
+  );
+  return (
+    '# secretstore store configuration; see .secretstore.example in the secretstore package for every field\n' + body
+  );
+}

@@ -1,0 +1,5 @@
+/** The public surface of `import ... from 'secretstore'`. */
+export { openStore, type Store, type StoreApi } from './library.js';
+export type { OpenStoreOptions } from './shell/store.js';
+export * from './model/api.js';
+export * from './errors.js';

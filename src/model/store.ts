@@ -1,0 +1,57 @@
+/** The store's configuration, `.secretstore.yaml`. */
+export interface StoreConfig {
+  readonly format: 1;
+  /** Random id bound into every sealed file, so files cannot be moved between stores. */
+  readonly storeId: string;
+  readonly region: string;
+  readonly account: string;
+  readonly recipients: readonly RecipientEntry[];
+  readonly policy: Policy;
+}
+
+export interface RecipientEntry {
+  readonly name: string;
+  readonly publicKey: string;
+}
+
+export interface Policy {
+  /** Prune deprecated versions while a secret has more than this many (AWS: 100). */
+  readonly pruneAbove: number;
+  /** Never prune a version younger than this (AWS: 24 hours). */
+  readonly minVersionAgeHours: number;
+  /** A write that would leave more versions than this after pruning fails with LimitExceededException. */
+  readonly versionQuota: number;
+  readonly defaultRecoveryWindowInDays: number;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  pruneAbove: 100,
+  minVersionAgeHours: 24,
+  versionQuota: 500,
+  defaultRecoveryWindowInDays: 30,
+};
+
+/** ISO-8601 UTC with milliseconds, as written in the index: `2026-11-29T12:00:00.000Z`. */
+export type Timestamp = string;
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/** A secret's `secret.yaml`: plaintext metadata and the label index. */
+export interface SecretIndex {
+  readonly name: string;
+  readonly arn: string;
+  readonly description?: string;
+  readonly kmsKeyId?: string;
+  readonly tags?: readonly Tag[];
+  readonly createdDate: Timestamp;
+  readonly lastChangedDate: Timestamp;
+  /** Planned purge time while the secret is scheduled for deletion. */
+  readonly deletedDate?: Timestamp;
+  /** label -> VersionId: a label sits on one version by construction. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** VersionId -> creation time, so listing and pruning never open a sealed file. */
+  readonly versions: Readonly<Record<string, Timestamp>>;
+}

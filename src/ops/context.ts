@@ -1,0 +1,58 @@
+/**
+ * What an operation may use. Operations are pure apart from these injected capabilities: they read
+ * through `store` (lazily, one secret at a time), take time from `now` and randomness from
+ * `newArnSuffix`, and return a Plan (response + file changes + commit message) that the shell applies.
+ */
+import type { SecretIndex, StoreConfig } from '../model/store.js';
+import type { SecretValue } from '../model/value.js';
+import type { FileChange, Plan } from '../shell/types.js';
+
+export type { FileChange, Plan };
+
+export interface StoreView {
+  readonly config: StoreConfig;
+  /** One secret's index, validated against its version files; undefined when there is no such secret. */
+  readSecret(name: string): Promise<SecretIndex | undefined>;
+  /** Decrypt one version of a secret (DecryptionFailure when it cannot be opened). */
+  openVersion(index: SecretIndex, versionId: string): Promise<SecretValue>;
+}
+
+export interface OpContext {
+  readonly store: StoreView;
+  readonly now: Date;
+  /** Seal a value for this store's recipients, bound to the secret and VersionId: the file's text. */
+  seal(secretArn: string, versionId: string, value: SecretValue): Promise<string>;
+  /** Six random characters from [A-Za-z0-9] for a new ARN. */
+  newArnSuffix(): string;
+}
+
+/** The parameter kinds the CLI knows how to read (from flags, files or stdin). */
+export type ParamType = 'string' | 'blob' | 'integer' | 'boolean' | 'strings' | 'tags';
+
+export interface Param {
+  readonly member: string;
+  readonly type: ParamType;
+  readonly help: string;
+  readonly required?: boolean;
+  /** A value: never echoed, warned about when given literally on the command line. */
+  readonly sensitive?: boolean;
+  /** Generated (UUIDv4) by the CLI and the library when missing, as the AWS SDKs do. */
+  readonly idempotencyToken?: boolean;
+}
+
+export interface Operation<I, O> {
+  /** The API name, e.g. `PutSecretValue`. */
+  readonly name: string;
+  /** The CLI command, e.g. `put-secret-value`. */
+  readonly command: string;
+  readonly summary: string;
+  readonly mutates: boolean;
+  readonly params: readonly Param[];
+  readonly example?: string;
+  run(ctx: OpContext, input: I): Promise<Plan<O>>;
+}
+
+/** The result of an operation that changes nothing. */
+export function readOnly<T>(result: T): Plan<T> {
+  return { result, changes: [], message: '' };
+}

@@ -1,0 +1,66 @@
+/**
+ * Creating a version, shared by CreateSecret and PutSecretValue (and later UpdateSecret and rotation):
+ * the idempotency rule of spec 2.8, the label moves of spec 4.2, the label quota, pruning and the
+ * version quota, and the sealed file itself.
+ */
+import { LimitExceededException, Messages, ResourceExistsException } from '../errors.js';
+import { indexPath, versionPath } from '../core/layout.js';
+import { describeMoves, labelNewVersion, MAX_LABELS, type LabelMove } from '../core/labels.js';
+import { serializeSecretIndex } from '../core/codec.js';
+import { applyPrune } from '../core/prune.js';
+import type { SecretIndex } from '../model/store.js';
+import { sameValue, type SecretValue } from '../model/value.js';
+import type { FileChange, OpContext } from './context.js';
+
+/**
+ * A request whose token is already a VersionId of this secret: true when the value is the same (the
+ * call succeeds and changes nothing); ResourceExistsException when it differs; false for a new token.
+ */
+export async function isReplay(ctx: OpContext, index: SecretIndex, token: string, value: SecretValue): Promise<boolean> {
+  if (!(token in index.versions)) return false;
+  if (sameValue(await ctx.store.openVersion(index, token), value)) return true;
+  throw new ResourceExistsException(Messages.tokenInUse(token, index.arn));
+}
+
+export interface NewVersion {
+  readonly index: SecretIndex;
+  readonly changes: FileChange[];
+  /** Commit message lines: the version, each label move, each pruned version. */
+  readonly log: string[];
+  readonly moves: readonly LabelMove[];
+}
+
+export async function addVersion(
+  ctx: OpContext,
+  before: SecretIndex,
+  versionId: string,
+  value: SecretValue,
+  stages?: readonly string[],
+): Promise<NewVersion> {
+  const now = ctx.now.toISOString();
+  const labels = { ...before.labels };
+  const hadVersions = Object.keys(before.versions).length > 0;
+  const moves = labelNewVersion(labels, versionId, stages, hadVersions);
+  if (Object.keys(labels).length > MAX_LABELS) {
+    throw new LimitExceededException(`A secret can have at most ${MAX_LABELS} staging labels attached across all of its versions.`);
+  }
+  const grown = { ...before, labels, versions: { ...before.versions, [versionId]: now }, lastChangedDate: now };
+  const { index, pruned } = applyPrune(grown, ctx.now, ctx.store.config.policy);
+  const quota = ctx.store.config.policy.versionQuota;
+  if (Object.keys(index.versions).length > quota) {
+    throw new LimitExceededException(
+      `You have exceeded the quota of ${quota} versions for secret ${before.name}; no deprecated version is old enough to prune.`,
+    );
+  }
+  const changes: FileChange[] = [
+    { path: versionPath(index.name, versionId), content: await ctx.seal(index.arn, versionId, value) },
+    { path: indexPath(index.name), content: serializeSecretIndex(index) },
+    ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
+  ];
+  const log = [`version: ${versionId}`, ...describeMoves(moves), ...pruned.map((id) => `pruned: ${id}`)];
+  return { index, changes, log, moves };
+}
+
+export function commitMessage(command: string, name: string, detail: string, lines: readonly string[]): string {
+  return `${command} ${name}: ${detail}\n\n${lines.join('\n')}\n`;
+}

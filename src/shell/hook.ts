@@ -1,0 +1,66 @@
+/**
+ * The pre-commit hook: a commit made by hand (not through secretstore) that touches the store is
+ * validated with the same codec and invariants as every read, and pruned with the same function as
+ * put. It works on what is staged, since that is what the commit will hold.
+ */
+import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidRequestException } from '../errors.js';
+import { CONFIG_FILE, parseConfig, parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
+import { INDEX_FILE, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
+import { applyPrune } from '../core/prune.js';
+import type { StoreLocation } from './types.js';
+import { checkVersionFiles } from './view.js';
+
+/** Runs git in the repository's top level and returns stdout. */
+export type GitRunner = (args: string[]) => Promise<string>;
+
+/** The secret folders (repo-relative) that the staged change touches. */
+function touchedFolders(paths: readonly string[], base: string): Set<string> {
+  const folders = new Set<string>();
+  for (const path of paths) {
+    const marker = path.lastIndexOf(`/${VERSIONS_DIR}/`);
+    if (path.endsWith(`/${INDEX_FILE}`)) folders.add(path.slice(0, -INDEX_FILE.length - 1));
+    else if (marker > 0) folders.add(path.slice(0, marker));
+    else throw new InvalidRequestException(`${path} does not belong in ${base}: only secret.yaml and versions/*.sealed files live there`);
+  }
+  return folders;
+}
+
+export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date): Promise<string[]> {
+  const base = `${loc.prefix}${SECRETS_DIR}`;
+  const staged = (await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', base])).split('\0').filter(Boolean);
+  if (staged.length === 0) return [];
+  const config = parseConfig(await git(['show', `:${loc.prefix}${CONFIG_FILE}`]), CONFIG_FILE);
+  const notes: string[] = [];
+  for (const folder of touchedFolders(staged, base)) {
+    const indexFile = `${folder}/${INDEX_FILE}`;
+    const versionFiles = (await git(['ls-files', '-z', '--', `${folder}/${VERSIONS_DIR}/`]))
+      .split('\0')
+      .filter(Boolean)
+      .map((p) => p.slice(folder.length + VERSIONS_DIR.length + 2));
+    const text = await git(['show', `:${indexFile}`]).catch(() => undefined);
+    if (text === undefined) {
+      if (versionFiles.length > 0) throw new InvalidRequestException(`${folder}: version files are staged without a ${INDEX_FILE}`);
+      continue; // the whole secret was removed
+    }
+    const index = parseSecretIndex(text, indexFile);
+    if (`${loc.prefix}${secretDir(index.name)}` !== folder) {
+      throw new InvalidRequestException(`${indexFile} names secret '${index.name}', which belongs in ${loc.prefix}${secretDir(index.name)}`);
+    }
+    checkVersionFiles(index, indexFile, versionFiles);
+    const { index: after, pruned } = applyPrune(index, now, config.policy);
+    if (pruned.length === 0) continue;
+    const worktreeIndex = join(loc.repoRoot, indexFile);
+    if ((await readFile(worktreeIndex, 'utf8').catch(() => undefined)) !== text) {
+      throw new InvalidRequestException(`${indexFile} has unstaged changes; stage or discard them so the hook can prune`);
+    }
+    const removed = pruned.map((id) => `${loc.prefix}${versionPath(index.name, id)}`);
+    await git(['rm', '-q', '--cached', '--', ...removed]);
+    await Promise.all(removed.map((p) => unlink(join(loc.repoRoot, p)).catch(() => undefined)));
+    await writeFile(worktreeIndex, serializeSecretIndex(after));
+    await git(['add', '--', indexFile]);
+    notes.push(`secretstore: pruned ${pruned.length} version(s) of ${index.name}: ${pruned.join(', ')}`);
+  }
+  return notes;
+}

@@ -1,0 +1,83 @@
+/**
+ * The store client: finds the store, builds the operation context, runs an operation from the table,
+ * and applies a mutating operation's plan as one git transaction. The CLI and the library both go
+ * through `SecretStore.run`.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
+import type { OpContext } from '../ops/context.js';
+import type { StoreConfig } from '../model/store.js';
+import type { Identity } from '../crypto/types.js';
+import { locateStore } from './location.js';
+import type { Plan, StoreLocation } from './types.js';
+import { loadCrypto, readConfig, WorkTreeView } from './view.js';
+
+export interface OpenStoreOptions {
+  /** The store folder; default `$SECRETSTORE_DIR`, else the git top level of `cwd`. */
+  store?: string;
+  /** The identity file; default `$SECRETSTORE_IDENTITY`, else `$XDG_CONFIG_HOME/secretstore/identity`. */
+  identity?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** The clock, injectable for tests. */
+  now?: () => Date;
+  /** Generate a missing ClientRequestToken as the SDKs do (default true; a raw protocol server turns it off). */
+  generateTokens?: boolean;
+}
+
+const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export class SecretStore {
+  private constructor(
+    readonly location: StoreLocation,
+    readonly config: StoreConfig,
+    private readonly options: OpenStoreOptions,
+  ) {}
+
+  static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
+    const env = options.env ?? process.env;
+    const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
+    return new SecretStore(location, await readConfig(location.root), { ...options, env });
+  }
+
+  /** Run one operation of the table by its API name. */
+  async run<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>> {
+    const op = operations[name];
+    const request = this.withToken(op.params, input as unknown as Record<string, unknown>) as never;
+    if (!op.mutates) {
+      const plan = (await op.run(this.context(), request)) as Plan<OutputOf<K>>;
+      return plan.result;
+    }
+    const { transact } = await import('./transaction.js');
+    return transact(this.location, async () => {
+      // Re-read the configuration inside the lock: another writer may have changed it.
+      const fresh = await readConfig(this.location.root);
+      return (await op.run(this.context(fresh), request)) as Plan<OutputOf<K>>;
+    });
+  }
+
+  private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
+    if (this.options.generateTokens === false) return input;
+    const token = params.find((p) => p.idempotencyToken)?.member;
+    return token && input[token] === undefined ? { ...input, [token]: randomUUID() } : input;
+  }
+
+  private context(config = this.config): OpContext {
+    const identities = () => this.identities();
+    return {
+      store: new WorkTreeView(this.location.root, config, identities),
+      now: this.options.now?.() ?? new Date(),
+      newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
+      async seal(secretArn, versionId, value) {
+        const crypto = await loadCrypto();
+        const recipients = config.recipients.map((r) => crypto.parseRecipient(r.publicKey));
+        return crypto.sealValue(value, { storeId: config.storeId, secretArn, versionId }, recipients);
+      },
+    };
+  }
+
+  private async identities(): Promise<readonly Identity[]> {
+    const crypto = await loadCrypto();
+    return crypto.readIdentities(crypto.resolveIdentityPath({ flag: this.options.identity, env: this.options.env ?? process.env }));
+  }
+}

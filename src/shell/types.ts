@@ -1,0 +1,24 @@
+/** Where a store lives. Found without spawning git (walk up to the `.git` entry). */
+export interface StoreLocation {
+  /** Absolute path of the store folder (the one that holds `.secretstore.yaml`). */
+  readonly root: string;
+  /** Absolute path of the git work tree's top level. */
+  readonly repoRoot: string;
+  /** Absolute path of the git directory (`.git`, or what a `.git` file points at). */
+  readonly gitDir: string;
+  /** The store folder relative to repoRoot, POSIX separators, '' or ending in '/'. */
+  readonly prefix: string;
+}
+
+/** One file change of a transaction. Paths are POSIX and relative to the store root. */
+export type FileChange =
+  | { readonly path: string; readonly content: string | Uint8Array }
+  | { readonly path: string; readonly delete: true };
+
+/** What an operation hands the transaction: its result, the files to change, the commit message. */
+export interface Plan<T> {
+  readonly result: T;
+  readonly changes: readonly FileChange[];
+  /** First line names the operation and secret; never holds a value. */
+  readonly message: string;
+}

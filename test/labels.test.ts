@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { attach, labelNewVersion, versionsToStages, type Labels, type LabelMove } from '../src/core/labels.js';
+
+/** Start from `{v1: [CUR]}`-style notation and return the same notation after `fn`. */
+function run(start: Record<string, string[]>, fn: (labels: Labels) => void): Record<string, string[]> {
+  const labels: Labels = {};
+  for (const [v, ls] of Object.entries(start)) for (const l of ls) labels[l] = v;
+  fn(labels);
+  return versionsToStages(labels);
+}
+const put = (v: string, stages?: string[], hadVersions = true) => (l: Labels) => labelNewVersion(l, v, stages, hadVersions);
+
+describe('label algebra (spec 4.4 worked examples for new versions)', () => {
+  it('put without stages: AWSCURRENT moves to the new version and AWSPREVIOUS to the one it left', () => {
+    expect(run({ v1: ['AWSCURRENT'] }, put('v2'))).toEqual({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] });
+  });
+  it('put again: the old AWSPREVIOUS holder loses it and becomes deprecated', () => {
+    expect(run({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] }, put('v3'))).toEqual({ v2: ['AWSPREVIOUS'], v3: ['AWSCURRENT'] });
+  });
+  it('put with [AWSPENDING] leaves AWSCURRENT where it is', () => {
+    expect(run({ v1: ['AWSCURRENT'] }, put('v2', ['AWSPENDING']))).toEqual({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] });
+  });
+  it('listed labels move from whichever version held them', () => {
+    const after = run({ v1: ['AWSCURRENT'], v2: ['one', 'three', 'two'] }, put('v3', ['one', 'two', 'four']));
+    expect(after).toEqual({ v1: ['AWSCURRENT'], v2: ['three'], v3: ['four', 'one', 'two'] });
+  });
+  it('a version that loses its last label is deprecated (absent from the map)', () => {
+    const after = run({ v1: ['AWSCURRENT'], v2: ['one', 'three', 'two'] }, put('v3', ['one', 'two', 'three', 'four']));
+    expect(after).toEqual({ v1: ['AWSCURRENT'], v3: ['four', 'one', 'three', 'two'] });
+  });
+  it('AWSPREVIOUS follows AWSCURRENT only when AWSCURRENT is listed', () => {
+    expect(run({ v1: ['AWSCURRENT'] }, put('v2', ['AWSCURRENT', 'PUT0']))).toEqual({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT', 'PUT0'] });
+  });
+  it('the first version of an empty secret gets AWSCURRENT', () => {
+    expect(run({}, put('v1', undefined, false))).toEqual({ v1: ['AWSCURRENT'] });
+  });
+  it('the first version of an empty secret gets AWSCURRENT in addition to listed labels', () => {
+    expect(run({}, put('v1', ['AWSPENDING'], false))).toEqual({ v1: ['AWSCURRENT', 'AWSPENDING'] });
+  });
+  it('duplicate labels in one VersionStages list are collapsed', () => {
+    expect(run({ v1: ['AWSCURRENT'] }, put('v2', ['x', 'x']))).toEqual({ v1: ['AWSCURRENT'], v2: ['x'] });
+  });
+  it('attach reports every move, AWSPREVIOUS included, for the commit message', () => {
+    const labels: Labels = { AWSCURRENT: 'v2', AWSPREVIOUS: 'v1' };
+    const moves: LabelMove[] = [];
+    attach(labels, 'AWSCURRENT', 'v3', moves);
+    expect(moves).toEqual([
+      { label: 'AWSCURRENT', from: 'v2', to: 'v3' },
+      { label: 'AWSPREVIOUS', from: 'v1', to: 'v2' },
+    ]);
+  });
+  it('attaching AWSCURRENT to the AWSPREVIOUS holder swaps them (rollback)', () => {
+    expect(run({ v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] }, (l) => attach(l, 'AWSCURRENT', 'v1', []))).toEqual({
+      v1: ['AWSCURRENT'],
+      v2: ['AWSPREVIOUS'],
+    });
+  });
+});

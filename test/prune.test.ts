@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { versionsToPrune } from '../src/core/prune.js';
+import { DEFAULT_POLICY } from '../src/model/store.js';
+
+const HOUR = 3_600_000;
+const now = new Date('2026-11-29T12:00:00.000Z');
+function index(count: number, ageHours: (i: number) => number, labels: Record<string, string> = {}) {
+  const versions: Record<string, string> = {};
+  for (let i = 0; i < count; i++) versions[`v${String(i).padStart(3, '0')}`] = new Date(now.getTime() - ageHours(i) * HOUR).toISOString();
+  return { versions, labels };
+}
+
+describe('pruning rule (spec Decisions: pruneAbove, minVersionAgeHours)', () => {
+  it('nothing is pruned at or below pruneAbove versions', () => {
+    expect(versionsToPrune(index(100, () => 48), now, DEFAULT_POLICY)).toEqual([]);
+  });
+  it('above pruneAbove the oldest deprecated versions go first, down to pruneAbove', () => {
+    const idx = index(103, (i) => 200 - i, { AWSCURRENT: 'v102', AWSPREVIOUS: 'v101' });
+    expect(versionsToPrune(idx, now, DEFAULT_POLICY)).toEqual(['v000', 'v001', 'v002']);
+  });
+  it('labelled versions are never pruned, even the oldest', () => {
+    const idx = index(102, (i) => 200 - i, { AWSCURRENT: 'v101', custom: 'v000' });
+    expect(versionsToPrune(idx, now, DEFAULT_POLICY)).toEqual(['v001', 'v002']);
+  });
+  it('versions younger than minVersionAgeHours are never pruned, so the count may stay above pruneAbove', () => {
+    const idx = index(105, (i) => (i < 2 ? 30 : 1), { AWSCURRENT: 'v104' });
+    expect(versionsToPrune(idx, now, DEFAULT_POLICY)).toEqual(['v000', 'v001']);
+  });
+  it('a version exactly minVersionAgeHours old may be pruned', () => {
+    const idx = index(3, () => 24, { AWSCURRENT: 'v002' });
+    expect(versionsToPrune(idx, now, { ...DEFAULT_POLICY, pruneAbove: 2 })).toEqual(['v000']);
+  });
+});
