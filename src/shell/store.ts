@@ -45,6 +45,9 @@ export class SecretStore {
     const op = operations[name];
     const request = this.withToken(op.params, input as unknown as Record<string, unknown>) as never;
     if (!op.mutates) {
+      // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
+      const { recoverStale } = await import('./transaction.js');
+      await recoverStale(this.location);
       const plan = (await op.run(this.context(), request)) as Plan<OutputOf<K>>;
       return plan.result;
     }

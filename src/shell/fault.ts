@@ -1,0 +1,40 @@
+/**
+ * Crash-test instrumentation: `SECRETSTORE_FAULT_AT=<point>` makes the process SIGKILL itself when
+ * it reaches that point, so tests can prove a kill anywhere leaves the old state or the new one.
+ */
+import type { FileChange } from './types.js';
+
+/**
+ * The points of one transaction, in the order they are reached. `<n>` stands for the 1-based index
+ * of a file change: `after-temp-<n>` (temp file written, not yet renamed; written files only) and
+ * `after-write-<n>` (the file is in place, or deleted).
+ */
+export const FAULT_POINTS = [
+  'after-lock',
+  'after-journal',
+  'after-temp-<n>',
+  'after-write-<n>',
+  'after-read-tree',
+  'after-update-index',
+  'after-write-tree',
+  'after-commit-tree',
+  'after-update-ref',
+  'after-index',
+  'before-unlock',
+] as const;
+
+/** Reached while taking over a dead writer's lock: its journal is inherited but not yet recovered, or recovered. */
+export const RECOVERY_FAULT_POINTS = ['after-takeover', 'after-recover'] as const;
+
+/** FAULT_POINTS with the `<n>` points spelled out for a plan's changes. */
+export function expandFaultPoints(changes: readonly FileChange[]): string[] {
+  return FAULT_POINTS.flatMap((point): string[] => {
+    if (point === 'after-temp-<n>') return []; // spelled out together with after-write-<n>
+    if (point !== 'after-write-<n>') return [point];
+    return changes.flatMap((c, i) => ('delete' in c ? [] : [`after-temp-${i + 1}`]).concat(`after-write-${i + 1}`));
+  });
+}
+
+export function faultPoint(name: string): void {
+  if (process.env.SECRETSTORE_FAULT_AT === name) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,110 @@
+/**
+ * The one door to git. Everything else in secretstore talks to git through `openGit`, so the
+ * environment git sees, how failures are reported and the no-identity fallback live in one place.
+ */
+import { simpleGit } from 'simple-git';
+import { InternalServiceError } from '../errors.js';
+
+export interface GitRunOptions {
+  /** Extra variables for this call only, e.g. `GIT_INDEX_FILE` for a temporary index. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface Git {
+  readonly repoRoot: string;
+  /** Runs `git <args>` in the repository's top level and resolves with its stdout. */
+  run(args: readonly string[], opts?: GitRunOptions): Promise<string>;
+  /** `git commit-tree`, falling back to a fixed identity when the user has none configured. */
+  commitTree(tree: string, parents: readonly string[], message: string, opts?: GitRunOptions): Promise<string>;
+}
+
+/** A failed git command. An InternalServiceError, so it reaches the user as AWS would report it. */
+export class GitCommandError extends InternalServiceError {
+  constructor(
+    readonly args: readonly string[],
+    readonly exitCode: number | null,
+    readonly stderr: string,
+  ) {
+    const why = stderr.trim().split('\n')[0] || `exit code ${exitCode}`;
+    super(`git ${args[0] ?? ''} failed: ${why}`);
+  }
+}
+
+export const FALLBACK_IDENTITY = { name: 'secretstore', email: 'secretstore@localhost' } as const;
+
+/**
+ * Only what git needs, so a stray GIT_DIR, GIT_WORK_TREE or pager setting in the caller's
+ * environment cannot point our commands elsewhere. LC_ALL=C keeps messages stable for matching.
+ */
+export function gitEnv(source: NodeJS.ProcessEnv): Record<string, string> {
+  const env: Record<string, string> = {
+    LANG: 'C',
+    LC_ALL: 'C',
+    GIT_TERMINAL_PROMPT: '0',
+    // Paths come from secret names: never let `*`, `?` or `:(magic)` in one act as a pattern.
+    GIT_LITERAL_PATHSPECS: '1',
+    // `git status` would otherwise rewrite the user's index as a side effect.
+    GIT_OPTIONAL_LOCKS: '0',
+  };
+  for (const key of ['PATH', 'HOME', 'XDG_CONFIG_HOME', 'TZ', 'EMAIL']) {
+    const value = source[key];
+    if (value !== undefined) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && /^GIT_(AUTHOR|COMMITTER|CONFIG)_?/.test(key)) env[key] = value;
+  }
+  return env;
+}
+
+const NO_IDENTITY = /Please tell me who you are|unable to auto-detect email address|empty ident name/;
+
+export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.env): Git {
+  const base = gitEnv(source);
+
+  async function run(args: readonly string[], opts: GitRunOptions = {}): Promise<string> {
+    const env = { ...base, ...opts.env };
+    let failure: { exitCode: number | null; stderr: string } | undefined;
+    const git = simpleGit({
+      baseDir: repoRoot,
+      // simple-git guards GIT_* variables and GIT_CONFIG_* injection; ours are deliberate.
+      allowEnvironment: Object.keys(env),
+      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+      // By default simple-git treats a non-zero exit with an empty stderr as success.
+      errors: (error, result) => {
+        if (result.exitCode === 0 && !error) return undefined;
+        failure = { exitCode: result.exitCode, stderr: Buffer.concat(result.stdErr).toString('utf8') };
+        return error instanceof Error ? error : new Error(failure.stderr);
+      },
+    }).env(env);
+    try {
+      return await git.raw([...args]);
+    } catch (err) {
+      throw new GitCommandError(args, failure?.exitCode ?? null, failure?.stderr ?? String(err));
+    }
+  }
+
+  async function commitTree(
+    tree: string,
+    parents: readonly string[],
+    message: string,
+    opts: GitRunOptions = {},
+  ): Promise<string> {
+    const args = ['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message];
+    try {
+      return (await run(args, opts)).trim();
+    } catch (err) {
+      if (!(err instanceof GitCommandError && NO_IDENTITY.test(err.stderr))) throw err;
+      // A fresh CI machine has no user.name/user.email; a commit by "secretstore" beats failing.
+      const { name, email } = FALLBACK_IDENTITY;
+      const identity = {
+        GIT_AUTHOR_NAME: name,
+        GIT_AUTHOR_EMAIL: email,
+        GIT_COMMITTER_NAME: name,
+        GIT_COMMITTER_EMAIL: email,
+      };
+      return (await run(args, { env: { ...opts.env, ...identity } })).trim();
+    }
+  }
+
+  return { repoRoot, run, commitTree };
+}

@@ -1,0 +1,291 @@
+/**
+ * A mutating operation as exactly one git commit holding only its files, or nothing at all.
+ *
+ * The commit is built with plumbing in a temporary index, so whatever the user has staged stays
+ * staged and out of it; HEAD moves by compare-and-swap. Anything that goes wrong between touching the
+ * work tree and moving HEAD is undone by making the journaled paths match HEAD again, and the same
+ * repair runs when a later command finds the lock of a killed process: either way the repository
+ * holds the old state or the new one.
+ */
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
+import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../errors.js';
+import { faultPoint } from './fault.js';
+import { GitCommandError, openGit, type Git } from './git.js';
+import { acquireLock, inspectLock } from './lock.js';
+import type { FileChange, Plan, StoreLocation } from './types.js';
+
+/** A change with its path made repo-relative. */
+type RepoChange = FileChange;
+
+export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>): Promise<T> {
+  const git = openGit(loc.repoRoot);
+  const lock = await acquireLock(loc.gitDir, (paths) => restoreToHead(git, loc, paths));
+  try {
+    faultPoint('after-lock');
+    const plan = await work();
+    const planned = plan.changes.map((c) => toRepoChange(loc, c));
+    if (planned.length === 0) return plan.result;
+    const paths = planned.map((c) => c.path);
+    const head = await checkUntouched(git, paths);
+    // Rewriting a file with the bytes it already has is not a change: no empty commits.
+    const changes = planned.filter((c) => !isNoop(loc.repoRoot, c));
+    if (changes.length === 0) return plan.result;
+
+    const journaled = changes.map((c) => c.path);
+    lock.journal(journaled);
+    faultPoint('after-journal');
+    let commit: string;
+    try {
+      writeWorkTree(loc.repoRoot, changes);
+      commit = await commitChanges(git, loc, journaled, head, plan.message);
+    } catch (err) {
+      await repairOrAbandon(git, loc, journaled, lock, err);
+      throw err;
+    }
+    try {
+      // The real index learns the new content of exactly these paths, so `git status` is clean
+      // and whatever else the user staged is left as it was.
+      await git.run(['update-index', '--add', '--remove', '--', ...journaled]);
+      faultPoint('after-index');
+    } catch (err) {
+      // The commit has landed, so the operation succeeded: only the index is behind.
+      await repairOrAbandon(git, loc, journaled, lock, err, commit);
+    }
+    removeTempIndex(loc);
+    faultPoint('before-unlock');
+    return plan.result;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Recovers the journal of a killed writer, if one left its lock behind. A reader can call it first
+ * so it never sees half-written files; it waits only if a live writer holds the lock.
+ */
+export async function recoverStale(loc: StoreLocation): Promise<boolean> {
+  if (!inspectLock(loc.gitDir)?.stale) return false;
+  await transact(loc, async () => ({ result: undefined, changes: [], message: '' }));
+  return true;
+}
+
+/**
+ * Makes `paths` in the index and work tree match HEAD, whatever HEAD is now (the old commit, or the
+ * new one if update-ref had succeeded), and removes our temporary files. Safe because a path is only
+ * journaled after it was checked to match HEAD, so no user change can be lost here.
+ */
+export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
+  removeTempIndex(loc);
+  for (const path of paths) rmSync(tempFileFor(join(loc.repoRoot, path)), { force: true });
+  if (paths.length === 0) return;
+  const head = await resolveHead(git);
+  const inHead = head ? splitZ(await git.run(['ls-tree', '-r', '-z', '--name-only', head, '--', ...paths])) : [];
+  if (head) await git.run(['reset', '-q', head, '--', ...paths]);
+  else await git.run(['update-index', '--force-remove', '--', ...paths]);
+  const kept = new Set(inHead);
+  for (const path of paths) {
+    if (kept.has(path)) continue;
+    const file = join(loc.repoRoot, path);
+    removeFile(file);
+    pruneEmptyDirs(dirname(file), loc.repoRoot);
+  }
+  if (inHead.length > 0) await git.run(['checkout-index', '-f', '-u', '--', ...inHead]);
+}
+
+async function repairOrAbandon(
+  git: Git,
+  loc: StoreLocation,
+  paths: readonly string[],
+  lock: { abandon(): void },
+  cause: unknown,
+  committed?: string,
+): Promise<void> {
+  try {
+    await restoreToHead(git, loc, paths);
+  } catch (repairError) {
+    // Keep the journal so the next command repairs what we could not.
+    lock.abandon();
+    const landed = committed ? `commit ${committed} landed but ` : '';
+    const error = new InternalServiceError(
+      `${landed}${describe(cause)}; restoring ${paths.length} path(s) to HEAD also failed (${describe(repairError)}); the next secretstore command will retry`,
+    );
+    throw Object.assign(error, { cause });
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toRepoChange(loc: StoreLocation, change: FileChange): RepoChange {
+  const { path } = change;
+  const segments = path.split('/');
+  if (/[\0\\]/.test(path) || segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) {
+    throw new InvalidParameterException(`invalid store path ${JSON.stringify(path)}`);
+  }
+  return { ...change, path: loc.prefix + path };
+}
+
+/**
+ * Refuses to touch a path whose index or work tree differs from HEAD, or that exists untracked (or
+ * ignored): writing it would mix the user's change into our commit or destroy it on rollback.
+ * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
+ */
+async function checkUntouched(git: Git, paths: readonly string[]): Promise<string | undefined> {
+  if (new Set(paths).size !== paths.length) {
+    throw new InvalidParameterException('a plan changes the same path twice');
+  }
+  const out = await git.run([
+    'status',
+    '--porcelain=v2',
+    '-z',
+    '--branch',
+    '--no-ahead-behind',
+    '--untracked-files=all',
+    '--ignored=matching',
+    '--no-renames',
+    '--',
+    ...paths,
+  ]);
+  let head: string | undefined;
+  for (const entry of out.split('\0')) {
+    if (entry.startsWith('# branch.oid ')) {
+      const oid = entry.slice('# branch.oid '.length);
+      head = oid === '(initial)' ? undefined : oid;
+    }
+    if (entry === '' || entry.startsWith('#')) continue;
+    // v2 entries: `1 <7 fields> <path>`, `u <9 fields> <path>`, `? <path>`, `! <path>`.
+    const fields = entry.split(' ');
+    const kind = fields[0];
+    const path = (kind === '1' ? fields.slice(8) : kind === 'u' ? fields.slice(10) : fields.slice(1)).join(' ');
+    const why =
+      kind === '?'
+        ? 'is untracked; commit or delete it first'
+        : kind === '!'
+          ? 'exists but is ignored by git; move or delete it first'
+          : 'has uncommitted changes; commit or discard them first';
+    throw new InvalidRequestException(`${path} ${why}`);
+  }
+  return head;
+}
+
+function isNoop(repoRoot: string, change: RepoChange): boolean {
+  const file = join(repoRoot, change.path);
+  if ('delete' in change) return !exists(file);
+  try {
+    const current = readFileSync(file);
+    const next = typeof change.content === 'string' ? Buffer.from(change.content) : change.content;
+    return current.equals(next);
+  } catch {
+    return false;
+  }
+}
+
+/** Each file goes in whole (temp file, then rename) so a kill never leaves one half-written. */
+function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]): void {
+  changes.forEach((change, i) => {
+    const file = join(repoRoot, change.path);
+    if ('delete' in change) {
+      removeFile(file);
+      pruneEmptyDirs(dirname(file), repoRoot);
+    } else {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = tempFileFor(file);
+      writeFileSync(tmp, change.content);
+      faultPoint(`after-temp-${i + 1}`);
+      renameSync(tmp, file);
+    }
+    faultPoint(`after-write-${i + 1}`);
+  });
+}
+
+async function commitChanges(
+  git: Git,
+  loc: StoreLocation,
+  paths: readonly string[],
+  head: string | undefined,
+  message: string,
+): Promise<string> {
+  removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
+  const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
+  await git.run(head ? ['read-tree', head] : ['read-tree', '--empty'], temp);
+  faultPoint('after-read-tree');
+  await git.run(['update-index', '--add', '--remove', '--', ...paths], temp);
+  faultPoint('after-update-index');
+  const tree = (await git.run(['write-tree'], temp)).trim();
+  faultPoint('after-write-tree');
+  const commit = await git.commitTree(tree, head ? [head] : [], message);
+  faultPoint('after-commit-tree');
+  const expected = head ?? '0'.repeat(commit.length); // all zeros: "must not exist yet"
+  const reflog = `secretstore: ${message.split('\n', 1)[0]}`;
+  try {
+    await git.run(['update-ref', '-m', reflog, 'HEAD', commit, expected]);
+  } catch (err) {
+    if (err instanceof GitCommandError && /but expected|already exists/.test(err.stderr)) {
+      throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
+    }
+    throw err;
+  }
+  faultPoint('after-update-ref');
+  return commit;
+}
+
+async function resolveHead(git: Git): Promise<string | undefined> {
+  try {
+    return (await git.run(['rev-parse', '-q', '--verify', 'HEAD'])).trim();
+  } catch (err) {
+    // -q --verify: exit 1 and silence when HEAD names no commit yet (unborn branch).
+    if (err instanceof GitCommandError && err.exitCode === 1 && err.stderr.trim() === '') return undefined;
+    throw err;
+  }
+}
+
+function tempIndexPath(loc: StoreLocation): string {
+  return join(loc.gitDir, 'secretstore-index.tmp');
+}
+
+function removeTempIndex(loc: StoreLocation): void {
+  const index = tempIndexPath(loc);
+  rmSync(index, { force: true });
+  rmSync(`${index}.lock`, { force: true });
+}
+
+/** Fixed per path (one writer at a time), so recovery knows what to clean up. */
+function tempFileFor(file: string): string {
+  return join(dirname(file), `.${basename(file)}.secretstore-tmp`);
+}
+
+function exists(file: string): boolean {
+  try {
+    lstatSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function removeFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A folder where a file was planned is git's to explain, not ours to delete.
+    if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'ENOTDIR') throw err;
+  }
+}
+
+/** Removes folders a deletion left empty, up to (not including) the repository's top level. */
+function pruneEmptyDirs(dir: string, stop: string): void {
+  for (; dir.startsWith(stop + sep); dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
+}
+
+function splitZ(out: string): string[] {
+  return out.split('\0').filter((s) => s !== '');
+}
