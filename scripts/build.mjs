@@ -1,5 +1,5 @@
 // Builds the two things the package ships:
-//  - dist/secretstore.js: the CLI bundled into one file, because Node's start-up (~100 ms) dominates
+//  - dist/secretstore.js (+ dist/chunks/): the CLI bundled, because Node's start-up (~100 ms) dominates
 //    every command and resolving hundreds of module files would add to it;
 //  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
 import { build } from 'esbuild';
@@ -11,8 +11,12 @@ const require = createRequire(import.meta.url);
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  entryPoints: ['src/cli/bin.ts'],
-  outfile: 'dist/secretstore.js',
+  entryPoints: { secretstore: 'src/cli/bin.ts' },
+  outdir: 'dist',
+  // Code that only some commands need (libsodium, simple-git) sits in chunks loaded on first use,
+  // so a describe-secret never compiles the cipher and a read never loads the git client.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -6,8 +6,8 @@ import type { FileChange } from './types.js';
 
 /**
  * The points of one transaction, in the order they are reached. `<n>` stands for the 1-based index
- * of a file change: `after-temp-<n>` (temp file written, not yet renamed; written files only) and
- * `after-write-<n>` (the file is in place, or deleted).
+ * of a file change (among those that change something): `after-temp-<n>` (temp file written, not
+ * yet renamed; written files only) and `after-write-<n>` (the file is in place, or deleted).
  */
 export const FAULT_POINTS = [
   'after-lock',

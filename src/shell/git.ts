@@ -46,7 +46,10 @@ export function gitEnv(source: NodeJS.ProcessEnv): Record<string, string> {
     // `git status` would otherwise rewrite the user's index as a side effect.
     GIT_OPTIONAL_LOCKS: '0',
   };
-  for (const key of ['PATH', 'HOME', 'XDG_CONFIG_HOME', 'TZ', 'EMAIL']) {
+  // GIT_INDEX_FILE is not kept: a caller that wants another index (a hook) passes it per call.
+  // GNUPGHOME, SSH_AUTH_SOCK, XDG_RUNTIME_DIR: a user with commit.gpgSign set can still sign.
+  const keep = ['PATH', 'HOME', 'XDG_CONFIG_HOME', 'TZ', 'EMAIL', 'GNUPGHOME', 'SSH_AUTH_SOCK', 'XDG_RUNTIME_DIR'];
+  for (const key of keep) {
     const value = source[key];
     if (value !== undefined) env[key] = value;
   }
@@ -75,7 +78,12 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
         failure = { exitCode: result.exitCode, stderr: Buffer.concat(result.stdErr).toString('utf8') };
         return error instanceof Error ? error : new Error(failure.stderr);
       },
-    }).env(env);
+    })
+      .env(env)
+      // simple-git waits a fixed 50 ms after a command that printed nothing (read-tree, update-ref,
+      // update-index...), which would triple the cost of a put. An empty chunk, emitted once its
+      // listeners are attached, ends that wait without anything reaching git or its hooks.
+      .outputHandler((_command, stdout) => queueMicrotask(() => stdout.emit('data', Buffer.alloc(0))));
     try {
       return await git.raw([...args]);
     } catch (err) {

@@ -8,6 +8,7 @@ import { operations, type InputOf, type OperationName, type OutputOf } from '../
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
+import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { Plan, StoreLocation } from './types.js';
 import { loadCrypto, readConfig, WorkTreeView } from './view.js';
@@ -46,8 +47,7 @@ export class SecretStore {
     const request = this.withToken(op.params, input as unknown as Record<string, unknown>) as never;
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
-      const { recoverStale } = await import('./transaction.js');
-      await recoverStale(this.location);
+      if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
       const plan = (await op.run(this.context(), request)) as Plan<OutputOf<K>>;
       return plan.result;
     }

@@ -77,7 +77,7 @@ export async function recoverStale(loc: StoreLocation): Promise<boolean> {
  */
 export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
   removeTempIndex(loc);
-  for (const path of paths) rmSync(tempFileFor(join(loc.repoRoot, path)), { force: true });
+  for (const path of paths) removeFile(tempFileFor(join(loc.repoRoot, path)));
   if (paths.length === 0) return;
   const head = await resolveHead(git);
   const inHead = head ? splitZ(await git.run(['ls-tree', '-r', '-z', '--name-only', head, '--', ...paths])) : [];

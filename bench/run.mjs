@@ -1,0 +1,115 @@
+// `npm run bench`: wall time of put-secret-value and get-secret-value through the CLI, each next to
+// baselines measured in the same run (Node's own start-up, a bare `git commit` of one file), printed as
+// ratios, in a store of 10 secrets and one of 10,000 to show that the cost does not grow with the store.
+// Times vary a lot on a shared 2-core machine; the ratios are what to compare.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
+import { indexPath, versionPath } from '../dist/lib/core/layout.js';
+import { secretArn } from '../dist/lib/core/arn.js';
+import { cryptoReady, parseRecipient, sealValue } from '../dist/lib/crypto/index.js';
+import { readFileSync } from 'node:fs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const SIZES = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
+const cli = resolve('dist/secretstore.js');
+const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-'));
+// The user's environment as it is (NODE_OPTIONS, NODE_EXTRA_CA_CERTS... change Node's start-up, for
+// the baseline and the CLI alike), with a private home and a fixed git identity.
+const env = {
+  ...process.env,
+  HOME: base,
+  XDG_CONFIG_HOME: join(base, 'config'),
+  GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+};
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Median wall time of `fn` over RUNS runs, after one warm-up. */
+function time(fn) {
+  fn(-1);
+  const samples = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    fn(i);
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * A store of `count` secrets written straight with the project's own codec and sealing (a CLI call per
+ * secret would take an hour), then committed at once.
+ */
+async function makeStore(count) {
+  const dir = join(base, `store-${count}`);
+  run('git', ['init', '-q', '-b', 'main', dir]);
+  run(process.execPath, [cli, 'init', '--name', 'bench'], { cwd: dir });
+  const config = parseConfig(readFileSync(join(dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
+  await cryptoReady();
+  const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
+  const now = new Date().toISOString();
+  for (let i = 0; i < count; i++) {
+    const name = `app-${i % 100}/service-${i}/password`;
+    const arn = secretArn(config, name, 'AbC123');
+    const versionId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const index = { name, arn, createdDate: now, lastChangedDate: now, labels: { AWSCURRENT: versionId }, versions: { [versionId]: now } };
+    for (const [path, content] of [
+      [indexPath(name), serializeSecretIndex(index)],
+      [versionPath(name, versionId), sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients)],
+    ]) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+  }
+  run('git', ['add', '-A'], { cwd: dir });
+  run('git', ['commit', '-q', '--no-verify', '-m', `bench: ${count} secrets`], { cwd: dir });
+  writeFileSync(join(base, 'value.txt'), 'bench-value');
+  return dir;
+}
+
+run(process.execPath, [cli, 'keygen']);
+const rows = [];
+const nodeStartup = time(() => run(process.execPath, ['-e', '']));
+for (const size of SIZES) {
+  const dir = await makeStore(size);
+  const target = `app-1/service-1/password`;
+  // The git baseline: a bare commit of one changed file, in this same repository.
+  const gitCommit = time((i) => {
+    writeFileSync(join(dir, 'baseline.txt'), `run ${i}\n`);
+    run('git', ['add', 'baseline.txt'], { cwd: dir });
+    run('git', ['commit', '-q', '--no-verify', '-m', 'baseline'], { cwd: dir });
+  });
+  const get = time(() => run(process.execPath, [cli, 'get-secret-value', '--secret-id', target], { cwd: dir }));
+  const put = time(() =>
+    run(process.execPath, [cli, 'put-secret-value', '--secret-id', target, '--secret-string', `file://${join(base, 'value.txt')}`], { cwd: dir }),
+  );
+  rows.push({ size, nodeStartup, gitCommit, get, put });
+}
+
+const fmt = (ms) => `${ms.toFixed(1)} ms`;
+console.log(`\nsecretstore benchmark (median of ${RUNS} runs each; node -e '' = ${fmt(nodeStartup)})\n`);
+console.log('secrets | git commit | get        | get / node | put        | put / (node + git commit)');
+console.log('--------|------------|------------|------------|------------|--------------------------');
+for (const r of rows) {
+  console.log(
+    [String(r.size).padStart(7), fmt(r.gitCommit).padStart(10), fmt(r.get).padStart(10), `${(r.get / r.nodeStartup).toFixed(2)}x`.padStart(10),
+      fmt(r.put).padStart(10), `${(r.put / (r.nodeStartup + r.gitCommit)).toFixed(2)}x`.padStart(10)].join(' | '),
+  );
+}
+console.log('\ntargets: get <= 1.5x node start-up; put <= 1.6x (node start-up + bare git commit), at every store size');
+if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
+else rmSync(base, { recursive: true, force: true });

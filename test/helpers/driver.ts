@@ -1,0 +1,24 @@
+/**
+ * Runs one transaction in its own process, for crash and concurrency tests:
+ *   node driver.mjs '{"cwd": "...", "store": "vault", "changes": [...], "message": "..."}'
+ */
+import { locateStore } from '../../src/shell/location.js';
+import { transact } from '../../src/shell/transaction.js';
+import type { FileChange } from '../../src/shell/types.js';
+
+export interface DriverSpec {
+  cwd: string;
+  store?: string;
+  changes: FileChange[];
+  message: string;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as DriverSpec;
+const loc = locateStore({ store: spec.store, cwd: spec.cwd, env: process.env });
+try {
+  await transact(loc, async () => ({ result: 'committed', changes: spec.changes, message: spec.message }));
+  process.stdout.write('committed\n');
+} catch (err) {
+  process.stderr.write(`${(err as Error).name}: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,415 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
+import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/shell/fault.js';
+import { locateStore } from '../src/shell/location.js';
+import { LOCK_FILE } from '../src/shell/lock.js';
+import { recoverStale, transact } from '../src/shell/transaction.js';
+import type { FileChange, Plan, StoreLocation } from '../src/shell/types.js';
+import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
+import { buildDriver, runDriver } from './helpers/spawn-driver.js';
+
+const STORE = 'vault';
+/** Three writes (a change, a new file in new folders, a new file) and a delete that empties its folder. */
+const CHANGES: FileChange[] = [
+  { path: 'mod.txt', content: 'new mod\n' },
+  { path: 'olddir/gone.txt', delete: true },
+  { path: 'new/deep/a.txt', content: 'new a\n' },
+  { path: 'b.txt', content: 'new b\n' },
+];
+const OLD = { 'mod.txt': 'old mod\n', 'olddir/gone.txt': 'gone\n', 'new/deep/a.txt': undefined, 'b.txt': undefined };
+const NEW = { 'mod.txt': 'new mod\n', 'olddir/gone.txt': undefined, 'new/deep/a.txt': 'new a\n', 'b.txt': 'new b\n' };
+const MESSAGE = 'put-secret-value: demo\n\nversion: 1\n';
+
+let driver: string;
+const cleanups: (() => void)[] = [];
+
+beforeAll(async () => {
+  isolateGitConfig();
+  const out = tempDir('secretstore-driver-');
+  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
+  driver = await buildDriver(out);
+});
+afterAll(() => cleanups.forEach((f) => f()));
+
+function repo(opts?: { identity?: boolean }): TestRepo {
+  const r = makeRepo(opts);
+  cleanups.push(() => r.cleanup());
+  return r;
+}
+
+/** A repository holding the OLD state of the store, committed. */
+function seeded(): { r: TestRepo; loc: StoreLocation; base: string } {
+  const r = repo();
+  r.write('README.md', 'readme\n');
+  r.write(`${STORE}/mod.txt`, OLD['mod.txt']);
+  r.write(`${STORE}/keep.txt`, 'keep\n');
+  r.write(`${STORE}/olddir/gone.txt`, OLD['olddir/gone.txt']);
+  const base = r.commitAll();
+  return { r, loc: locateStore({ store: STORE, cwd: r.dir, env: {} }), base };
+}
+
+function plan<T>(changes: readonly FileChange[], result?: T): () => Promise<Plan<T | undefined>> {
+  return async () => ({ result, changes, message: MESSAGE });
+}
+
+function storeFiles(r: TestRepo, paths: readonly string[]): Record<string, string | undefined> {
+  return Object.fromEntries(paths.map((p) => [p, r.read(`${STORE}/${p}`)]));
+}
+
+function changedPaths(r: TestRepo, commit: string): string[] {
+  return r.git('diff-tree', '--root', '--no-commit-id', '--name-status', '-r', commit).trim().split('\n').sort();
+}
+
+function parentOf(r: TestRepo, commit: string): string {
+  return r.git('rev-list', '--parents', '-n1', commit).trim().split(' ')[1] ?? '(unborn)';
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('transact', () => {
+  test('commits exactly the planned paths as one commit with the message, and leaves git status empty', async () => {
+    const { r, loc, base } = seeded();
+    const result = await transact(loc, plan(CHANGES, 'done'));
+    expect(result).toBe('done');
+    expect(r.commitCount()).toBe(2);
+    expect(r.git('rev-parse', 'HEAD^').trim()).toBe(base);
+    expect(r.git('log', '-1', '--format=%B')).toBe(`${MESSAGE}\n`);
+    expect(changedPaths(r, 'HEAD')).toEqual(
+      ['A\tvault/b.txt', 'A\tvault/new/deep/a.txt', 'D\tvault/olddir/gone.txt', 'M\tvault/mod.txt'].sort(),
+    );
+    expect(storeFiles(r, Object.keys(NEW))).toEqual(NEW);
+    expect(existsSync(join(r.dir, STORE, 'olddir'))).toBe(false); // the delete emptied it
+    expect(r.status()).toBe('');
+    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+    expect(r.git('reflog', '-1', '--format=%gs').trim()).toBe('secretstore: put-secret-value: demo');
+  });
+
+  test('binary content is written and committed byte for byte', async () => {
+    const { r, loc } = seeded();
+    const bytes = new Uint8Array([0, 255, 10, 13, 128, 1]);
+    await transact(loc, plan([{ path: 'bin.sealed', content: bytes }]));
+    expect(readFileSync(join(r.dir, STORE, 'bin.sealed'))).toEqual(Buffer.from(bytes));
+    expect(execFileSync('git', ['cat-file', 'blob', 'HEAD:vault/bin.sealed'], { cwd: r.dir })).toEqual(Buffer.from(bytes));
+    expect(r.status()).toBe('');
+  });
+
+  test("a user's other staged changes stay staged and out of the commit", async () => {
+    const { r, loc } = seeded();
+    r.write('notes.txt', 'staged new file\n');
+    r.write('README.md', 'staged edit\n');
+    r.git('add', 'notes.txt', 'README.md');
+    r.write('README.md', 'staged edit\nplus an unstaged line\n');
+    await transact(loc, plan(CHANGES));
+    expect(changedPaths(r, 'HEAD')).not.toContain('A\tnotes.txt');
+    expect(changedPaths(r, 'HEAD').every((line) => line.includes('vault/'))).toBe(true);
+    expect(r.git('diff', '--cached', '--name-status').trim().split('\n')).toEqual(['M\tREADME.md', 'A\tnotes.txt']);
+    expect(r.git('show', ':README.md')).toBe('staged edit\n');
+    expect(r.read('README.md')).toBe('staged edit\nplus an unstaged line\n');
+    expect(r.status()).toBe('MM README.md\nA  notes.txt\n');
+  });
+
+  test('an empty plan makes no commit and leaves no lock behind', async () => {
+    const { r, loc, base } = seeded();
+    let ran = false;
+    const result = await transact(loc, async () => ((ran = true), { result: 42, changes: [], message: 'nothing' }));
+    expect([ran, result]).toEqual([true, 42]);
+    expect(r.head()).toBe(base);
+    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+  });
+
+  test('a plan that only rewrites current bytes (or deletes absent files) makes no commit', async () => {
+    const { r, loc, base } = seeded();
+    await transact(loc, plan([{ path: 'mod.txt', content: OLD['mod.txt'] }, { path: 'nothing.txt', delete: true }]));
+    expect(r.head()).toBe(base);
+    expect(r.status()).toBe('');
+  });
+
+  test('an error thrown by work() leaves HEAD, index and work tree as they were', async () => {
+    const { r, loc } = seeded();
+    r.write('README.md', 'user edit\n');
+    const before = r.snapshot();
+    const err = await rejection(transact(loc, async () => Promise.reject(new Error('boom'))));
+    expect(err.message).toBe('boom');
+    expect(r.snapshot()).toEqual(before);
+  });
+
+  test('a write failing midway (a folder where a file is) is rolled back byte for byte', async () => {
+    const { r, loc } = seeded();
+    const before = r.snapshot();
+    const changes: FileChange[] = [...CHANGES, { path: 'keep.txt/under-a-file', content: 'x' }];
+    const err = await rejection(transact(loc, plan(changes)));
+    expect((err as NodeJS.ErrnoException).code).toMatch(/ENOTDIR|EEXIST/);
+    expect(r.snapshot()).toEqual(before);
+  });
+
+  test('update-ref failing (a reference-transaction hook refuses) is rolled back byte for byte', async () => {
+    const { r, loc } = seeded();
+    const hook = join(r.gitDir, 'hooks', 'reference-transaction');
+    writeFileSync(hook, '#!/bin/sh\n[ "$1" = prepared ] && exit 1\nexit 0\n');
+    chmodSync(hook, 0o755);
+    const before = r.snapshot();
+    const err = await rejection(transact(loc, plan(CHANGES)));
+    expect(err).toBeInstanceOf(InternalServiceError);
+    expect(err.message).toMatch(/^git update-ref failed/);
+    expect(r.snapshot()).toEqual(before);
+    rmSync(hook);
+    await transact(loc, plan(CHANGES)); // and the next one works
+    expect(r.status()).toBe('');
+  });
+
+  describe('refuses to touch a path the user changed, with InvalidRequestException, changing nothing', () => {
+    const cases: [string, (r: TestRepo) => void, RegExp][] = [
+      ['an unstaged edit', (r) => r.write(`${STORE}/mod.txt`, 'edit\n'), /^vault\/mod\.txt has uncommitted changes; commit or discard them first$/],
+      ['a staged edit', (r) => (r.write(`${STORE}/mod.txt`, 'edit\n'), r.git('add', '.')), /^vault\/mod\.txt has uncommitted changes/],
+      ['a deletion', (r) => rmSync(join(r.dir, STORE, 'olddir', 'gone.txt')), /^vault\/olddir\/gone\.txt has uncommitted changes/],
+      ['an untracked file', (r) => r.write(`${STORE}/b.txt`, 'mine\n'), /^vault\/b\.txt is untracked; commit or delete it first$/],
+      [
+        'an ignored file',
+        (r) => (r.write('.git/info/exclude', 'a.txt\n'), r.write(`${STORE}/new/deep/a.txt`, 'mine\n')),
+        /^vault\/new\/deep\/a\.txt exists but is ignored by git/,
+      ],
+    ];
+    test.each(cases)('%s', async (_name, edit, message) => {
+      const { r, loc } = seeded();
+      edit(r);
+      const before = r.snapshot();
+      const err = await rejection(transact(loc, plan(CHANGES)));
+      expect(err).toBeInstanceOf(InvalidRequestException);
+      expect(err.message).toMatch(message);
+      expect(r.snapshot()).toEqual(before);
+    });
+  });
+
+  test('a path that leaves the store folder is rejected with InvalidParameterException', async () => {
+    const { r, loc } = seeded();
+    const before = r.snapshot();
+    for (const path of ['../escape.txt', '/abs', 'a//b', '.git/config', 'x/./y']) {
+      const err = await rejection(transact(loc, plan([{ path, content: 'x' }])));
+      expect(err).toBeInstanceOf(InvalidParameterException);
+    }
+    expect(r.snapshot()).toEqual(before);
+  });
+
+  test('works on an unborn branch: the first commit has no parent and status is empty', async () => {
+    const r = repo();
+    const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });
+    await transact(loc, plan([{ path: '.secretstore.yaml', content: 'format: 1\n' }]));
+    expect(r.commitCount()).toBe(1);
+    expect(r.git('log', '-1', '--format=%P').trim()).toBe('');
+    expect(r.git('ls-tree', '-r', '--name-only', 'HEAD').trim()).toBe('vault/.secretstore.yaml');
+    expect(r.git('symbolic-ref', 'HEAD').trim()).toBe('refs/heads/main');
+    expect(r.status()).toBe('');
+  });
+
+  test('without a git identity the commit is made by secretstore <secretstore@localhost>', async () => {
+    const r = repo({ identity: false });
+    const loc = locateStore({ cwd: r.dir, env: {} });
+    const saved = { ...process.env };
+    // user.useConfigOnly makes git refuse to guess an identity from the host name, as on a bare CI box.
+    Object.assign(process.env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' });
+    for (const key of ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL', 'EMAIL']) {
+      delete process.env[key];
+    }
+    try {
+      await transact(loc, plan([{ path: 'a.txt', content: 'a' }]));
+    } finally {
+      process.env = saved;
+    }
+    expect(r.git('log', '-1', '--format=%an <%ae> / %cn <%ce>').trim()).toBe(
+      'secretstore <secretstore@localhost> / secretstore <secretstore@localhost>',
+    );
+  });
+
+  test('GIT_AUTHOR_* and GIT_COMMITTER_* from the environment reach git', async () => {
+    const { r, loc } = seeded();
+    const saved = { ...process.env };
+    Object.assign(process.env, { GIT_AUTHOR_NAME: 'Env Author', GIT_COMMITTER_EMAIL: 'env@committer' });
+    try {
+      await transact(loc, plan(CHANGES));
+    } finally {
+      process.env = saved;
+    }
+    expect(r.git('log', '-1', '--format=%an / %ce').trim()).toBe('Env Author / env@committer');
+  });
+});
+
+describe('the lock', () => {
+  function holdLock(r: TestRepo, holder: object): string {
+    const path = join(r.gitDir, LOCK_FILE);
+    writeFileSync(path, JSON.stringify({ startedAt: new Date().toISOString(), paths: [], nonce: 'test', ...holder }));
+    return path;
+  }
+
+  test('a live holder makes a writer wait, then fail with InternalServiceError naming its pid', async () => {
+    const { r, loc, base } = seeded();
+    const lock = holdLock(r, { pid: process.pid });
+    process.env.SECRETSTORE_LOCK_TIMEOUT_MS = '150';
+    let ran = false;
+    try {
+      const started = Date.now();
+      const err = await rejection(transact(loc, async () => ((ran = true), { result: 1, changes: CHANGES, message: 'm' })));
+      expect(err).toBeInstanceOf(InternalServiceError);
+      expect(err.message).toContain(`held by pid ${process.pid}`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    } finally {
+      delete process.env.SECRETSTORE_LOCK_TIMEOUT_MS;
+    }
+    expect(ran).toBe(false);
+    expect(existsSync(lock)).toBe(true); // not ours to remove
+    expect(r.head()).toBe(base);
+  });
+
+  test('a waiting writer proceeds as soon as the holder releases', async () => {
+    const { r, loc } = seeded();
+    const lock = holdLock(r, { pid: process.pid });
+    setTimeout(() => rmSync(lock), 100);
+    await transact(loc, plan(CHANGES));
+    expect(r.commitCount()).toBe(2);
+  });
+
+  test("a dead holder's journal is restored to HEAD before the next writer runs", async () => {
+    const { r, loc, base } = seeded();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    // What a writer killed halfway leaves: files written, a temp file, a staged path, the journal.
+    r.write(`${STORE}/mod.txt`, 'half written\n');
+    r.write(`${STORE}/b.txt`, 'new b\n');
+    r.git('add', `${STORE}/b.txt`);
+    r.write(`${STORE}/.a.txt.secretstore-tmp`, 'temp');
+    rmSync(join(r.dir, STORE, 'olddir'), { recursive: true });
+    holdLock(r, { pid: dead, paths: ['vault/mod.txt', 'vault/b.txt', 'vault/a.txt', 'vault/olddir/gone.txt'] });
+    let seen: Record<string, string | undefined> = {};
+    await transact(loc, async () => {
+      seen = storeFiles(r, Object.keys(OLD));
+      return { result: null, changes: [], message: '' };
+    });
+    expect(seen).toEqual(OLD);
+    expect(r.head()).toBe(base);
+    expect(r.status()).toBe('');
+    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+  });
+});
+
+describe('crashes (SIGKILL at every fault point)', () => {
+  const spec = (r: TestRepo, changes = CHANGES) => ({ cwd: r.dir, store: STORE, changes, message: MESSAGE });
+
+  /**
+   * After the crash: the next transaction (here in-process, committing after.txt) recovers; then the
+   * repository must hold exactly the old or exactly the new state, clean, with one commit more.
+   */
+  async function expectRecovered(r: TestRepo, base: string, state: 'old' | 'new', paths: Record<string, unknown>) {
+    const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });
+    await transact(loc, plan([{ path: 'after.txt', content: 'after\n' }]));
+    const parent = parentOf(r, 'HEAD');
+    if (state === 'old') {
+      expect(parent).toBe(base);
+    } else {
+      const crashed = parent;
+      expect(parentOf(r, crashed)).toBe(base);
+      expect(r.git('log', '-1', '--format=%B', crashed)).toBe(`${MESSAGE}\n`);
+    }
+    expect(storeFiles(r, Object.keys(paths))).toEqual(paths);
+    expect(r.status()).toBe('');
+    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+  }
+
+  const points = expandFaultPoints(CHANGES);
+  test('the fault points cover every step', () => {
+    expect(points).toEqual([
+      'after-lock', 'after-journal', 'after-temp-1', 'after-write-1', 'after-write-2', 'after-temp-3',
+      'after-write-3', 'after-temp-4', 'after-write-4', 'after-read-tree', 'after-update-index',
+      'after-write-tree', 'after-commit-tree', 'after-update-ref', 'after-index', 'before-unlock',
+    ]);
+  });
+
+  test.each(points.map((p, i) => [p, i < points.indexOf('after-update-ref') ? 'old' : 'new'] as const))(
+    'killed at %s: the repository holds the %s state and the next transaction succeeds',
+    async (point, state) => {
+      const { r, base } = seeded();
+      const run = await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: point });
+      expect(run.signal).toBe('SIGKILL');
+      expect(existsSync(join(r.gitDir, LOCK_FILE))).toBe(true);
+      expect(r.git('rev-list', '--count', 'HEAD').trim()).toBe(state === 'old' ? '1' : '2');
+      await expectRecovered(r, base, state, state === 'old' ? OLD : NEW);
+    },
+  );
+
+  const unborn: FileChange[] = [
+    { path: '.secretstore.yaml', content: 'format: 1\n' },
+    { path: 'secrets/x/secret.yaml', content: 'name: x\n' },
+  ];
+  const unbornPoints = expandFaultPoints(unborn);
+  test.each(unbornPoints.map((p, i) => [p, i < unbornPoints.indexOf('after-update-ref') ? 'old' : 'new'] as const))(
+    'on an unborn branch, killed at %s: the repository holds the %s state',
+    async (point, state) => {
+      const r = repo();
+      const run = await runDriver(driver, spec(r, unborn), { SECRETSTORE_FAULT_AT: point });
+      expect(run.signal).toBe('SIGKILL');
+      const expected = { '.secretstore.yaml': 'format: 1\n', 'secrets/x/secret.yaml': 'name: x\n' };
+      await expectRecovered(r, '(unborn)', state, state === 'old' ? { '.secretstore.yaml': undefined, 'secrets/x/secret.yaml': undefined } : expected);
+      expect(existsSync(join(r.dir, STORE, 'secrets'))).toBe(state === 'new');
+    },
+  );
+
+  test('a writer killed while recovering a dead writer is itself recovered by the next one', async () => {
+    const { r, base } = seeded();
+    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
+    for (const point of RECOVERY_FAULT_POINTS) {
+      const other = spec(r, [{ path: 'other.txt', content: 'other\n' }]);
+      expect((await runDriver(driver, other, { SECRETSTORE_FAULT_AT: point })).signal).toBe('SIGKILL');
+    }
+    await expectRecovered(r, base, 'old', OLD);
+  });
+
+  test('recoverStale repairs a dead writer for a reader, and is a no-op otherwise', async () => {
+    const { r, loc, base } = seeded();
+    expect(await recoverStale(loc)).toBe(false);
+    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-4' })).signal).toBe('SIGKILL');
+    expect(r.status()).not.toBe('');
+    expect(await recoverStale(loc)).toBe(true);
+    expect(r.head()).toBe(base);
+    expect(storeFiles(r, Object.keys(OLD))).toEqual(OLD);
+    expect(r.status()).toBe('');
+  });
+
+  test('five writers finding the same dead lock: one recovers it, all five commit', async () => {
+    const { r, base } = seeded();
+    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
+    const runs = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => runDriver(driver, spec(r, [{ path: `r${i}.txt`, content: `${i}\n` }]))),
+    );
+    expect(runs.map((run) => [run.code, run.stderr])).toEqual(runs.map(() => [0, '']));
+    expect(r.git('rev-parse', 'HEAD~5').trim()).toBe(base);
+    expect(storeFiles(r, Object.keys(OLD))).toEqual(OLD);
+    expect(r.status()).toBe('');
+    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+  });
+});
+
+describe('concurrency', () => {
+  test('10 writers started at once land as 10 commits in a linear history holding all 10 files', async () => {
+    const { r, base } = seeded();
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        runDriver(driver, { cwd: r.dir, store: STORE, changes: [{ path: `c${i}.txt`, content: `${i}\n` }], message: `c${i}` }),
+      ),
+    );
+    expect(runs.map((run) => [run.code, run.stderr])).toEqual(runs.map(() => [0, '']));
+    expect(r.commitCount()).toBe(11);
+    expect(r.git('rev-parse', 'HEAD~10').trim()).toBe(base);
+    const history = r.git('log', '--format=%P', `${base}..HEAD`).trim().split('\n');
+    expect(history.every((parents) => parents.split(' ').length === 1)).toBe(true);
+    const touched = r.git('log', '--format=', '--name-only', `${base}..HEAD`).trim().split('\n').sort();
+    expect(touched).toEqual(Array.from({ length: 10 }, (_, i) => `vault/c${i}.txt`).sort());
+    expect(r.status()).toBe('');
+  });
+});
