@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
@@ -67,6 +68,40 @@ function parentOf(r: TestRepo, commit: string): string {
   return r.git('rev-list', '--parents', '-n1', commit).trim().split(' ')[1] ?? '(unborn)';
 }
 
+const CACHE = 'secretstore-cache';
+
+/** Our files left in .git, other than the cached index (a temp index, a lock, a journal...). */
+function leftovers(r: TestRepo): string[] {
+  return r.snapshot().gitDirLeftovers.filter((f) => f !== CACHE);
+}
+
+/** The files of the cached-index folder. */
+function cached(r: TestRepo): string[] {
+  const dir = join(r.gitDir, CACHE);
+  return existsSync(dir) ? readdirSync(dir) : [];
+}
+
+function cachePath(r: TestRepo, commit: string): string {
+  return join(r.gitDir, CACHE, `${commit}.index`);
+}
+
+/** Runs `fn` with a `git` first on PATH that logs each call's subcommand: which git calls did transact make? */
+async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
+  const dir = tempDir('secretstore-gitlog-');
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const log = join(dir, 'calls.log');
+  writeFileSync(join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const saved = process.env.PATH;
+  process.env.PATH = `${dir}:${saved ?? ''}`;
+  try {
+    await fn();
+  } finally {
+    process.env.PATH = saved;
+  }
+  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+}
+
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
     await promise;
@@ -90,7 +125,8 @@ describe('transact', () => {
     expect(storeFiles(r, Object.keys(NEW))).toEqual(NEW);
     expect(existsSync(join(r.dir, STORE, 'olddir'))).toBe(false); // the delete emptied it
     expect(r.status()).toBe('');
-    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+    expect(leftovers(r)).toEqual([]);
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
     expect(r.git('reflog', '-1', '--format=%gs').trim()).toBe('secretstore: put-secret-value: demo');
   });
 
@@ -319,26 +355,36 @@ describe('crashes (SIGKILL at every fault point)', () => {
     }
     expect(storeFiles(r, Object.keys(paths))).toEqual(paths);
     expect(r.status()).toBe('');
-    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+    expect(leftovers(r)).toEqual([]);
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
   }
 
   const points = expandFaultPoints(CHANGES);
   test('the fault points cover every step', () => {
     expect(points).toEqual([
       'after-lock', 'after-journal', 'after-temp-1', 'after-write-1', 'after-write-2', 'after-temp-3',
-      'after-write-3', 'after-temp-4', 'after-write-4', 'after-read-tree', 'after-update-index',
-      'after-write-tree', 'after-commit-tree', 'after-update-ref', 'after-index', 'before-unlock',
+      'after-write-3', 'after-temp-4', 'after-write-4', 'after-base-index', 'after-update-index',
+      'after-write-tree', 'after-commit-tree', 'after-update-ref', 'after-cache-rename', 'after-cache-prune',
+      'after-index', 'before-unlock',
     ]);
   });
 
-  test.each(points.map((p, i) => [p, i < points.indexOf('after-update-ref') ? 'old' : 'new'] as const))(
-    'killed at %s: the repository holds the %s state and the next transaction succeeds',
-    async (point, state) => {
-      const { r, base } = seeded();
+  // Cold: HEAD is a user's commit, so the temporary index comes from read-tree. Warm: HEAD was made
+  // by secretstore, so it comes from the cached index.
+  const cases = points.flatMap((p, i) =>
+    (['cold', 'warm'] as const).map((cache) => [p, cache, i < points.indexOf('after-update-ref') ? 'old' : 'new'] as const),
+  );
+  test.each(cases)(
+    'killed at %s (%s cache): the repository holds the %s state and the next transaction succeeds',
+    async (point, cache, state) => {
+      const { r, loc } = seeded();
+      if (cache === 'warm') await transact(loc, plan([{ path: 'warm.txt', content: 'warm\n' }]));
+      const base = r.head();
+      expect(cached(r)).toEqual(cache === 'warm' ? [`${base}.index`] : []);
       const run = await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: point });
       expect(run.signal).toBe('SIGKILL');
       expect(existsSync(join(r.gitDir, LOCK_FILE))).toBe(true);
-      expect(r.git('rev-list', '--count', 'HEAD').trim()).toBe(state === 'old' ? '1' : '2');
+      expect(state === 'old' ? r.head() : parentOf(r, 'HEAD')).toBe(base);
       await expectRecovered(r, base, state, state === 'old' ? OLD : NEW);
     },
   );
@@ -391,7 +437,144 @@ describe('crashes (SIGKILL at every fault point)', () => {
     expect(r.git('rev-parse', 'HEAD~5').trim()).toBe(base);
     expect(storeFiles(r, Object.keys(OLD))).toEqual(OLD);
     expect(r.status()).toBe('');
-    expect(r.snapshot().gitDirLeftovers).toEqual([]);
+    expect(leftovers(r)).toEqual([]);
+  });
+});
+
+describe('the cached index', () => {
+  /** `git ls-tree -r` of a commit and `git ls-files -s` of an index, in one format: mode, object, path. */
+  function treeEntries(r: TestRepo, commit: string): string[] {
+    return r.git('ls-tree', '-r', commit).trim().split('\n').map((l) => l.replace(/ blob /, ' ').replace('\t', ' '));
+  }
+  function indexEntries(r: TestRepo, index: string): string[] {
+    const out = execFileSync('git', ['ls-files', '-s'], { cwd: r.dir, encoding: 'utf8', env: { ...process.env, GIT_INDEX_FILE: index } });
+    return out.trim().split('\n').map((l) => l.replace(/ 0\t/, ' '));
+  }
+
+  /** Seeded, then one transaction (a cache miss: HEAD was the user's) so HEAD has a cached index. */
+  async function warm(): Promise<{ r: TestRepo; loc: StoreLocation; first: string }> {
+    const { r, loc } = seeded();
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
+    return { r, loc, first: r.head() };
+  }
+
+  test('mirrors HEAD exactly, with a valid cache-tree, and is the only file kept', async () => {
+    const { r, loc } = await warm();
+    await transact(loc, plan(CHANGES));
+    const head = r.head();
+    expect(cached(r)).toEqual([`${head}.index`]);
+    expect(indexEntries(r, cachePath(r, head))).toEqual(treeEntries(r, head));
+    // write-tree on a copy prints HEAD's tree; with a fully valid cache-tree it has nothing to recompute.
+    const copy = join(r.gitDir, 'copy.index');
+    copyFileSync(cachePath(r, head), copy);
+    const env = { ...process.env, GIT_INDEX_FILE: copy, GIT_TRACE2_PERF: join(r.gitDir, 'trace') };
+    const tree = execFileSync('git', ['write-tree'], { cwd: r.dir, encoding: 'utf8', env }).trim();
+    expect(tree).toBe(r.git('rev-parse', 'HEAD^{tree}').trim());
+    const trace = readFileSync(join(r.gitDir, 'trace'), 'utf8');
+    expect(trace).toMatch(/label:do_read_index/);
+    expect(trace).not.toMatch(/cache_tree\s*\|\s*label:update/);
+    expect(trace).not.toMatch(/label:do_write_index/);
+    rmSync(copy);
+  });
+
+  test('the next transaction copies it instead of running read-tree, and commits the same', async () => {
+    const { r, loc, first } = await warm();
+    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
+    expect(calls).toEqual(['status', 'rev-parse', 'update-index', 'write-tree', 'commit-tree', 'update-ref', 'update-index']);
+    expect(parentOf(r, 'HEAD')).toBe(first);
+    expect(changedPaths(r, 'HEAD')).toEqual(
+      ['A\tvault/b.txt', 'A\tvault/new/deep/a.txt', 'D\tvault/olddir/gone.txt', 'M\tvault/mod.txt'].sort(),
+    );
+    expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
+    expect(r.status()).toBe('');
+  });
+
+  test("after a user's commit, the next transaction reads HEAD again: the user's change is in its tree", async () => {
+    const { r, loc } = await warm();
+    r.write(`${STORE}/user.txt`, 'by hand\n');
+    r.write('README.md', 'edited by hand\n');
+    const user = r.commitAll('by hand');
+    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
+    expect(calls).toContain('read-tree');
+    expect(parentOf(r, 'HEAD')).toBe(user);
+    expect(r.git('show', 'HEAD:vault/user.txt')).toBe('by hand\n');
+    expect(r.git('show', 'HEAD:README.md')).toBe('edited by hand\n');
+    expect(changedPaths(r, 'HEAD')).toHaveLength(4);
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
+    expect(indexEntries(r, cachePath(r, r.head()))).toEqual(treeEntries(r, r.head()));
+  });
+
+  test('after a reset to an older commit, the next transaction builds on that commit', async () => {
+    const { r, loc, first } = await warm();
+    await transact(loc, plan([{ path: 'second.txt', content: 'second\n' }]));
+    r.git('reset', '-q', '--hard', first);
+    await transact(loc, plan([{ path: 'third.txt', content: 'third\n' }]));
+    expect(parentOf(r, 'HEAD')).toBe(first);
+    expect(changedPaths(r, 'HEAD')).toEqual(['A\tvault/third.txt']);
+    expect(r.status()).toBe('');
+  });
+
+  /** Each way a file named after HEAD can be wrong; the next transaction must not build on it. */
+  const wrong: [string, (r: TestRepo, older: Buffer) => Buffer][] = [
+    // Some other commit's index under HEAD's name: checksum fine, but not HEAD's tree.
+    ['holds another commit\'s tree', (_r, older) => older],
+    ['has a flipped byte', (r) => {
+      const bytes = readFileSync(cachePath(r, r.head()));
+      bytes[100] = (bytes[100] ?? 0) ^ 1;
+      return bytes;
+    }],
+    ['is cut short', (r) => {
+      const bytes = readFileSync(cachePath(r, r.head()));
+      return bytes.subarray(0, bytes.length - 30);
+    }],
+    ['is empty', () => Buffer.alloc(0)],
+    // Passes our checks (checksum, top-level tree) but git refuses it: a required extension it does not know.
+    ['has an extension git cannot read', (r) => {
+      const bytes = readFileSync(cachePath(r, r.head()));
+      const body = Buffer.concat([bytes.subarray(0, bytes.length - 20), Buffer.from('zzzz\0\0\0\0', 'latin1')]);
+      return Buffer.concat([body, createHash('sha1').update(body).digest()]);
+    }],
+  ];
+  test.each(wrong)('a cached index of HEAD that %s is not trusted: the commit is still right', async (_name, damage) => {
+    const { r, loc, first } = await warm();
+    const older = readFileSync(cachePath(r, first));
+    await transact(loc, plan([{ path: 'second.txt', content: 'second\n' }]));
+    const head = r.head();
+    writeFileSync(cachePath(r, head), damage(r, older));
+    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
+    expect(calls).toContain('read-tree');
+    expect(parentOf(r, 'HEAD')).toBe(head);
+    // Exactly the planned paths changed: nothing of second.txt (or anything else) was undone.
+    expect(changedPaths(r, 'HEAD')).toEqual(
+      ['A\tvault/b.txt', 'A\tvault/new/deep/a.txt', 'D\tvault/olddir/gone.txt', 'M\tvault/mod.txt'].sort(),
+    );
+    expect(r.git('show', 'HEAD:vault/second.txt')).toBe('second\n');
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
+    expect(indexEntries(r, cachePath(r, r.head()))).toEqual(treeEntries(r, r.head()));
+    expect(r.status()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
+  test('a file rewritten with other bytes of the same size is committed with its new content', async () => {
+    // The cached index holds stat data of the files secretstore wrote; rewriting one at once with
+    // bytes of the same length must still be seen as a change (git's racy-clean check).
+    const { r, loc } = await warm();
+    for (const content of ['aaaa\n', 'bbbb\n', 'cccc\n', 'dddd\n']) {
+      await transact(loc, plan([{ path: 'same-size.txt', content }]));
+      expect(r.git('show', 'HEAD:vault/same-size.txt')).toBe(content);
+      expect(r.status()).toBe('');
+    }
+  });
+
+  test('works from an unborn branch on: the first commit is cached, the second uses it', async () => {
+    const r = repo();
+    const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });
+    await transact(loc, plan([{ path: 'a.txt', content: 'a\n' }]));
+    expect(cached(r)).toEqual([`${r.head()}.index`]);
+    const calls = await gitCalls(() => transact(loc, plan([{ path: 'b.txt', content: 'b\n' }])));
+    expect(calls).not.toContain('read-tree');
+    expect(r.git('ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n')).toEqual(['vault/a.txt', 'vault/b.txt']);
   });
 });
 

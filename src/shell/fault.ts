@@ -8,17 +8,22 @@ import type { FileChange } from './types.js';
  * The points of one transaction, in the order they are reached. `<n>` stands for the 1-based index
  * of a file change (among those that change something): `after-temp-<n>` (temp file written, not
  * yet renamed; written files only) and `after-write-<n>` (the file is in place, or deleted).
+ * `after-base-index`: the temporary index holds HEAD's tree (copied from the cached index of HEAD,
+ * or read with read-tree). `after-cache-rename`: the temporary index is the cached index of the new
+ * commit, older cached indexes not yet deleted; `after-cache-prune`: they are.
  */
 export const FAULT_POINTS = [
   'after-lock',
   'after-journal',
   'after-temp-<n>',
   'after-write-<n>',
-  'after-read-tree',
+  'after-base-index',
   'after-update-index',
   'after-write-tree',
   'after-commit-tree',
   'after-update-ref',
+  'after-cache-rename',
+  'after-cache-prune',
   'after-index',
   'before-unlock',
 ] as const;

@@ -6,12 +6,31 @@
  * work tree and moving HEAD is undone by making the journaled paths match HEAD again, and the same
  * repair runs when a later command finds the lock of a killed process: either way the repository
  * holds the old state or the new one.
+ *
+ * Filling the temporary index from HEAD with `read-tree` reads every tree of the repository (over
+ * 100 ms at 10,000 secrets), so the index each commit was built in is kept as the cached index of
+ * that commit (see `cacheIndex`) and the next commit starts from a copy of it (see `copyCachedIndex`).
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../errors.js';
 import { faultPoint } from './fault.js';
-import { GitCommandError, openGit, type Git } from './git.js';
+import { GitCommandError, openGit, type Git, type GitRunOptions } from './git.js';
 import { acquireLock, inspectLock } from './lock.js';
 import type { FileChange, Plan, StoreLocation } from './types.js';
 
@@ -76,6 +95,7 @@ export async function recoverStale(loc: StoreLocation): Promise<boolean> {
  * journaled after it was checked to match HEAD, so no user change can be lost here.
  */
 export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
+  // The cached index needs nothing here: no file in it is ever half-written (see `cacheIndex`).
   removeTempIndex(loc);
   for (const path of paths) removeFile(tempFileFor(join(loc.repoRoot, path)));
   if (paths.length === 0) return;
@@ -209,12 +229,22 @@ async function commitChanges(
 ): Promise<string> {
   removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
   const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
-  await git.run(head ? ['read-tree', head] : ['read-tree', '--empty'], temp);
-  faultPoint('after-read-tree');
-  await git.run(['update-index', '--add', '--remove', '--', ...paths], temp);
-  faultPoint('after-update-index');
-  const tree = (await git.run(['write-tree'], temp)).trim();
-  faultPoint('after-write-tree');
+  const cached = head !== undefined && (await copyCachedIndex(git, loc, head));
+  if (!cached) await git.run(head ? ['read-tree', head] : ['read-tree', '--empty'], temp);
+  faultPoint('after-base-index');
+  let tree: string;
+  try {
+    tree = await stageAndWriteTree(git, paths, temp);
+  } catch (err) {
+    if (!cached || head === undefined) throw err;
+    // A cached index that passed our checks but not git's (an extension this git requires and
+    // cannot read, a split index whose shared part is gone): it is only a shortcut, so drop it and
+    // take the long way once. A failure that has nothing to do with the cache simply happens again.
+    rmSync(cachedIndexPath(loc, head), { force: true });
+    removeTempIndex(loc);
+    await git.run(['read-tree', head], temp);
+    tree = await stageAndWriteTree(git, paths, temp);
+  }
   const commit = await git.commitTree(tree, head ? [head] : [], message);
   faultPoint('after-commit-tree');
   const expected = head ?? '0'.repeat(commit.length); // all zeros: "must not exist yet"
@@ -228,7 +258,157 @@ async function commitChanges(
     throw err;
   }
   faultPoint('after-update-ref');
+  cacheIndex(loc, commit);
   return commit;
+}
+
+/** The planned paths into the temporary index, then its tree (which also completes its cache-tree). */
+async function stageAndWriteTree(git: Git, paths: readonly string[], temp: GitRunOptions): Promise<string> {
+  await git.run(['update-index', '--add', '--remove', '--', ...paths], temp);
+  faultPoint('after-update-index');
+  const tree = (await git.run(['write-tree'], temp)).trim();
+  faultPoint('after-write-tree');
+  return tree;
+}
+
+/*
+ * The cached index.
+ *
+ * `<gitDir>/secretstore-cache/<commit>.index` is an index holding exactly the tree of <commit>, with
+ * a fully valid cache-tree: the temporary index of the transaction that made <commit>, after
+ * `write-tree` computed <commit>'s tree from it (and wrote the cache-tree back). Copied into the
+ * temporary index it replaces `read-tree HEAD`, and `write-tree` then only recomputes the trees that
+ * `update-index` invalidated: the folders on the way to the planned paths.
+ *
+ * Why it can be trusted:
+ * - It is put in place by rename, only after update-ref made <commit> HEAD, from the very file its
+ *   tree was written from, so a kill leaves either no file for <commit> or the whole one (a kill
+ *   before the rename leaves the temporary index, which recovery and the next commit delete). A
+ *   commit's tree never changes, so a file named after a commit cannot go stale: when HEAD moves
+ *   (a user's commit, pull or reset) no file has its name and `read-tree` runs as before.
+ * - It is still checked before use, because it lives on across commands and a wrong one would be
+ *   committed silently: its own trailing checksum (damage, truncation) and the tree its cache-tree
+ *   records for the top level, against what git says HEAD's tree is (a file that holds some other
+ *   tree, however it got that name). That is one `rev-parse` of a few ms, started before the file is
+ *   read so the two overlap. A file that fails is deleted and `read-tree` runs instead.
+ * - Recovery needs to do nothing about it: there is never a half-written file under a commit's name,
+ *   and any file that is not the cached index of HEAD is never read and is deleted by the next commit.
+ * - Only one writer at a time reads or changes the folder: the lock is held throughout.
+ */
+
+function cacheDir(loc: StoreLocation): string {
+  return join(loc.gitDir, 'secretstore-cache');
+}
+
+function cachedIndexPath(loc: StoreLocation, commit: string): string {
+  return join(cacheDir(loc), `${commit}.index`);
+}
+
+/** Fills the temporary index from the cached index of `head`, if there is a sound one. */
+async function copyCachedIndex(git: Git, loc: StoreLocation, head: string): Promise<boolean> {
+  const file = cachedIndexPath(loc, head);
+  if (!exists(file)) return false;
+  const headTree = git.run(['rev-parse', '--verify', '-q', `${head}^{tree}`]).then(
+    (out) => out.trim(),
+    () => undefined,
+  );
+  let bytes: Buffer | undefined;
+  let mtimeSeconds = 0;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      mtimeSeconds = Math.floor(fstatSync(fd).mtimeMs / 1000);
+      bytes = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    bytes = undefined;
+  }
+  const recorded = bytes && indexTree(bytes, head.length / 2);
+  if (!bytes || !recorded || recorded !== (await headTree)) {
+    rmSync(file, { force: true });
+    return false;
+  }
+  const temp = tempIndexPath(loc);
+  writeFileSync(temp, bytes);
+  // Git's racy-clean check compares entries' mtimes with the index file's: a copy dated now would make
+  // a file rewritten in the same second as its entry, at the same size and inode, look unchanged to
+  // `update-index`. Dated like the original (rounded down, which only makes git check more), the copy
+  // is exactly as trustworthy as the original.
+  utimesSync(temp, mtimeSeconds, mtimeSeconds);
+  return true;
+}
+
+/**
+ * Files the temporary index, which now holds exactly the tree of `commit`, as the cached index of
+ * `commit`, and deletes all others. Only an accelerator: if it fails, the next commit runs read-tree.
+ */
+function cacheIndex(loc: StoreLocation, commit: string): void {
+  const dir = cacheDir(loc);
+  const keep = `${commit}.index`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    renameSync(tempIndexPath(loc), join(dir, keep));
+    faultPoint('after-cache-rename');
+    for (const name of readdirSync(dir)) {
+      if (name !== keep) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  } catch {
+    return;
+  }
+  faultPoint('after-cache-prune');
+}
+
+/**
+ * The top-level tree an index file's cache-tree records, if the file is whole (its checksum holds)
+ * and that record is valid and covers every entry; undefined otherwise. Reads index versions 2-4
+ * (gitformat-index(5)); `hashLength` is the repository's: 20 (SHA-1) or 32 (SHA-256).
+ */
+function indexTree(bytes: Buffer, hashLength: number): string | undefined {
+  const end = bytes.length - hashLength;
+  if (end < 12 || bytes.toString('latin1', 0, 4) !== 'DIRC') return undefined;
+  const trailer = bytes.subarray(end);
+  // An all-zero trailer is git's own "no checksum" (index.skipHash): git does not check it either.
+  if (trailer.some((b) => b !== 0)) {
+    const sum = createHash(hashLength === 32 ? 'sha256' : 'sha1').update(bytes.subarray(0, end)).digest();
+    if (!sum.equals(trailer)) return undefined;
+  }
+  const version = bytes.readUInt32BE(4);
+  const count = bytes.readUInt32BE(8);
+  if (version < 2 || version > 4) return undefined;
+  const fixed = 40 + hashLength + 2; // stat data, object name, flags
+  let pos = 12;
+  for (let i = 0; i < count; i++) {
+    if (pos + fixed > end) return undefined;
+    const extended = version >= 3 && (bytes.readUInt16BE(pos + fixed - 2) & 0x4000) !== 0;
+    let name = pos + fixed + (extended ? 2 : 0);
+    if (version === 4) {
+      // The path is the previous one cut by a varint, then a NUL-terminated suffix, without padding.
+      while (name < end && (bytes[name] ?? 0) & 0x80) name++;
+      name++;
+    }
+    const nul = bytes.indexOf(0, name);
+    if (nul < 0 || nul >= end) return undefined;
+    // v2/v3 entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
+    pos = version === 4 ? nul + 1 : pos + ((nul - pos + 8) & ~7);
+  }
+  while (pos + 8 <= end) {
+    const signature = bytes.toString('latin1', pos, pos + 4);
+    const size = bytes.readUInt32BE(pos + 4);
+    const data = pos + 8;
+    if (data + size > end) return undefined;
+    if (signature === 'TREE') {
+      // The first record is the top level: an empty path, "<entries> <subtrees>\n", the tree's name.
+      const newline = bytes.indexOf(0x0a, data);
+      if (bytes[data] !== 0 || newline < 0 || newline + 1 + hashLength > data + size) return undefined;
+      const [entries] = bytes.toString('latin1', data + 1, newline).split(' ');
+      if (Number(entries) !== count) return undefined; // -1: invalidated
+      return bytes.toString('hex', newline + 1, newline + 1 + hashLength);
+    }
+    pos = data + size;
+  }
+  return undefined;
 }
 
 async function resolveHead(git: Git): Promise<string | undefined> {
