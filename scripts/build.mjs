@@ -4,13 +4,14 @@
 //  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-rmSync('dist', { recursive: true, force: true });
-
-await build({
+// Built in memory and written only when it succeeded, so a failed build leaves the last good one.
+const bundle = await build({
+  write: false,
   entryPoints: { secretstore: 'src/cli/bin.ts' },
   outdir: 'dist',
   // Code that only some commands need (libsodium, simple-git) sits in chunks loaded on first use,
@@ -26,6 +27,11 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+rmSync('dist/chunks', { recursive: true, force: true });
+for (const file of bundle.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, file.contents);
+}
 chmodSync('dist/secretstore.js', 0o755);
 
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.'], { stdio: 'inherit' });

@@ -2,4 +2,7 @@
 export { openStore, type Store, type StoreApi } from './library.js';
 export type { OpenStoreOptions } from './shell/store.js';
 export * from './model/api.js';
+export * from './model/lifecycle.js';
+export * from './model/listing.js';
+export * from './model/rotation.js';
 export * from './errors.js';

@@ -1,9 +1,8 @@
-/** The commands that have no AWS counterpart: keygen, init, prune and the pre-commit hook. */
+/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due and the pre-commit hook. */
 import type { Command } from 'commander';
-import type { CliIo, GlobalOptions } from './program.js';
-import { toJson } from './output.js';
+import type { CliIo, GlobalOptions, Printer } from './program.js';
 
-export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo): void {
+export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
     .command('keygen')
     .description('Create an identity (an X25519 key pair, file mode 0600) and print its public key.')
@@ -28,8 +27,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .action(async (opts: { name?: string; region: string; account: string }) => {
       io.operation = 'Init';
       const { initStore } = await import('../shell/init.js');
-      const result = await initStore({ ...globals(), ...opts, cwd: io.cwd, env: io.env });
-      io.out(toJson(result) + '\n');
+      const { store, identity } = globals();
+      const result = await initStore({ store, identity, ...opts, cwd: io.cwd, env: io.env });
+      print(result, 'Init');
     });
 
   program
@@ -40,8 +40,29 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.operation = 'Prune';
       const { SecretStore } = await import('../shell/store.js');
       const { pruneStore } = await import('../shell/prune.js');
-      const store = await SecretStore.open({ ...globals(), cwd: io.cwd, env: io.env });
-      io.out(toJson(await pruneStore(store.location, new Date(), opts.secretId)) + '\n');
+      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      print(await pruneStore(store.location, new Date(), opts.secretId), 'Prune');
+    });
+
+  program
+    .command('rotate-due')
+    .description(
+      'Rotate every secret whose rotation is enabled and whose NextRotationDate has passed (run it from cron); ' +
+        'prints what was rotated and what failed, and fails if any rotation did.',
+    )
+    .option('--dry-run', 'only list the secrets that are due')
+    .action(async (opts: { dryRun?: boolean }) => {
+      io.operation = 'RotateDue';
+      const { SecretStore } = await import('../shell/store.js');
+      const { rotateDue } = await import('../shell/workflows.js');
+      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      const result = await rotateDue(store, { dryRun: opts.dryRun === true });
+      print(result, 'RotateDue');
+      if (result.Failed.length > 0) {
+        const { InvalidRequestException } = await import('../errors.js');
+        const names = result.Failed.map((f) => f.Name).join(', ');
+        throw new InvalidRequestException(`${result.Failed.length} of ${result.Failed.length + result.Rotated.length} due rotations failed: ${names}`);
+      }
     });
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
@@ -55,7 +76,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         import('../shell/git.js'),
         import('../shell/hook.js'),
       ]);
-      const loc = locateStore({ ...globals(), cwd: io.cwd, env: io.env });
+      const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
       const git = openGit(loc.repoRoot, io.env);
       // Inside a hook git points GIT_INDEX_FILE at the index being committed; work on that one.
       const index = io.env.GIT_INDEX_FILE;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram, type CliIo } from './program.js';
 import { addAdminCommands } from './admin.js';
-import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE } from './output.js';
+import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, UsageError } from './output.js';
 
 export interface MainIo {
   out(text: string): void;
@@ -24,7 +24,7 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
     cwd: sys.cwd,
     operation: 'secretstore',
   };
-  const program = buildProgram(io, (p, globals) => addAdminCommands(p, globals, io));
+  const program = buildProgram(io, (p, globals, print) => addAdminCommands(p, globals, io, print));
   program.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
   try {
@@ -33,6 +33,10 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      sys.err(`usage: secretstore [options] <command> [parameters]\nsecretstore: error: ${err.message}\n`);
+      return EXIT_USAGE;
     }
     sys.err(errorLine(err, io.operation) + '\n');
     if (sys.env.SECRETSTORE_DEBUG && err instanceof Error) sys.err(`${err.stack ?? ''}\n`);

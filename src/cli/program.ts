@@ -1,13 +1,17 @@
 /**
  * The commander program, generated from the operation table: one command per operation, one flag per
- * request member (`SecretId` -> `--secret-id`), as `aws secretsmanager` spells them. The few commands
- * that have no AWS counterpart (keygen, init, prune, hook) are added by hand.
+ * request member (`SecretId` -> `--secret-id`), as `aws secretsmanager` spells them, with the AWS CLI's
+ * `--cli-input-json`, `--cli-input-yaml` and `--generate-cli-skeleton`. The few commands that have no
+ * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
 import type { Operation, Param } from '../ops/context.js';
 import { readParam, type ReadContext } from './values.js';
-import { toJson } from './output.js';
+import { OUTPUT_FORMATS, render, UsageError, type OutputFormat } from './output.js';
 
 export interface CliIo extends ReadContext {
   readonly out: (text: string) => void;
@@ -20,14 +24,20 @@ export interface CliIo extends ReadContext {
 export interface GlobalOptions {
   store?: string;
   identity?: string;
+  output: OutputFormat;
+  query?: string;
 }
+
+/** Prints a command's result in the format and with the query the user asked for. */
+export type Printer = (value: unknown, title: string) => void;
 
 export function flagOf(member: string): string {
   return member.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-function camelOf(member: string): string {
-  return member[0]!.toLowerCase() + member.slice(1);
+/** The attribute commander stores a flag under: `--rotation-lambda-arn` -> `rotationLambdaArn`. */
+function attributeOf(member: string): string {
+  return flagOf(member).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function addParam(cmd: Command, p: Param): void {
@@ -35,47 +45,114 @@ function addParam(cmd: Command, p: Param): void {
   const help = p.help + (p.required ? ' (required)' : '');
   if (p.type === 'boolean') {
     cmd.addOption(new Option(flag, help));
-    cmd.addOption(new Option(`--no-${flagOf(p.member)}`, `Do not: ${help[0]!.toLowerCase()}${help.slice(1)}`).hideHelp());
+    cmd.addOption(new Option(`--no-${flagOf(p.member)}`, 'the opposite').hideHelp());
     return;
   }
-  const arg = p.type === 'strings' || p.type === 'tags' ? '<values...>' : '<value>';
-  const option = new Option(`${flag} ${arg}`, help);
-  if (p.required) option.makeOptionMandatory();
-  cmd.addOption(option);
+  const arg = p.type === 'strings' || p.type === 'tags' || p.type === 'filters' ? '<values...>' : '<value>';
+  cmd.addOption(new Option(`${flag} ${arg}`, help));
+}
+
+/** `--cli-input-json` / `--cli-input-yaml`: literal text or file://path, an object of request members. */
+function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>): Record<string, unknown> {
+  const json = opts.cliInputJson as string | undefined;
+  const yaml = opts.cliInputYaml as string | undefined;
+  if (json === undefined && yaml === undefined) return {};
+  if (json !== undefined && yaml !== undefined) throw new UsageError('--cli-input-json and --cli-input-yaml cannot be used together');
+  const raw = (json ?? yaml)!;
+  const text = raw.startsWith('file://') ? readFileSync(raw.slice('file://'.length), 'utf8') : raw;
+  let parsed: unknown;
+  try {
+    parsed = json !== undefined ? JSON.parse(text) : parseYaml(text);
+  } catch {
+    throw new InvalidParameterException(`--cli-input-${json !== undefined ? 'json' : 'yaml'} is not valid ${json !== undefined ? 'JSON' : 'YAML'}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidParameterException('--cli-input-json/yaml must hold an object of request members');
+  }
+  const members = new Map(op.params.map((p) => [p.member, p]));
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    const param = members.get(key);
+    if (!param) throw new InvalidParameterException(`Unknown parameter in input: "${key}", must be one of: ${[...members.keys()].join(', ')}`);
+    // Blobs travel as base64 in JSON, as in the AWS CLI.
+    input[key] = param.type === 'blob' && typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value;
+  }
+  return input;
 }
 
 function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unknown>, io: CliIo): Record<string, unknown> {
-  const request: Record<string, unknown> = {};
+  // Flags on the command line win over the same member in --cli-input-json, as in the AWS CLI.
+  const request = cliInput(opts, op);
   for (const p of op.params) {
-    const raw = opts[camelOf(p.member)];
+    const raw = opts[attributeOf(p.member)];
     if (raw !== undefined) request[p.member] = readParam(raw, p, io);
+  }
+  const missing = op.params.filter((p) => p.required && request[p.member] === undefined);
+  if (missing.length > 0) {
+    throw new UsageError(`the following arguments are required: ${missing.map((p) => `--${flagOf(p.member)}`).join(', ')}`);
   }
   return request;
 }
 
-export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions) => void): Command {
+/** What `--generate-cli-skeleton` prints: every member with an empty value of its type. */
+function skeleton(op: Operation<unknown, unknown>): Record<string, unknown> {
+  const empty: Record<Param['type'], unknown> = {
+    string: '',
+    blob: '',
+    integer: 0,
+    boolean: true,
+    strings: [''],
+    tags: [{ Key: '', Value: '' }],
+    filters: [{ Key: 'name', Values: [''] }],
+    structure: {},
+  };
+  return Object.fromEntries(op.params.map((p) => [p.member, empty[p.type]]));
+}
+
+export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void): Command {
   const program = new Command('secretstore')
     .description('An encrypted, git-backed secret store that speaks the AWS Secrets Manager API.')
     .option('--store <dir>', 'the store folder (default: $SECRETSTORE_DIR, else the git top level)')
     .option('--identity <file>', 'the identity file (default: $SECRETSTORE_IDENTITY, else ~/.config/secretstore/identity)')
-    .addOption(new Option('--output <format>', 'output format').choices(['json']).default('json'))
+    .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
+    .option('--query <jmespath>', 'a JMESPath query to filter the response')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false });
   const globals = () => program.opts<GlobalOptions>();
+  // Operations with no output (tag-resource, untag-resource) print nothing, as the AWS CLI does.
+  const print: Printer = (value, title) => {
+    if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return;
+    io.out(render(value, globals().output, globals().query, title));
+  };
 
   for (const name of Object.keys(operations) as OperationName[]) {
     const op = operations[name] as Operation<unknown, unknown>;
     const cmd = program.command(op.command).description(op.summary);
     op.params.forEach((p) => addParam(cmd, p));
+    cmd
+      .option('--cli-input-json <json>', 'request members as JSON (or file://path)')
+      .option('--cli-input-yaml <yaml>', 'request members as YAML (or file://path)')
+      .addOption(new Option('--generate-cli-skeleton [kind]', 'print a request skeleton and exit').choices(['input', 'yaml-input']));
     if (op.example) cmd.addHelpText('after', `\nExample:\n  ${op.example}`);
     cmd.action(async (opts: Record<string, unknown>) => {
       io.operation = op.name;
+      const kind = opts.generateCliSkeleton;
+      if (kind !== undefined) {
+        io.out(render(skeleton(op), kind === 'yaml-input' ? 'yaml' : 'json', undefined, op.name));
+        return;
+      }
       const request = requestFrom(op, opts, io);
+      if (op.storeless) {
+        // get-random-password needs no store, so it works anywhere, as in the AWS CLI.
+        const { runStoreless } = await import('../shell/workflows.js');
+        print(await runStoreless(name, request as never), op.name);
+        return;
+      }
       const { SecretStore } = await import('../shell/store.js');
-      const store = await SecretStore.open({ ...globals(), cwd: io.cwd, env: io.env });
-      io.out(toJson(await store.run(name, request as never)) + '\n');
+      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      print(await store.run(name, request as never), op.name);
     });
   }
-  admin(program, globals);
+  admin(program, globals, print);
   return program;
 }

@@ -41,6 +41,10 @@ export function readParam(raw: unknown, param: Param, ctx: ReadContext): unknown
       return (raw as string[]).flatMap((v) => v.split(',')).filter((v) => v !== '');
     case 'tags':
       return parseTags(raw as string[]);
+    case 'filters':
+      return parseFilters(raw as string[]);
+    case 'structure':
+      return parseStructure(raw as string, param);
     case 'string': {
       const text = raw as string;
       const source = param.sensitive ? readSource(text, param, ctx) : text.startsWith('file://') ? readSource(text, param, ctx) : undefined;
@@ -90,4 +94,49 @@ export function parseTags(raw: readonly string[]): Tag[] {
     }
     return tag;
   });
+}
+
+/**
+ * The AWS CLI shorthand `A=1,B=x,y`: a comma that is not followed by `Name=` continues the previous
+ * value (so `Values=a,b` is a list and a cron expression keeps its commas).
+ */
+function shorthandPairs(text: string): [string, string[]][] {
+  const pairs: [string, string[]][] = [];
+  for (const part of text.split(',')) {
+    const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(part);
+    if (m) pairs.push([m[1]!, [m[2]!]]);
+    else if (pairs.length > 0) pairs[pairs.length - 1]![1].push(part);
+    else throw new InvalidParameterException(`Expected Name=value in "${text.slice(0, 40)}"`);
+  }
+  return pairs;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new InvalidParameterException(`${what} is not valid JSON`);
+  }
+}
+
+/** `Key=name,Values=a,b Key=tag-key,Values=c` (shorthand) or a JSON list of {Key, Values}. */
+export function parseFilters(raw: readonly string[]): unknown {
+  const joined = raw.join(' ').trim();
+  if (joined.startsWith('[')) return parseJson(joined, 'Filters');
+  return raw.map((item) => {
+    const filter: Record<string, unknown> = {};
+    for (const [key, values] of shorthandPairs(item)) filter[key] = key === 'Values' ? values : values.join(',');
+    return filter;
+  });
+}
+
+/** `AutomaticallyAfterDays=30,Duration=2h` (shorthand; whole numbers become numbers) or a JSON object. */
+export function parseStructure(text: string, param: Param): unknown {
+  if (text.trim().startsWith('{')) return parseJson(text, param.member);
+  const out: Record<string, unknown> = {};
+  for (const [key, values] of shorthandPairs(text)) {
+    const value = values.join(',');
+    out[key] = /^[0-9]+$/.test(value) ? Number(value) : value;
+  }
+  return out;
 }

@@ -6,7 +6,15 @@
  */
 import { parseDocument, stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
-import { DEFAULT_POLICY, type Policy, type SecretIndex, type StoreConfig, type Tag } from '../model/store.js';
+import {
+  DEFAULT_POLICY,
+  type Policy,
+  type RotationConfig,
+  type RotationRules,
+  type SecretIndex,
+  type StoreConfig,
+  type Tag,
+} from '../model/store.js';
 
 export const CONFIG_FILE = '.secretstore.yaml';
 
@@ -36,6 +44,20 @@ class Fields {
   }
   optionalTimestamp(key: string): string | undefined {
     return this.obj[key] === undefined ? undefined : this.timestamp(key);
+  }
+  has(key: string): boolean {
+    return this.obj[key] !== undefined;
+  }
+  raw(key: string): unknown {
+    return this.obj[key];
+  }
+  boolean(key: string): boolean {
+    const v = this.obj[key];
+    if (typeof v !== 'boolean') this.fail(`'${key}' must be true or false`);
+    return v;
+  }
+  optionalMap(key: string): Record<string, unknown> | undefined {
+    return this.obj[key] === undefined ? undefined : this.map(key);
   }
   map(key: string): Record<string, unknown> {
     const v = this.obj[key] ?? {};
@@ -72,22 +94,49 @@ function parseObject(text: string, file: string): Record<string, unknown> {
 }
 
 const INDEX_KEYS = [
-  'name', 'arn', 'description', 'kmsKeyId', 'createdDate', 'lastChangedDate', 'deletedDate', 'tags', 'labels', 'versions',
+  'name', 'arn', 'description', 'kmsKeyId', 'createdDate', 'lastChangedDate', 'deletedDate', 'tags', 'rotation', 'labels',
+  'versions', 'placeholders',
 ] as const;
+
+const ROTATION_KEYS = ['enabled', 'lambdaArn', 'rules', 'lastRotatedDate', 'nextRotationDate'] as const;
+
+function parseTimestamps(f: Fields, key: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [id, created] of Object.entries(f.map(key))) {
+    const when = typeof created === 'string' ? Date.parse(created) : NaN;
+    if (Number.isNaN(when)) f.fail(`${what} ${id} has no valid creation time`);
+    out[id] = new Date(when).toISOString();
+  }
+  return out;
+}
+
+function parseRotation(value: unknown, file: string): RotationConfig | undefined {
+  if (value === undefined) return undefined;
+  const r: Fields = new Fields((value ?? {}) as Record<string, unknown>, `${file} rotation`);
+  r.only(ROTATION_KEYS);
+  const enabled = r.boolean('enabled');
+  const rules = r.optionalMap('rules') as RotationRules | undefined;
+  return {
+    enabled,
+    ...optional('lambdaArn', r.optionalString('lambdaArn')),
+    ...optional('rules', rules),
+    ...optional('lastRotatedDate', r.optionalTimestamp('lastRotatedDate')),
+    ...optional('nextRotationDate', r.optionalTimestamp('nextRotationDate')),
+  };
+}
 
 export function parseSecretIndex(text: string, file: string): SecretIndex {
   const f: Fields = new Fields(parseObject(text, file), file);
   f.only(INDEX_KEYS);
-  const versions: Record<string, string> = {};
-  for (const [id, created] of Object.entries(f.map('versions'))) {
-    const when = typeof created === 'string' ? Date.parse(created) : NaN;
-    if (Number.isNaN(when)) f.fail(`version ${id} has no valid creation time`);
-    versions[id] = new Date(when).toISOString();
-  }
+  const versions = parseTimestamps(f, 'versions', 'version');
+  const placeholders = f.has('placeholders') ? parseTimestamps(f, 'placeholders', 'placeholder') : undefined;
+  for (const id of Object.keys(placeholders ?? {})) if (id in versions) f.fail(`placeholder ${id} is also a version`);
   const labels: Record<string, string> = {};
   for (const [label, id] of Object.entries(f.map('labels'))) {
     if (typeof id !== 'string') f.fail(`label ${label} must name a VersionId`);
-    if (!(id in versions)) f.fail(`label ${label} points at version ${id}, which is not listed under versions`);
+    if (!(id in versions) && !(placeholders && id in placeholders)) {
+      f.fail(`label ${label} points at version ${id}, which is not listed under versions`);
+    }
     labels[label] = id;
   }
   if (Object.keys(versions).length > 0 && !('AWSCURRENT' in labels)) f.fail('no version carries AWSCURRENT');
@@ -108,8 +157,10 @@ export function parseSecretIndex(text: string, file: string): SecretIndex {
     createdDate: f.timestamp('createdDate'),
     lastChangedDate: f.timestamp('lastChangedDate'),
     ...optional('deletedDate', f.optionalTimestamp('deletedDate')),
+    ...optional('rotation', parseRotation(f.raw('rotation'), file)),
     labels,
     versions,
+    ...optional('placeholders', placeholders),
   };
 }
 
@@ -120,9 +171,9 @@ export function optional<K extends string, V>(key: K, value: V | undefined): { [
 
 /** Versions oldest first (ties by id): the order of the index file and of pruning. */
 export function versionsByAge(index: Pick<SecretIndex, 'versions'>): string[] {
-  return Object.keys(index.versions).sort(
-    (a, b) => index.versions[a]!.localeCompare(index.versions[b]!) || (a < b ? -1 : a > b ? 1 : 0),
-  );
+  // Plain code-unit order: ISO timestamps sort correctly that way, and localeCompare would start ICU (~8 ms).
+  const key = (id: string) => `${index.versions[id]!} ${id}`;
+  return Object.keys(index.versions).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 export function serializeSecretIndex(index: SecretIndex): string {
@@ -137,8 +188,10 @@ export function serializeSecretIndex(index: SecretIndex): string {
     lastChangedDate: index.lastChangedDate,
     ...optional('deletedDate', index.deletedDate),
     ...optional('tags', index.tags),
+    ...optional('rotation', index.rotation),
     labels,
     versions,
+    ...optional('placeholders', index.placeholders),
   };
   return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + stringify(ordered, YAML_OPTIONS);
 }

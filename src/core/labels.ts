@@ -3,6 +3,8 @@
  * most one version" holds by construction; these functions keep the other invariants (AWSPREVIOUS follows
  * AWSCURRENT) and report every move so the commit message can list them.
  */
+import { InvalidParameterException, LimitExceededException } from '../errors.js';
+
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
 export const AWSPENDING = 'AWSPENDING';
@@ -47,4 +49,57 @@ export function versionsToStages(labels: Readonly<Labels>): Record<string, strin
 
 export function describeMoves(moves: readonly LabelMove[]): string[] {
   return moves.map((m) => `${m.label}: ${m.from ?? '(none)'} -> ${m.to ?? '(removed)'}`);
+}
+
+/** The label quota (spec Decisions): at most MAX_LABELS distinct labels across a secret's versions. */
+export function checkLabelQuota(labels: Readonly<Labels>): void {
+  if (Object.keys(labels).length > MAX_LABELS) {
+    throw new LimitExceededException(`A secret can have at most ${MAX_LABELS} staging labels attached across all of its versions.`);
+  }
+}
+
+export const StageMessages = {
+  neither: 'You must specify MoveToVersionId, RemoveFromVersionId, or both.',
+  notOnVersion: (label: string, versionId: string) => `Version stage ${label} not found in version ${versionId}`,
+  removeFromRequired: (label: string, holder: string) =>
+    `The parameter RemoveFromVersionId can't be empty. Staging label ${label} is currently attached to version ${holder}, so you must explicitly reference that version in RemoveFromVersionId.`,
+  currentNotRemovable: "You can only move staging label AWSCURRENT to a different secret version. It can't be completely removed.",
+  previousOnCurrent: `Staging label ${AWSPREVIOUS} can't be attached to the version that holds ${AWSCURRENT}.`,
+} as const;
+
+/**
+ * Spec 3.9 / 4.3, UpdateSecretVersionStage: move `label` off `from` (R) and onto `to` (M). Checks the label
+ * rules (R must hold the label; R is required when M takes a label another version holds; AWSCURRENT can
+ * only move, never be removed) and returns the moves, none when M already holds the label. Whether R and
+ * M are versions of the secret is the caller's check: this function sees only the labels.
+ */
+export function moveStage(labels: Labels, label: string, from: string | undefined, to: string | undefined): LabelMove[] {
+  const holder = labels[label];
+  if (from === undefined && to === undefined) throw new InvalidParameterException(StageMessages.neither);
+  if (from !== undefined && from !== holder) throw new InvalidParameterException(StageMessages.notOnVersion(label, from));
+  if (to !== undefined && to === holder) return [];
+  if (to !== undefined && holder !== undefined && from === undefined) {
+    throw new InvalidParameterException(StageMessages.removeFromRequired(label, holder));
+  }
+  if (label === AWSCURRENT && to === undefined) throw new InvalidParameterException(StageMessages.currentNotRemovable);
+  // The index refuses AWSCURRENT and AWSPREVIOUS on one version (AWSPREVIOUS means "the version AWSCURRENT left").
+  if (label === AWSPREVIOUS && to !== undefined && labels[AWSCURRENT] === to) {
+    throw new InvalidParameterException(StageMessages.previousOnCurrent);
+  }
+
+  const moves: LabelMove[] = [];
+  if (to === undefined) {
+    delete labels[label];
+    moves.push({ label, from: from! });
+    return moves;
+  }
+  // attach() moves the label from its holder (R, checked above) and hands AWSPREVIOUS to the version
+  // AWSCURRENT left, stripping it from M when M held it (the rollback case, spec 8.5 #49).
+  attach(labels, label, to, moves);
+  if (label === AWSCURRENT && labels[AWSPREVIOUS] === to) {
+    // Only reachable when no version held AWSCURRENT (spec 3.9 step 8): M cannot be both.
+    delete labels[AWSPREVIOUS];
+    moves.push({ label: AWSPREVIOUS, from: to });
+  }
+  return moves;
 }

@@ -39,6 +39,22 @@ export interface Tag {
   Value: string;
 }
 
+export interface RotationRules {
+  AutomaticallyAfterDays?: number;
+  Duration?: string;
+  ScheduleExpression?: string;
+}
+
+/** Rotation settings (spec 3.15). Offline, the "Lambda" is a local command. */
+export interface RotationConfig {
+  readonly enabled: boolean;
+  /** The rotation function: offline, a local command (kept in AWS's RotationLambdaARN slot). */
+  readonly lambdaArn?: string;
+  readonly rules?: RotationRules;
+  readonly lastRotatedDate?: Timestamp;
+  readonly nextRotationDate?: Timestamp;
+}
+
 /** A secret's `secret.yaml`: plaintext metadata and the label index. */
 export interface SecretIndex {
   readonly name: string;
@@ -54,4 +70,10 @@ export interface SecretIndex {
   readonly labels: Readonly<Record<string, string>>;
   /** VersionId -> creation time, so listing and pruning never open a sealed file. */
   readonly versions: Readonly<Record<string, Timestamp>>;
+  readonly rotation?: RotationConfig;
+  /**
+   * VersionIds reserved by rotate-secret for AWSPENDING that have no value (and no file) yet:
+   * labels may point at them; GetSecretValue does not find them; a put with that token fills them.
+   */
+  readonly placeholders?: Readonly<Record<string, Timestamp>>;
 }

@@ -1,9 +1,11 @@
 /**
  * What an operation may use. Operations are pure apart from these injected capabilities: they read
  * through `store` (lazily, one secret at a time), take time from `now` and randomness from
- * `newArnSuffix`, and return a Plan (response + file changes + commit message) that the shell applies.
+ * `newArnSuffix` and `randomInt`, and return a Plan (response + file changes + commit message) that
+ * the shell applies.
  */
 import type { SecretIndex, StoreConfig } from '../model/store.js';
+import type { SecretSummary } from '../core/filters.js';
 import type { SecretValue } from '../model/value.js';
 import type { FileChange, Plan } from '../shell/types.js';
 
@@ -15,6 +17,13 @@ export interface StoreView {
   readSecret(name: string): Promise<SecretIndex | undefined>;
   /** Decrypt one version of a secret (DecryptionFailure when it cannot be opened). */
   openVersion(index: SecretIndex, versionId: string): Promise<SecretValue>;
+  /** The names of every secret in the store (prune), sorted. */
+  listSecretNames(): Promise<string[]>;
+  /**
+   * Every secret's index without its per-version bookkeeping (list-secrets, batch-get by filters): the
+   * only whole-store read. Reads index files only, never a sealed file.
+   */
+  listSecretSummaries(): Promise<SecretSummary[]>;
 }
 
 export interface OpContext {
@@ -24,10 +33,22 @@ export interface OpContext {
   seal(secretArn: string, versionId: string, value: SecretValue): Promise<string>;
   /** Six random characters from [A-Za-z0-9] for a new ARN. */
   newArnSuffix(): string;
+  /** A uniformly random integer in [0, upperBound) from libsodium's CSPRNG (GetRandomPassword). */
+  randomInt(upperBound: number): Promise<number>;
 }
 
 /** The parameter kinds the CLI knows how to read (from flags, files or stdin). */
-export type ParamType = 'string' | 'blob' | 'integer' | 'boolean' | 'strings' | 'tags';
+export type ParamType =
+  | 'string'
+  | 'blob'
+  | 'integer'
+  | 'boolean'
+  | 'strings'
+  | 'tags'
+  /** ListSecrets-style filters: `Key=name,Values=a,b ...` or JSON. */
+  | 'filters'
+  /** A small structure such as RotationRules: `A=1,B=x` shorthand or JSON. */
+  | 'structure';
 
 export interface Param {
   readonly member: string;
@@ -49,6 +70,16 @@ export interface Operation<I, O> {
   readonly mutates: boolean;
   readonly params: readonly Param[];
   readonly example?: string;
+  /**
+   * Set when the shell must do more than apply one plan (rotate-secret runs a local rotation command
+   * between transactions): the store client hands the call to `src/shell/workflows.ts`.
+   */
+  readonly workflow?: true;
+  /**
+   * Set when the operation never reads the store (GetRandomPassword): a client may run it outside one
+   * (`runStoreless` in `src/shell/workflows.ts`).
+   */
+  readonly storeless?: true;
   run(ctx: OpContext, input: I): Promise<Plan<O>>;
 }
 

@@ -1,11 +1,14 @@
 import { InvalidRequestException, Messages, ResourceNotFoundException } from '../errors.js';
-import { resolveSecretId } from '../core/arn.js';
-import { AWSCURRENT, labelsOf } from '../core/labels.js';
+import { activeSecret, secretValueOf, versionWithStage } from './common.js';
+import { AWSCURRENT } from '../core/labels.js';
 import { checkLabel, checkSecretId, checkToken } from '../core/validate.js';
 import type { GetSecretValueRequest, GetSecretValueResponse } from '../model/api.js';
 import { readOnly, type Operation } from './context.js';
 
-/** Spec 3.3. Reads never write: LastAccessedDate is not recorded (a README deviation). */
+/**
+ * Spec 3.3. Reads never write: LastAccessedDate is not recorded (a README deviation). A rotation
+ * placeholder (AWSPENDING reserved by rotate-secret, no value yet) is not found, by id or by label.
+ */
 export const getSecretValue: Operation<GetSecretValueRequest, GetSecretValueResponse> = {
   name: 'GetSecretValue',
   command: 'get-secret-value',
@@ -18,35 +21,23 @@ export const getSecretValue: Operation<GetSecretValueRequest, GetSecretValueResp
     { member: 'VersionStage', type: 'string', help: 'The label of the version to read (default AWSCURRENT).' },
   ],
   async run(ctx, input) {
-    const secretId = checkSecretId(input.SecretId);
+    checkSecretId(input.SecretId);
     checkToken('versionId', input.VersionId);
     if (input.VersionStage !== undefined) checkLabel('versionStage', input.VersionStage);
-    const secret = await resolveSecretId(secretId, ctx.store.config, (n) => ctx.store.readSecret(n));
-    if (secret.deletedDate !== undefined) throw new InvalidRequestException(Messages.markedForDeletion);
+    const secret = await activeSecret(ctx, input.SecretId);
 
     let versionId: string;
     if (input.VersionId !== undefined) {
       versionId = input.VersionId;
+      // Unknown, or a rotation placeholder with no value yet: rotation functions rely on this (spec 3.3).
       if (!(versionId in secret.versions)) throw new ResourceNotFoundException(Messages.noValueForVersion(versionId));
       if (input.VersionStage !== undefined && secret.labels[input.VersionStage] !== versionId) {
         throw new InvalidRequestException(Messages.stageNotOnVersion);
       }
     } else {
-      const stage = input.VersionStage ?? AWSCURRENT;
-      const holder = secret.labels[stage];
-      if (holder === undefined) throw new ResourceNotFoundException(Messages.noValueForStage(stage));
-      versionId = holder;
+      // A label on a rotation placeholder names no value yet (spec 3.3 last row).
+      versionId = versionWithStage(secret, input.VersionStage ?? AWSCURRENT);
     }
-
-    const value = await ctx.store.openVersion(secret, versionId);
-    const stages = labelsOf(secret.labels, versionId);
-    return readOnly({
-      ARN: secret.arn,
-      Name: secret.name,
-      VersionId: versionId,
-      ...(value.type === 'string' ? { SecretString: value.text } : { SecretBinary: value.bytes }),
-      ...(stages.length > 0 ? { VersionStages: stages } : {}),
-      CreatedDate: new Date(secret.versions[versionId]!),
-    });
+    return readOnly(await secretValueOf(ctx, secret, versionId));
   },
 };

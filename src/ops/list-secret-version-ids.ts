@@ -1,4 +1,4 @@
-import { resolveSecretId } from '../core/arn.js';
+import { findSecret } from './common.js';
 import { versionsByAge } from '../core/codec.js';
 import { labelsOf } from '../core/labels.js';
 import { paginate } from '../core/paging.js';
@@ -9,6 +9,7 @@ import { readOnly, type Operation } from './context.js';
 /**
  * Spec 3.7: labelled versions, newest first (VersionId breaks ties); deprecated ones only with
  * IncludeDeprecated, and then without a VersionStages key. Allowed on a secret scheduled for deletion.
+ * Rotation placeholders are left out (spec 3.7); DescribeSecret shows them in VersionIdsToStages.
  */
 export const listSecretVersionIds: Operation<ListSecretVersionIdsRequest, ListSecretVersionIdsResponse> = {
   name: 'ListSecretVersionIds',
@@ -23,10 +24,11 @@ export const listSecretVersionIds: Operation<ListSecretVersionIdsRequest, ListSe
     { member: 'IncludeDeprecated', type: 'boolean', help: 'Also list versions without labels.' },
   ],
   async run(ctx, input) {
-    const secretId = checkSecretId(input.SecretId);
+    checkSecretId(input.SecretId);
     checkMaxResults(input.MaxResults, 100);
-    const secret = await resolveSecretId(secretId, ctx.store.config, (n) => ctx.store.readSecret(n));
+    const secret = await findSecret(ctx, input.SecretId);
     const entries: SecretVersionsListEntry[] = [];
+    // `versions` only: a rotation placeholder (AWSPENDING reserved, no value yet) is not a version (spec 3.7).
     for (const id of versionsByAge(secret).reverse()) {
       const stages = labelsOf(secret.labels, id);
       if (stages.length === 0 && !input.IncludeDeprecated) continue;

@@ -2,18 +2,40 @@
  * The one list of operations. The CLI, the library (and later the HTTP server) are all derived from it;
  * none of them holds a business rule of its own.
  */
+import { batchGetSecretValue } from './batch-get-secret-value.js';
+import { cancelRotateSecret } from './cancel-rotate-secret.js';
 import { createSecret } from './create-secret.js';
+import { deleteSecret } from './delete-secret.js';
 import { describeSecret } from './describe-secret.js';
+import { getRandomPassword } from './get-random-password.js';
 import { getSecretValue } from './get-secret-value.js';
+import { listSecrets } from './list-secrets.js';
 import { listSecretVersionIds } from './list-secret-version-ids.js';
 import { putSecretValue } from './put-secret-value.js';
+import { restoreSecret } from './restore-secret.js';
+import { rotateSecret } from './rotate-secret.js';
+import { tagResource } from './tag-resource.js';
+import { untagResource } from './untag-resource.js';
+import { updateSecret } from './update-secret.js';
+import { updateSecretVersionStage } from './update-secret-version-stage.js';
 
 export const operations = {
   CreateSecret: createSecret,
   PutSecretValue: putSecretValue,
   GetSecretValue: getSecretValue,
+  BatchGetSecretValue: batchGetSecretValue,
   DescribeSecret: describeSecret,
+  ListSecrets: listSecrets,
   ListSecretVersionIds: listSecretVersionIds,
+  UpdateSecret: updateSecret,
+  UpdateSecretVersionStage: updateSecretVersionStage,
+  DeleteSecret: deleteSecret,
+  RestoreSecret: restoreSecret,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  GetRandomPassword: getRandomPassword,
+  RotateSecret: rotateSecret,
+  CancelRotateSecret: cancelRotateSecret,
 } as const;
 
 export type Operations = typeof operations;

@@ -5,16 +5,18 @@
  */
 import { LimitExceededException, Messages, ResourceExistsException } from '../errors.js';
 import { indexPath, versionPath } from '../core/layout.js';
-import { describeMoves, labelNewVersion, MAX_LABELS, type LabelMove } from '../core/labels.js';
-import { serializeSecretIndex } from '../core/codec.js';
+import { AWSCURRENT, describeMoves, labelNewVersion, MAX_LABELS, type LabelMove } from '../core/labels.js';
+import { optional, serializeSecretIndex } from '../core/codec.js';
 import { applyPrune } from '../core/prune.js';
 import type { SecretIndex } from '../model/store.js';
 import { sameValue, type SecretValue } from '../model/value.js';
 import type { FileChange, OpContext } from './context.js';
+import { afterNewCurrent, livePlaceholders, withPlaceholders } from './rotate-secret.js';
 
 /**
  * A request whose token is already a VersionId of this secret: true when the value is the same (the
- * call succeeds and changes nothing); ResourceExistsException when it differs; false for a new token.
+ * call succeeds and changes nothing); ResourceExistsException when it differs; false for a new token
+ * and for a rotation placeholder's token (it has no value to compare: the put fills it, spec 2.8).
  */
 export async function isReplay(ctx: OpContext, index: SecretIndex, token: string, value: SecretValue): Promise<boolean> {
   if (!(token in index.versions)) return false;
@@ -30,6 +32,14 @@ export interface NewVersion {
   readonly moves: readonly LabelMove[];
 }
 
+/**
+ * A new version `versionId` with `value`. When `versionId` is a placeholder that rotate-secret reserved
+ * (spec 2.8, 3.2 step 3), the version fills it: it gets its sealed file, moves from `placeholders` to
+ * `versions`, and keeps the labels already on it (AWSPENDING) besides those `stages` attach. A
+ * placeholder left without labels (this version took its AWSPENDING) is dropped.
+ * Placeholders are not versions: they neither count as "had a version before" (spec 4.2) nor for
+ * pruning or the version quota. A value that becomes AWSCURRENT restarts an interval rotation schedule.
+ */
 export async function addVersion(
   ctx: OpContext,
   before: SecretIndex,
@@ -44,7 +54,16 @@ export async function addVersion(
   if (Object.keys(labels).length > MAX_LABELS) {
     throw new LimitExceededException(`A secret can have at most ${MAX_LABELS} staging labels attached across all of its versions.`);
   }
-  const grown = { ...before, labels, versions: { ...before.versions, [versionId]: now }, lastChangedDate: now };
+  const fills = versionId in (before.placeholders ?? {});
+  // The filled one becomes a version; one whose AWSPENDING this version took is dropped.
+  const placeholders = livePlaceholders(labels, before.placeholders ?? {});
+  delete placeholders[versionId];
+  const becameCurrent = moves.some((m) => m.label === AWSCURRENT && m.to === versionId);
+  const rotation = becameCurrent ? afterNewCurrent(before.rotation, ctx.now) : before.rotation;
+  const grown = withPlaceholders(
+    { ...before, labels, versions: { ...before.versions, [versionId]: now }, lastChangedDate: now, ...optional('rotation', rotation) },
+    placeholders,
+  );
   const { index, pruned } = applyPrune(grown, ctx.now, ctx.store.config.policy);
   const quota = ctx.store.config.policy.versionQuota;
   if (Object.keys(index.versions).length > quota) {
@@ -57,7 +76,11 @@ export async function addVersion(
     { path: indexPath(index.name), content: serializeSecretIndex(index) },
     ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
   ];
-  const log = [`version: ${versionId}`, ...describeMoves(moves), ...pruned.map((id) => `pruned: ${id}`)];
+  const log = [
+    `version: ${versionId}${fills ? ' (fills the AWSPENDING placeholder rotate-secret reserved)' : ''}`,
+    ...describeMoves(moves),
+    ...pruned.map((id) => `pruned: ${id}`),
+  ];
   return { index, changes, log, moves };
 }
 

@@ -1,41 +1,42 @@
 /**
- * `secretstore prune`: the pruning rule over every secret of the store (or one), in one commit.
- * The only command that walks the whole store, on purpose: it is maintenance, not a read path.
+ * `secretstore prune`: first purges scheduled secrets whose recovery window has passed (in a commit of
+ * their own, as a write would), then applies the pruning rule over every secret of the store (or one),
+ * in one commit. The only command that walks the whole store, on purpose: it is maintenance, not a read path.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { resolveSecretId } from '../core/arn.js';
-import { parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
-import { INDEX_FILE, indexPath, SECRETS_DIR, versionPath } from '../core/layout.js';
+import { serializeSecretIndex } from '../core/codec.js';
+import { indexPath, versionPath } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
 import { checkSecretId } from '../core/validate.js';
 import type { FileChange, StoreLocation } from './types.js';
+import { purgeWith } from './purge.js';
 import { transact } from './transaction.js';
 import { readConfig, WorkTreeView } from './view.js';
 
 export interface PruneResult {
   Pruned: { Name: string; VersionIds: string[] }[];
-}
-
-async function allSecretNames(root: string): Promise<string[]> {
-  const dir = join(root, SECRETS_DIR);
-  const files = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
-  const names: string[] = [];
-  for (const file of files) {
-    if (file === INDEX_FILE || file.endsWith(`/${INDEX_FILE}`)) {
-      names.push(parseSecretIndex(await readFile(join(dir, file), 'utf8'), `${SECRETS_DIR}/${file}`).name);
-    }
-  }
-  return names.sort();
+  /** Secrets purged because their recovery window had passed; present only when there were any. */
+  Purged?: string[];
 }
 
 export async function pruneStore(loc: StoreLocation, now: Date, secretId?: string): Promise<PruneResult> {
+  const purged = await purgeWith(
+    loc.root,
+    now,
+    (compute) => transact(loc, async () => compute(new WorkTreeView(loc.root, await readConfig(loc.root), async () => []))),
+    secretId === undefined,
+  );
+  const result = await pruneVersions(loc, now, secretId);
+  return purged.length > 0 ? { ...result, Purged: purged } : result;
+}
+
+async function pruneVersions(loc: StoreLocation, now: Date, secretId?: string): Promise<PruneResult> {
   return transact(loc, async () => {
     const config = await readConfig(loc.root);
     const view = new WorkTreeView(loc.root, config, async () => []);
     const names =
       secretId === undefined
-        ? await allSecretNames(loc.root)
+        ? await view.listSecretNames()
         : [(await resolveSecretId(checkSecretId(secretId), config, (n) => view.readSecret(n))).name];
     const changes: FileChange[] = [];
     const pruned: PruneResult['Pruned'] = [];

@@ -32,7 +32,8 @@ export class SecretStore {
   private constructor(
     readonly location: StoreLocation,
     readonly config: StoreConfig,
-    private readonly options: OpenStoreOptions,
+    /** As given to `open`, with `env` filled in (workflows pass it on to the commands they run). */
+    readonly options: OpenStoreOptions,
   ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
@@ -51,12 +52,20 @@ export class SecretStore {
       const plan = (await op.run(this.context(), request)) as Plan<OutputOf<K>>;
       return plan.result;
     }
+    if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
+    // Secrets whose recovery window has passed are purged first, in a commit of their own.
+    await (await import('./purge.js')).purgeExpired(this, this.now());
+    return this.commit((ctx) => op.run(ctx, request) as Promise<Plan<OutputOf<K>>>);
+  }
+
+  /**
+   * One transaction: `compute` reads through the context (inside the store lock) and returns the plan
+   * that is then committed. Operations, purging and workflow steps all write through here.
+   */
+  async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
     const { transact } = await import('./transaction.js');
-    return transact(this.location, async () => {
-      // Re-read the configuration inside the lock: another writer may have changed it.
-      const fresh = await readConfig(this.location.root);
-      return (await op.run(this.context(fresh), request)) as Plan<OutputOf<K>>;
-    });
+    // Re-read the configuration inside the lock: another writer may have changed it.
+    return transact(this.location, async () => compute(this.context(await readConfig(this.location.root))));
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
@@ -69,14 +78,19 @@ export class SecretStore {
     const identities = () => this.identities();
     return {
       store: new WorkTreeView(this.location.root, config, identities),
-      now: this.options.now?.() ?? new Date(),
+      now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
+      randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
       async seal(secretArn, versionId, value) {
         const crypto = await loadCrypto();
         const recipients = config.recipients.map((r) => crypto.parseRecipient(r.publicKey));
         return crypto.sealValue(value, { storeId: config.storeId, secretArn, versionId }, recipients);
       },
     };
+  }
+
+  now(): Date {
+    return this.options.now?.() ?? new Date();
   }
 
   private async identities(): Promise<readonly Identity[]> {

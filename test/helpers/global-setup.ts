@@ -16,6 +16,12 @@ function newestSource(dir: string): number {
 export default function setup(): void {
   const cli = 'dist/secretstore.js';
   if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource('src')) {
-    execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    try {
+      execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    } catch {
+      // `npm test` builds (and fails) first; a bare vitest run goes on so library tests still run,
+      // and the CLI tests fail on the old or missing build.
+      console.warn('secretstore: the build failed; CLI tests will use whatever dist/ holds');
+    }
   }
 }

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { render } from '../src/cli/output.js';
+import { parseFilters, parseStructure, parseTags } from '../src/cli/values.js';
+
+const response = {
+  ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf',
+  Name: 'db',
+  VersionId: 'v1',
+  SecretString: 's3cret',
+  VersionStages: ['AWSCURRENT', 'AWSPENDING'],
+  CreatedDate: new Date('2026-11-29T12:00:00.123Z'),
+};
+
+describe('--output and --query, as the AWS CLI prints them', () => {
+  it('json: 4-space indent, ISO timestamps with microseconds and offset', () => {
+    const out = render(response, 'json', undefined, 'GetSecretValue');
+    expect(out).toContain('\n    "Name": "db",');
+    expect(out).toContain('"CreatedDate": "2026-11-29T12:00:00.123000+00:00"');
+  });
+
+  it('text: scalars tab-separated in key order, lists on lines named by their key', () => {
+    expect(render(response, 'text', undefined, 'GetSecretValue')).toBe(
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf\t2026-11-29T12:00:00.123000+00:00\tdb\ts3cret\tv1\n' +
+        'VERSIONSTAGES\tAWSCURRENT\nVERSIONSTAGES\tAWSPENDING\n',
+    );
+  });
+
+  it('text: a list of objects prints one line per object under its key, columns by sorted scalar keys', () => {
+    const listing = { Versions: [{ VersionId: 'a', CreatedDate: 'x' }, { VersionId: 'b', CreatedDate: 'y' }], Name: 'db' };
+    expect(render(listing, 'text', undefined, 'ListSecretVersionIds')).toBe('db\nVERSIONS\tx\ta\nVERSIONS\ty\tb\n');
+  });
+
+  it('--query selects with JMESPath before formatting', () => {
+    expect(render(response, 'text', 'SecretString', 'GetSecretValue')).toBe('s3cret\n');
+    expect(render(response, 'json', 'VersionStages[0]', 'GetSecretValue')).toBe('"AWSCURRENT"\n');
+    expect(() => render(response, 'json', '[[[', 'GetSecretValue')).toThrow(/Bad value for --query/);
+  });
+
+  it('yaml and table render the same data', () => {
+    expect(render(response, 'yaml', undefined, 'GetSecretValue')).toContain('VersionStages:\n  - AWSCURRENT\n');
+    const table = render({ Name: 'db', Tags: [{ Key: 'k', Value: 'v' }] }, 'table', undefined, 'DescribeSecret');
+    expect(table).toContain('DescribeSecret');
+    expect(table).toMatch(/\| Name +\| db +\|/);
+    expect(table).toMatch(/\| Key +\| Value +\|/);
+    expect(table).toMatch(/\| k +\| v +\|/);
+  });
+});
+
+describe('AWS CLI shorthand for structured flags', () => {
+  it('tags: Key=k,Value=v items, or JSON', () => {
+    expect(parseTags(['Key=a,Value=1', 'Key=b,Value=x=y'])).toEqual([{ Key: 'a', Value: '1' }, { Key: 'b', Value: 'x=y' }]);
+    expect(parseTags(['[{"Key":"a","Value":"1"}]'])).toEqual([{ Key: 'a', Value: '1' }]);
+  });
+  it('filters: Values collects every comma-separated value', () => {
+    expect(parseFilters(['Key=name,Values=prod/,dev/', 'Key=tag-key,Values=team'])).toEqual([
+      { Key: 'name', Values: ['prod/', 'dev/'] },
+      { Key: 'tag-key', Values: ['team'] },
+    ]);
+  });
+  it('structures: whole numbers become numbers and a cron expression keeps its commas', () => {
+    const param = { member: 'RotationRules', type: 'structure', help: '' } as const;
+    expect(parseStructure('AutomaticallyAfterDays=30,Duration=2h', param)).toEqual({ AutomaticallyAfterDays: 30, Duration: '2h' });
+    expect(parseStructure('ScheduleExpression=cron(0 16 1,15 * ? *)', param)).toEqual({ ScheduleExpression: 'cron(0 16 1,15 * ? *)' });
+    expect(parseStructure('{"AutomaticallyAfterDays": 7}', param)).toEqual({ AutomaticallyAfterDays: 7 });
+  });
+});
