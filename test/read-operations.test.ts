@@ -128,7 +128,7 @@ describe('GetSecretValue (spec 3.3, 8.4)', () => {
       message: `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
     });
   });
-  it('returns the AWS fields, CreatedDate as a Date, no LastAccessedDate (reads never write)', async () => {
+  it('returns the AWS fields, CreatedDate as a Date; #45 deviates: no LastAccessedDate, reads never write', async () => {
     const head = t.git(['rev-parse', 'HEAD']);
     const r = await store.getSecretValue({ SecretId: 'reads' });
     expect(Object.keys(r)).toEqual(['ARN', 'Name', 'VersionId', 'SecretString', 'VersionStages', 'CreatedDate']);

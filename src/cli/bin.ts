@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import * as nodeModule from 'node:module';
 import { main } from './main.js';
+
+// Node 22.1+ can cache compiled code between runs (the lazily loaded chunks: libsodium, the git client);
+// Node 20 has no such cache and skips this.
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 const code = await main(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),

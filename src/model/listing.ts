@@ -1,3 +1,4 @@
+import type { GetSecretValueResponse } from './api.js';
 /**
  * Request and response shapes of ListSecrets and BatchGetSecretValue (spec 3.6, 3.4), with the member
  * names of `@aws-sdk/client-secrets-manager` (`SecretBinary` as bytes, dates as `Date`).
@@ -71,15 +72,7 @@ export interface BatchGetSecretValueRequest {
 }
 
 /** One secret's AWSCURRENT value, as GetSecretValue answers it. */
-export interface SecretValueEntry {
-  ARN: string;
-  Name: string;
-  VersionId: string;
-  SecretString?: string;
-  SecretBinary?: Uint8Array;
-  VersionStages?: string[];
-  CreatedDate: Date;
-}
+export type SecretValueEntry = GetSecretValueResponse;
 
 /** A secret that could not be read; the others still are. */
 export interface APIErrorType {

@@ -2,7 +2,7 @@ import { InvalidRequestException } from '../errors.js';
 import { checkSecretId } from '../core/validate.js';
 import type { CancelRotateSecretRequest, CancelRotateSecretResponse } from '../model/rotation.js';
 import type { RotationConfig, SecretIndex } from '../model/store.js';
-import { activeSecret, indexChange } from './common.js';
+import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { pendingRotation } from './rotate-secret.js';
 import { commitMessage } from './versions.js';
@@ -23,7 +23,7 @@ export const cancelRotateSecret: Operation<CancelRotateSecretRequest, CancelRota
   summary: 'Turn automatic rotation off (the rotation command and rules are kept); labels are left as they are.',
   mutates: true,
   example: 'secretstore cancel-rotate-secret --secret-id MyTestDatabaseSecret',
-  params: [{ member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' }],
+  params: [SECRET_ID],
   async run(ctx, input) {
     checkSecretId(input.SecretId);
     const secret = await activeSecret(ctx, input.SecretId);

@@ -9,7 +9,10 @@ import { checkSecretId } from '../core/validate.js';
 import type { GetSecretValueResponse } from '../model/api.js';
 import type { SecretListEntry } from '../model/listing.js';
 import type { SecretIndex } from '../model/store.js';
-import type { FileChange, OpContext } from './context.js';
+import type { FileChange, OpContext, Param } from './context.js';
+
+/** The SecretId request member, as most operations take it. */
+export const SECRET_ID: Param = { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' };
 
 /**
  * Validate a SecretId and resolve it (name, full or partial ARN): ResourceNotFoundException if none.

@@ -5,7 +5,7 @@ import { indexPath, versionPath } from '../core/layout.js';
 import { checkSecretId } from '../core/validate.js';
 import type { DeleteSecretRequest, DeleteSecretResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
-import { findSecret, indexChange } from './common.js';
+import { findSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type FileChange, type Operation } from './context.js';
 import { commitMessage } from './versions.js';
 
@@ -82,7 +82,7 @@ export const deleteSecret: Operation<DeleteSecretRequest, DeleteSecretResponse> 
   mutates: true,
   example: 'secretstore delete-secret --secret-id MyTestDatabaseSecret --recovery-window-in-days 7',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'RecoveryWindowInDays', type: 'integer', help: 'Days (7-30) before the secret is purged; default from the store policy (30).' },
     { member: 'ForceDeleteWithoutRecovery', type: 'boolean', help: 'Delete now, with no recovery window.' },
   ],

@@ -1,4 +1,4 @@
-import { describeFields, findSecret } from './common.js';
+import { describeFields, findSecret, SECRET_ID } from './common.js';
 import type { DescribeSecretRequest, DescribeSecretResponse } from '../model/api.js';
 import { readOnly, type Operation } from './context.js';
 
@@ -9,7 +9,7 @@ export const describeSecret: Operation<DescribeSecretRequest, DescribeSecretResp
   summary: 'Show the metadata and the label index of a secret (no value).',
   mutates: false,
   example: 'secretstore describe-secret --secret-id MyTestDatabaseSecret',
-  params: [{ member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' }],
+  params: [SECRET_ID],
   async run(ctx, input) {
     const secret = await findSecret(ctx, input.SecretId);
     return readOnly(describeFields(secret, 'VersionIdsToStages'));

@@ -1,5 +1,5 @@
 import { InvalidRequestException, Messages, ResourceNotFoundException } from '../errors.js';
-import { activeSecret, secretValueOf, versionWithStage } from './common.js';
+import { activeSecret, secretValueOf, versionWithStage, SECRET_ID } from './common.js';
 import { AWSCURRENT } from '../core/labels.js';
 import { checkLabel, checkSecretId, checkToken } from '../core/validate.js';
 import type { GetSecretValueRequest, GetSecretValueResponse } from '../model/api.js';
@@ -16,7 +16,7 @@ export const getSecretValue: Operation<GetSecretValueRequest, GetSecretValueResp
   mutates: false,
   example: 'secretstore get-secret-value --secret-id MyTestDatabaseSecret --version-stage AWSPREVIOUS',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'VersionId', type: 'string', help: 'The version to read (deprecated versions too).' },
     { member: 'VersionStage', type: 'string', help: 'The label of the version to read (default AWSCURRENT).' },
   ],

@@ -1,4 +1,4 @@
-import { findSecret } from './common.js';
+import { findSecret, SECRET_ID } from './common.js';
 import { versionsByAge } from '../core/codec.js';
 import { labelsOf } from '../core/labels.js';
 import { paginate } from '../core/paging.js';
@@ -18,7 +18,7 @@ export const listSecretVersionIds: Operation<ListSecretVersionIdsRequest, ListSe
   mutates: false,
   example: 'secretstore list-secret-version-ids --secret-id MyTestDatabaseSecret --include-deprecated',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'MaxResults', type: 'integer', help: 'At most this many versions per page (1-100).' },
     { member: 'NextToken', type: 'string', help: 'The NextToken of the previous page.' },
     { member: 'IncludeDeprecated', type: 'boolean', help: 'Also list versions without labels.' },

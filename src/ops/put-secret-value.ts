@@ -1,5 +1,5 @@
 import { ValidationException } from '../errors.js';
-import { activeSecret } from './common.js';
+import { activeSecret, SECRET_ID } from './common.js';
 import { labelsOf } from '../core/labels.js';
 import { checkCount, checkLabel, checkLength, checkSecretId, requireToken, requireValue } from '../core/validate.js';
 import type { PutSecretValueRequest, PutSecretValueResponse } from '../model/api.js';
@@ -34,7 +34,7 @@ export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResp
   mutates: true,
   example: `secretstore put-secret-value --secret-id MyTestDatabaseSecret --secret-string file://new.json`,
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'ClientRequestToken', type: 'string', idempotencyToken: true, help: 'VersionId of the new version (32-64 characters; a UUID is generated when omitted).' },
     { member: 'SecretString', type: 'string', sensitive: true, help: 'The value as text (file://path, or - for stdin).' },
     { member: 'SecretBinary', type: 'blob', sensitive: true, help: 'The value as bytes (fileb://path, base64 text, or - for stdin).' },

@@ -1,7 +1,7 @@
 import { checkSecretId } from '../core/validate.js';
 import type { RestoreSecretRequest, RestoreSecretResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
-import { findSecret, indexChange } from './common.js';
+import { findSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { scheduledPath } from './delete-secret.js';
 import { commitMessage } from './versions.js';
@@ -17,7 +17,7 @@ export const restoreSecret: Operation<RestoreSecretRequest, RestoreSecretRespons
   summary: 'Cancel the scheduled deletion of a secret.',
   mutates: true,
   example: 'secretstore restore-secret --secret-id MyTestDatabaseSecret',
-  params: [{ member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' }],
+  params: [SECRET_ID],
   async run(ctx, input) {
     const secret = await findSecret(ctx, checkSecretId(input.SecretId));
     const result = { ARN: secret.arn, Name: secret.name };

@@ -18,7 +18,7 @@ import { attach, AWSCURRENT, AWSPENDING, describeMoves, type LabelMove } from '.
 import { checkLength, checkSecretId, checkToken } from '../core/validate.js';
 import type { RotationRulesType, RotateSecretRequest, RotateSecretResponse } from '../model/rotation.js';
 import type { RotationConfig, RotationRules, SecretIndex } from '../model/store.js';
-import { activeSecret, findSecret, indexChange } from './common.js';
+import { activeSecret, findSecret, indexChange, SECRET_ID } from './common.js';
 import { nextRotationDate, scheduleOf, type Schedule } from '../core/schedule.js';
 import type { OpContext, Operation, Plan } from './context.js';
 
@@ -282,7 +282,7 @@ export const rotateSecret: Operation<RotateSecretRequest, RotateSecretResponse> 
   workflow: true,
   example: `secretstore rotate-secret --secret-id MyTestDatabaseSecret --rotation-lambda-arn ./rotate-db.sh --rotation-rules AutomaticallyAfterDays=30`,
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'ClientRequestToken', type: 'string', idempotencyToken: true, help: 'VersionId of the new AWSPENDING version (32-64 characters; a UUID is generated when omitted).' },
     {
       member: 'RotationLambdaARN',

@@ -3,7 +3,7 @@ import { checkLength, checkSecretId, required } from '../core/validate.js';
 import type { Tag } from '../model/api.js';
 import type { TagResourceRequest, TagResourceResponse } from '../model/lifecycle.js';
 import type { SecretIndex, Tag as StoredTag } from '../model/store.js';
-import { activeSecret, indexChange } from './common.js';
+import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { commitMessage } from './versions.js';
 
@@ -29,7 +29,7 @@ export const tagResource: Operation<TagResourceRequest, TagResourceResponse> = {
   mutates: true,
   example: 'secretstore tag-resource --secret-id MyTestDatabaseSecret --tags Key=team,Value=payments',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'Tags', type: 'tags', required: true, help: 'Tags: Key=k,Value=v ... or JSON.' },
   ],
   async run(ctx, input) {

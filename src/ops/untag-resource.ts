@@ -1,7 +1,7 @@
 import { checkSecretId, required } from '../core/validate.js';
 import type { UntagResourceRequest, UntagResourceResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
-import { activeSecret, indexChange } from './common.js';
+import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { checkTagKey } from './tag-resource.js';
 import { commitMessage } from './versions.js';
@@ -17,7 +17,7 @@ export const untagResource: Operation<UntagResourceRequest, UntagResourceRespons
   mutates: true,
   example: 'secretstore untag-resource --secret-id MyTestDatabaseSecret --tag-keys team',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'TagKeys', type: 'strings', required: true, help: 'The keys of the tags to remove.' },
   ],
   async run(ctx, input) {

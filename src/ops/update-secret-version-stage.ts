@@ -3,7 +3,7 @@ import { AWSCURRENT, checkLabelQuota, describeMoves, moveStage } from '../core/l
 import { checkLabel, checkSecretId, checkToken, required } from '../core/validate.js';
 import type { UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
-import { activeSecret, indexChange } from './common.js';
+import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { commitMessage } from './versions.js';
 
@@ -23,7 +23,7 @@ export const updateSecretVersionStage: Operation<UpdateSecretVersionStageRequest
     'secretstore update-secret-version-stage --secret-id MyTestDatabaseSecret --version-stage AWSCURRENT ' +
     '--move-to-version-id EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE --remove-from-version-id EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'VersionStage', type: 'string', required: true, help: 'The staging label to move.' },
     { member: 'RemoveFromVersionId', type: 'string', help: 'The version that holds the label now.' },
     { member: 'MoveToVersionId', type: 'string', help: 'The version that receives the label.' },

@@ -2,7 +2,7 @@ import { optional } from '../core/codec.js';
 import { checkLength, checkSecretId, checkToken, requireToken, valueFrom } from '../core/validate.js';
 import type { UpdateSecretRequest, UpdateSecretResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
-import { activeSecret, indexChange } from './common.js';
+import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { addVersion, commitMessage, isReplay } from './versions.js';
 
@@ -31,7 +31,7 @@ export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> 
   mutates: true,
   example: 'secretstore update-secret --secret-id MyTestDatabaseSecret --description "Payments database"',
   params: [
-    { member: 'SecretId', type: 'string', required: true, help: 'Name, ARN or partial ARN of the secret.' },
+    SECRET_ID,
     { member: 'ClientRequestToken', type: 'string', idempotencyToken: true, help: 'VersionId of the new version when a value is given (32-64 characters; a UUID is generated when omitted).' },
     { member: 'Description', type: 'string', help: 'The new description (an empty string removes it).' },
     { member: 'KmsKeyId', type: 'string', help: 'Stored as metadata; sealing always uses the store recipients.' },

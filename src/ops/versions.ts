@@ -5,7 +5,7 @@
  */
 import { LimitExceededException, Messages, ResourceExistsException } from '../errors.js';
 import { indexPath, versionPath } from '../core/layout.js';
-import { AWSCURRENT, describeMoves, labelNewVersion, MAX_LABELS, type LabelMove } from '../core/labels.js';
+import { AWSCURRENT, checkLabelQuota, describeMoves, labelNewVersion, type LabelMove } from '../core/labels.js';
 import { optional, serializeSecretIndex } from '../core/codec.js';
 import { applyPrune } from '../core/prune.js';
 import type { SecretIndex } from '../model/store.js';
@@ -51,9 +51,7 @@ export async function addVersion(
   const labels = { ...before.labels };
   const hadVersions = Object.keys(before.versions).length > 0;
   const moves = labelNewVersion(labels, versionId, stages, hadVersions);
-  if (Object.keys(labels).length > MAX_LABELS) {
-    throw new LimitExceededException(`A secret can have at most ${MAX_LABELS} staging labels attached across all of its versions.`);
-  }
+  checkLabelQuota(labels);
   const fills = versionId in (before.placeholders ?? {});
   // The filled one becomes a version; one whose AWSPENDING this version took is dropped.
   const placeholders = livePlaceholders(labels, before.placeholders ?? {});
