@@ -64,3 +64,9 @@ describe('AWS CLI shorthand for structured flags', () => {
     expect(parseStructure('{"AutomaticallyAfterDays": 7}', param)).toEqual({ AutomaticallyAfterDays: 7 });
   });
 });
+
+describe('timestamps as the AWS CLI prints them', () => {
+  it('a whole second has no fraction, as Python isoformat() writes it', () => {
+    expect(render({ D: new Date('2026-11-29T12:00:00.000Z') }, 'json', undefined, 'X')).toContain('"D": "2026-11-29T12:00:00+00:00"');
+  });
+});

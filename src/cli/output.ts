@@ -6,9 +6,12 @@ import { InvalidParameterException, SecretsManagerError } from '../errors.js';
 export const OUTPUT_FORMATS = ['json', 'text', 'yaml', 'table'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** AWS CLI v2 prints timestamps as ISO 8601 with microseconds and an offset. */
+/**
+ * AWS CLI v2 prints timestamps with Python's `isoformat()`: microseconds and an offset, and no fraction at
+ * all when it is zero.
+ */
 export function isoTimestamp(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00');
+  return date.toISOString().replace(/\.(\d{3})Z$/, (_, ms: string) => (ms === '000' ? '+00:00' : `.${ms}000+00:00`));
 }
 
 /** The response as plain JSON data, as the AWS CLI sees it: dates as ISO text, bytes as base64. */

@@ -1,10 +1,10 @@
 import { InvalidRequestException, Messages, ResourceExistsException } from '../errors.js';
 import { secretArn } from '../core/arn.js';
-import { optional, serializeSecretIndex } from '../core/codec.js';
-import { indexPath } from '../core/layout.js';
+import { optional } from '../core/codec.js';
 import { checkLength, checkSecretName, checkTags, checkToken, requireToken, valueFrom } from '../core/validate.js';
 import type { CreateSecretRequest, CreateSecretResponse } from '../model/api.js';
 import type { SecretIndex } from '../model/store.js';
+import { indexChange } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { addVersion, commitMessage, isReplay } from './versions.js';
 
@@ -58,7 +58,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     if (!value || !versionId) {
       return {
         result: { ARN: secret.arn, Name: name },
-        changes: [{ path: indexPath(name), content: serializeSecretIndex(secret) }],
+        changes: [indexChange(secret)],
         message: commitMessage('create-secret', name, 'created without a value', [`arn: ${secret.arn}`]),
       };
     }

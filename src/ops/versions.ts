@@ -4,13 +4,14 @@
  * version quota, and the sealed file itself.
  */
 import { LimitExceededException, Messages, ResourceExistsException } from '../errors.js';
-import { indexPath, versionPath } from '../core/layout.js';
+import { versionPath } from '../core/layout.js';
 import { AWSCURRENT, checkLabelQuota, describeMoves, labelNewVersion, type LabelMove } from '../core/labels.js';
-import { optional, serializeSecretIndex } from '../core/codec.js';
+import { optional } from '../core/codec.js';
 import { applyPrune } from '../core/prune.js';
 import type { SecretIndex } from '../model/store.js';
 import { sameValue, type SecretValue } from '../model/value.js';
 import type { FileChange, OpContext } from './context.js';
+import { indexChange } from './common.js';
 import { afterNewCurrent, livePlaceholders, withPlaceholders } from './rotate-secret.js';
 
 /**
@@ -71,7 +72,7 @@ export async function addVersion(
   }
   const changes: FileChange[] = [
     { path: versionPath(index.name, versionId), content: await ctx.seal(index.arn, versionId, value) },
-    { path: indexPath(index.name), content: serializeSecretIndex(index) },
+    indexChange(index),
     ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
   ];
   const log = [

@@ -4,10 +4,10 @@
  * in one commit. The only command that walks the whole store, on purpose: it is maintenance, not a read path.
  */
 import { resolveSecretId } from '../core/arn.js';
-import { serializeSecretIndex } from '../core/codec.js';
-import { indexPath, versionPath } from '../core/layout.js';
+import { versionPath } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
 import { checkSecretId } from '../core/validate.js';
+import { indexChange } from '../ops/common.js';
 import type { FileChange, StoreLocation } from './types.js';
 import { purgeWith } from './purge.js';
 import { transact } from './transaction.js';
@@ -46,7 +46,7 @@ async function pruneVersions(loc: StoreLocation, now: Date, secretId?: string): 
       if (after.pruned.length === 0) continue;
       pruned.push({ Name: name, VersionIds: after.pruned });
       changes.push(
-        { path: indexPath(name), content: serializeSecretIndex(after.index) },
+        indexChange(after.index),
         ...after.pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
       );
     }
