@@ -61,3 +61,17 @@ describe('CLI output formats, --query and request input, as the AWS CLI', () => 
     expect(r.stderr).toContain('the following arguments are required: --secret-id');
   });
 });
+
+describe('pagination in the CLI, as the AWS CLI does it', () => {
+  it('list commands follow NextToken and join every page unless told otherwise', () => {
+    for (const name of ['page-a', 'page-b']) t.cli(['create-secret', '--name', name, '--secret-string', '-'], { input: 'x' });
+    const names = (args: string[]) => t.cli(['list-secrets', ...args]).json<{ SecretList: { Name: string }[]; NextToken?: string }>();
+    const all = names(['--page-size', '1']);
+    expect(all.SecretList.map((s) => s.Name)).toEqual(['fmt', 'page-a', 'page-b']);
+    expect(all.NextToken).toBeUndefined();
+    const one = names(['--max-results', '1']);
+    expect(one.SecretList).toHaveLength(1);
+    expect(one.NextToken).toEqual(expect.any(String));
+    expect(names(['--page-size', '1', '--no-paginate']).SecretList).toHaveLength(1);
+  });
+});

@@ -26,6 +26,7 @@ export interface GlobalOptions {
   identity?: string;
   output: OutputFormat;
   query?: string;
+  paginate: boolean;
 }
 
 /** Prints a command's result in the format and with the query the user asked for. */
@@ -94,6 +95,21 @@ function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unkno
   return request;
 }
 
+/** Follows NextToken to the end, joining the list members of every page into the first page. */
+async function allPages(members: readonly string[], call: (token: { NextToken?: string }) => Promise<unknown>): Promise<unknown> {
+  const first = (await call({})) as Record<string, unknown>;
+  let page = first;
+  while (typeof page.NextToken === 'string') {
+    page = (await call({ NextToken: page.NextToken })) as Record<string, unknown>;
+    for (const member of members) {
+      const more = page[member] as unknown[] | undefined;
+      if (more?.length) first[member] = [...((first[member] as unknown[] | undefined) ?? []), ...more];
+    }
+  }
+  delete first.NextToken;
+  return first;
+}
+
 /** What `--generate-cli-skeleton` prints: every member with an empty value of its type. */
 function skeleton(op: Operation<unknown, unknown>): Record<string, unknown> {
   const empty: Record<Param['type'], unknown> = {
@@ -116,6 +132,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--identity <file>', 'the identity file (default: $SECRETSTORE_IDENTITY, else ~/.config/secretstore/identity)')
     .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
     .option('--query <jmespath>', 'a JMESPath query to filter the response')
+    .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false });
   const globals = () => program.opts<GlobalOptions>();
@@ -133,6 +150,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       .option('--cli-input-json <json>', 'request members as JSON (or file://path)')
       .option('--cli-input-yaml <yaml>', 'request members as YAML (or file://path)')
       .addOption(new Option('--generate-cli-skeleton [kind]', 'print a request skeleton and exit').choices(['input', 'yaml-input']));
+    if (op.pageMembers) cmd.option('--page-size <n>', 'MaxResults of each call while joining all pages', (v) => Number(v));
     if (op.example) cmd.addHelpText('after', `\nExample:\n  ${op.example}`);
     cmd.action(async (opts: Record<string, unknown>) => {
       io.operation = op.name;
@@ -150,7 +168,10 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       }
       const { SecretStore } = await import('../shell/store.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
-      print(await store.run(name, request as never), op.name);
+      const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
+      const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
+      const call = (token: { NextToken?: string }) => store.run(name, { ...request, ...pageSize, ...token } as never);
+      print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
     });
   }
   admin(program, globals, print);

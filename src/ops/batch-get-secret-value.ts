@@ -37,6 +37,7 @@ export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGet
   command: 'batch-get-secret-value',
   summary: 'Decrypt and print the AWSCURRENT value of several secrets, named or matching filters.',
   mutates: false,
+  pageMembers: ['SecretValues', 'Errors'],
   example: 'secretstore batch-get-secret-value --secret-id-list prod/db prod/api',
   params: [
     { member: 'SecretIdList', type: 'strings', help: 'Names, ARNs or partial ARNs of the secrets (1-20).' },

@@ -76,6 +76,11 @@ export interface Operation<I, O> {
    */
   readonly workflow?: true;
   /**
+   * The list members of a paginated response. The CLI follows NextToken and joins these, as the AWS
+   * CLI does, unless the caller pages by hand (`--max-results`, `--next-token`) or says `--no-paginate`.
+   */
+  readonly pageMembers?: readonly string[];
+  /**
    * Set when the operation never reads the store (GetRandomPassword): a client may run it outside one
    * (`runStoreless` in `src/shell/workflows.ts`).
    */

@@ -16,6 +16,7 @@ export const listSecretVersionIds: Operation<ListSecretVersionIdsRequest, ListSe
   command: 'list-secret-version-ids',
   summary: 'List the versions of a secret with their labels (no values).',
   mutates: false,
+  pageMembers: ['Versions'],
   example: 'secretstore list-secret-version-ids --secret-id MyTestDatabaseSecret --include-deprecated',
   params: [
     SECRET_ID,

@@ -19,6 +19,7 @@ export const listSecrets: Operation<ListSecretsRequest, ListSecretsResponse> = {
   command: 'list-secrets',
   summary: 'List the secrets of the store with their metadata and labels (no values).',
   mutates: false,
+  pageMembers: ['SecretList'],
   example: "secretstore list-secrets --filters Key=name,Values=prod/ Key=tag-key,Values=team --sort-by name",
   params: [
     { member: 'IncludePlannedDeletion', type: 'boolean', help: 'Also list secrets scheduled for deletion.' },
