@@ -4,7 +4,8 @@
 // list-secrets (one page of 100) necessarily reads every index file: it is timed with the summary cache
 // warm (the common case) and without it (SECRETSTORE_NO_CACHE=1: a walk and a YAML parse of every index).
 // Times vary a lot on a shared 2-core machine; the ratios are what to compare.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +16,8 @@ import { cryptoReady, parseRecipient, sealValue } from '../dist/lib/crypto/index
 import { readFileSync } from 'node:fs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const CONCURRENCY = 50;
+const SERVER_SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 3);
 // Without the cache a 10,000-secret listing takes seconds: fewer runs.
 const NOCACHE_RUNS = Math.min(RUNS, Number(process.env.BENCH_NOCACHE_RUNS ?? 5));
 const SIZES = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
@@ -85,8 +88,54 @@ async function makeStore(count) {
   return dir;
 }
 
+/**
+ * `secretstore serve` in its own process, driven by CONCURRENCY clients of the real AWS SDK for
+ * SERVER_SECONDS each for reads and for puts: requests per second, next to the CLI's cost per call.
+ */
+async function serverThroughput(dir, target, cliGetMs, cliPutMs) {
+  const { SecretsManagerClient, GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { initCredentials } = await import('../dist/lib/server/auth.js');
+  const credentialsFile = join(base, 'server-credentials.json');
+  const credential = await initCredentials(credentialsFile);
+  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--credentials-file', credentialsFile], { cwd: dir, env });
+  const url = await new Promise((resolve, reject) => {
+    let text = '';
+    child.stderr.on('data', (d) => {
+      text += d;
+      const m = /on (https?:\/\/\S+)/.exec(text);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', () => reject(new Error(`serve exited: ${text}`)));
+  });
+  const client = new SecretsManagerClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
+  });
+  async function drive(makeCommand) {
+    const deadline = performance.now() + SERVER_SECONDS * 1000;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < deadline) {
+          await client.send(makeCommand());
+          done++;
+        }
+      }),
+    );
+    return done / SERVER_SECONDS;
+  }
+  const reads = await drive(() => new GetSecretValueCommand({ SecretId: target }));
+  const puts = await drive(() => new PutSecretValueCommand({ SecretId: target, SecretString: 'bench-value', ClientRequestToken: randomUUID() }));
+  client.destroy();
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.on('exit', resolve));
+  return { reads, puts, cliGetMs, cliPutMs };
+}
+
 run(process.execPath, [cli, 'keygen']);
 const rows = [];
+let serverFigures;
 const nodeStartup = time(() => run(process.execPath, ['-e', '']));
 for (const size of SIZES) {
   const dir = await makeStore(size);
@@ -108,6 +157,7 @@ for (const size of SIZES) {
     NOCACHE_RUNS,
   );
   rows.push({ size, nodeStartup, gitCommit, get, put, list, listNoCache });
+  if (size === SIZES[0]) serverFigures = await serverThroughput(dir, target, get, put);
 }
 
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
@@ -123,5 +173,11 @@ for (const r of rows) {
 }
 console.log('\ntargets: get <= 1.5x node start-up; put <= 1.6x (node start-up + bare git commit), at every store size;');
 console.log(`         list-secrets --max-results 100 (median of ${RUNS}; without the cache: ${NOCACHE_RUNS}) well under 1 s at 10,000 secrets`);
+if (serverFigures) {
+  const f = serverFigures;
+  console.log(`\nsecretstore serve, ${CONCURRENCY} concurrent SDK clients, ${SERVER_SECONDS} s each, ${SIZES[0]} secrets:`);
+  console.log(`  get-secret-value: ${f.reads.toFixed(0)} requests/s (the CLI: ${(1000 / f.cliGetMs).toFixed(1)} calls/s, ${fmt(f.cliGetMs)} each)`);
+  console.log(`  put-secret-value: ${f.puts.toFixed(0)} requests/s, one commit each (the CLI: ${(1000 / f.cliPutMs).toFixed(1)} calls/s, ${fmt(f.cliPutMs)} each)`);
+}
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
 else rmSync(base, { recursive: true, force: true });

@@ -1,4 +1,4 @@
-/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due and the pre-commit hook. */
+/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve and the pre-commit hook. */
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
 
@@ -64,6 +64,76 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         throw new InvalidRequestException(`${result.Failed.length} of ${result.Failed.length + result.Rotated.length} due rotations failed: ${names}`);
       }
     });
+
+  program
+    .command('serve')
+    .description(
+      'Serve the store as a local AWS Secrets Manager endpoint (AWS JSON 1.1, SigV4-signed requests); ' +
+        'use it with --endpoint-url / endpoint overrides of the AWS CLI and SDKs. SIGTERM or SIGINT stops it gracefully.',
+    )
+    .option('--port <port>', 'TCP port (0 picks a free one)', String(4583))
+    .option('--host <host>', 'address to listen on; a non-loopback one needs --tls-cert, --tls-key and --allow-remote', '127.0.0.1')
+    .option('--credentials-file <file>', 'access keys the server accepts (default: $SECRETSTORE_SERVER_CREDENTIALS, else ~/.config/secretstore/server-credentials.json)')
+    .option('--init-credentials', 'add a new access key to the credentials file (mode 0600), print it once, and exit')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--allow-remote', 'allow a non-loopback --host (HTTPS only)')
+    .option('--access-log', 'print one line per request on stderr')
+    .action(
+      async (opts: {
+        port: string;
+        host: string;
+        credentialsFile?: string;
+        initCredentials?: boolean;
+        tlsCert?: string;
+        tlsKey?: string;
+        allowRemote?: boolean;
+        accessLog?: boolean;
+      }) => {
+        io.operation = 'Serve';
+        const { initCredentials, resolveCredentialsPath } = await import('../server/auth.js');
+        const credentialsFile = resolveCredentialsPath({ flag: opts.credentialsFile, env: io.env });
+        if (opts.initCredentials) {
+          const pair = await initCredentials(credentialsFile);
+          io.warn(`added an access key to ${credentialsFile}; the secret is shown only this once:`);
+          print({ AccessKeyId: pair.accessKeyId, SecretAccessKey: pair.secretAccessKey, CredentialsFile: credentialsFile }, 'Credentials');
+          return;
+        }
+        const port = Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+          const { UsageError } = await import('./output.js');
+          throw new UsageError(`--port must be a number from 0 to 65535, not ${opts.port}`);
+        }
+        const { startServer } = await import('../server/server.js');
+        const { store, identity } = globals();
+        const server = await startServer({
+          ...(store === undefined ? {} : { store }),
+          ...(identity === undefined ? {} : { identity }),
+          cwd: io.cwd,
+          env: io.env,
+          host: opts.host,
+          port,
+          credentialsFile,
+          ...(opts.tlsCert === undefined ? {} : { tlsCert: opts.tlsCert }),
+          ...(opts.tlsKey === undefined ? {} : { tlsKey: opts.tlsKey }),
+          allowRemote: opts.allowRemote === true,
+          ...(opts.accessLog ? { accessLog: (line: string) => io.warn(line) } : {}),
+        });
+        io.warn(`secretstore: serving ${server.store.location.root} (region ${server.region}) on ${server.url}`);
+        // Runs until SIGTERM/SIGINT: stop accepting, finish what is in flight, then return (exit 0).
+        await new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            io.warn(`secretstore: ${signal}: finishing requests in flight`);
+            process.off('SIGTERM', onTerm).off('SIGINT', onInt);
+            void server.close().then(resolve);
+          };
+          const onTerm = () => stop('SIGTERM');
+          const onInt = () => stop('SIGINT');
+          process.on('SIGTERM', onTerm).on('SIGINT', onInt);
+        });
+        io.warn('secretstore: stopped');
+      },
+    );
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

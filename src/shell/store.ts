@@ -4,10 +4,14 @@
  * through `SecretStore.run`.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
+import { CONFIG_FILE } from '../core/codec.js';
+import { InternalServiceError } from '../errors.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { Plan, StoreLocation } from './types.js';
@@ -28,18 +32,49 @@ export interface OpenStoreOptions {
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
+/** How often a read that found the store inconsistent is tried again (see `read`). */
+const READ_ATTEMPTS = 5;
+
 export class SecretStore {
+  /** The identities, read and decrypted once per client (a long-running server keeps them in memory). */
+  private identityCache?: Promise<readonly Identity[]>;
+  /** The stamp of `.secretstore.yaml` when `config` was read (see `refreshConfig`). */
+  private configStamp: string;
+
   private constructor(
     readonly location: StoreLocation,
-    readonly config: StoreConfig,
+    private currentConfig: StoreConfig,
+    configStamp: string,
     /** As given to `open`, with `env` filled in (workflows pass it on to the commands they run). */
     readonly options: OpenStoreOptions,
-  ) {}
+  ) {
+    this.configStamp = configStamp;
+  }
 
   static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
     const env = options.env ?? process.env;
     const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
-    return new SecretStore(location, await readConfig(location.root), { ...options, env });
+    // Stamp first, then read: a change in between only costs one more read at the next refresh.
+    const stamp = await configStamp(location.root);
+    return new SecretStore(location, await readConfig(location.root), stamp, { ...options, env });
+  }
+
+  /** `.secretstore.yaml` as read by `open` or the last `refreshConfig`. Writes re-read it inside the lock. */
+  get config(): StoreConfig {
+    return this.currentConfig;
+  }
+
+  /**
+   * Re-reads `.secretstore.yaml` if it changed since it was read (mtime, size, inode): a long-running
+   * client (the HTTP server) picks up a `git pull` without a restart. One stat when nothing changed.
+   */
+  async refreshConfig(): Promise<StoreConfig> {
+    const stamp = await configStamp(this.location.root);
+    if (stamp !== this.configStamp) {
+      this.currentConfig = await readConfig(this.location.root);
+      this.configStamp = stamp;
+    }
+    return this.currentConfig;
   }
 
   /** Run one operation of the table by its API name. */
@@ -49,8 +84,7 @@ export class SecretStore {
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
       if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
-      const plan = (await op.run(this.context(), request)) as Plan<OutputOf<K>>;
-      return plan.result;
+      return this.read(async () => ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result);
     }
     if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
     // Secrets whose recovery window has passed are purged first, in a commit of their own.
@@ -66,6 +100,23 @@ export class SecretStore {
     const { transact } = await import('./transaction.js');
     // Re-read the configuration inside the lock: another writer may have changed it.
     return transact(this.location, async () => compute(this.context(await readConfig(this.location.root))));
+  }
+
+  /**
+   * A read runs without the lock, so it can straddle a writer's renames: it reads `secret.yaml` before
+   * the writer replaces it and lists the versions folder after the writer added (or pruned) a sealed
+   * file, and sees "damaged" where there is only a write in progress. Such a read is tried again; real
+   * damage stays and is reported on the last attempt.
+   */
+  private async read<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (i >= READ_ATTEMPTS || !(err instanceof InternalServiceError) || !/ is damaged: /.test(err.message)) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 5 * i));
+      }
+    }
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
@@ -93,8 +144,23 @@ export class SecretStore {
     return this.options.now?.() ?? new Date();
   }
 
-  private async identities(): Promise<readonly Identity[]> {
-    const crypto = await loadCrypto();
-    return crypto.readIdentities(crypto.resolveIdentityPath({ flag: this.options.identity, env: this.options.env ?? process.env }));
+  private identities(): Promise<readonly Identity[]> {
+    this.identityCache ??= (async () => {
+      const crypto = await loadCrypto();
+      return crypto.readIdentities(crypto.resolveIdentityPath({ flag: this.options.identity, env: this.options.env ?? process.env }));
+    })().catch((err: unknown) => {
+      this.identityCache = undefined; // a missing or unreadable identity file is read again next time
+      throw err;
+    });
+    return this.identityCache;
+  }
+}
+
+async function configStamp(root: string): Promise<string> {
+  try {
+    const st = await stat(join(root, CONFIG_FILE));
+    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
+  } catch {
+    return 'missing'; // readConfig says what is wrong
   }
 }

@@ -1,0 +1,305 @@
+/**
+ * `secretstore serve`: a local AWS Secrets Manager endpoint (AWS JSON 1.1, spec section 1) over a store.
+ *
+ * Start one from code (tests, benchmarks) with `startServer`:
+ *
+ * ```ts
+ * import { startServer } from '../src/server/server.js';
+ * const server = await startServer({
+ *   store: '/path/to/store',          // as --store (default: $SECRETSTORE_DIR, else the git top level of cwd)
+ *   identity: '/path/to/identity',    // as --identity (default: $SECRETSTORE_IDENTITY, else ~/.config/secretstore/identity)
+ *   credentialsFile: '/path/to/server-credentials.json', // default: $SECRETSTORE_SERVER_CREDENTIALS, else
+ *                                     //   $XDG_CONFIG_HOME/secretstore/server-credentials.json (mode 0600)
+ *   host: '127.0.0.1',                // default 127.0.0.1; a non-loopback host needs tls AND allowRemote
+ *   port: 0,                          // default 4583; 0 picks a free port (see server.port)
+ *   env: process.env,                 // the environment the store and rotation commands see
+ * });
+ * // server.url = 'http://127.0.0.1:<port>', server.region = the store's region (sign for it)
+ * const client = new SecretsManagerClient({ endpoint: server.url, region: server.region,
+ *   credentials: { accessKeyId, secretAccessKey } });   // a pair from initCredentials(...) in ./auth.js
+ * await server.close();               // stops accepting, finishes requests in flight, resolves when done
+ * ```
+ *
+ * How a request goes (nothing here is a business rule; every operation runs from the table):
+ * 1. the body is read, at most 1 MiB: a larger one is answered with HTTP 413 `RequestEntityTooLargeException`
+ *    (from Content-Length before reading any of it, or as soon as a streamed body passes the limit), and
+ *    the connection is closed;
+ * 2. the SigV4 signature is checked (`auth.ts`) for the store's region, re-read from `.secretstore.yaml`
+ *    whenever that file changes (a `git pull` needs no restart);
+ * 3. `X-Amz-Target` names the operation (`UnknownOperationException`), the JSON body becomes its input
+ *    (`SerializationException`; `protocol.ts`), and the store runs it: reads at once and concurrently, from
+ *    the work tree; writes one after the other through an in-process queue, each still taking the store
+ *    lock and landing as one commit, exactly as the CLI's do. The store runs with `generateTokens: false`:
+ *    a raw request without ClientRequestToken is refused as AWS refuses it (spec 2.8);
+ * 4. the answer is JSON 1.1: `Content-Type: application/x-amz-json-1.1`, `x-amzn-RequestId` on every
+ *    response, errors as `{"__type","Message"}` with `x-amzn-ErrorType`, 400 (500 for InternalServiceError).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { InternalServiceError, InvalidParameterException } from '../errors.js';
+import { operations, type OperationName } from '../ops/table.js';
+import { SecretStore } from '../shell/store.js';
+import { CredentialsFile, resolveCredentialsPath, verifyRequest } from './auth.js';
+import { CONTENT_TYPE, decodeRequest, encodeError, encodeResponse, operationOf, ProtocolError, type ErrorReply } from './protocol.js';
+
+export const DEFAULT_PORT = 4583;
+export const DEFAULT_HOST = '127.0.0.1';
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** How long `close` waits for requests in flight before cutting their connections. */
+const CLOSE_GRACE_MS = 30_000;
+
+export interface ServerOptions {
+  store?: string;
+  identity?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  host?: string;
+  port?: number;
+  credentialsFile?: string;
+  /** PEM files; with both, the server speaks HTTPS. Required (with `allowRemote`) for a non-loopback host. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Consent to listen on a non-loopback address (only together with TLS). */
+  allowRemote?: boolean;
+  /** Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** One line per request (time, request id, operation, status, milliseconds). */
+  accessLog?: (line: string) => void;
+  /** Problems of the server itself that clients are not told in detail (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** `http://127.0.0.1:4583` (or https://...). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** The store's region at start: the region clients must sign for. */
+  readonly region: string;
+  readonly store: SecretStore;
+  /** Stops accepting connections, lets requests in flight finish, then resolves. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./i.test(h);
+}
+
+function checkBinding(opts: ServerOptions, host: string): void {
+  if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) {
+    throw new InvalidParameterException('--tls-cert and --tls-key go together');
+  }
+  if (isLoopback(host)) return;
+  if (opts.tlsCert === undefined || !opts.allowRemote) {
+    throw new InvalidParameterException(
+      `refusing to listen on ${host}, which is not a loopback address: that needs --tls-cert and --tls-key (HTTPS) and --allow-remote`,
+    );
+  }
+}
+
+/** Writes run one at a time in this process, so concurrent puts queue here instead of polling the store lock. */
+class WriteQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+class TooLarge extends ProtocolError {
+  constructor(limit: number) {
+    super('RequestEntityTooLargeException', `The request body is larger than the limit of ${limit} bytes.`, 413);
+  }
+}
+
+/**
+ * Reads the body, at most `limit` bytes. Past the limit (announced by Content-Length, or counted while
+ * streaming) it stops reading and throws TooLarge; the caller answers 413 and closes the connection.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new TooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        reject(new TooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks, size)));
+    req.once('error', reject);
+    req.once('close', () => {
+      if (!req.complete) reject(new Error('the client went away'));
+    });
+  });
+}
+
+export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+  const env = opts.env ?? process.env;
+  const host = opts.host ?? DEFAULT_HOST;
+  checkBinding(opts, host);
+  const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const store = await SecretStore.open({
+    ...(opts.store === undefined ? {} : { store: opts.store }),
+    ...(opts.identity === undefined ? {} : { identity: opts.identity }),
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    env,
+    generateTokens: false,
+  });
+  const credentials = await new CredentialsFile(resolveCredentialsPath({ flag: opts.credentialsFile, env })).load();
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  // A credentials file that became unreadable (or readable by others) refuses every request; the reason
+  // goes to the server's log, not to a client that has not authenticated.
+  const lookup = async (accessKeyId: string) => {
+    try {
+      return await credentials.lookup(accessKeyId);
+    } catch (err) {
+      log(`secretstore: ${(err as Error).message}`);
+      throw new InternalServiceError('The server cannot read its credentials file; see the server log.');
+    }
+  };
+  const writes = new WriteQueue();
+  let closing = false;
+  let inFlight = 0;
+  const drained: (() => void)[] = [];
+
+  const send = (res: ServerResponse, requestId: string, status: number, body: string, error?: string, close = closing) => {
+    if (res.headersSent || res.destroyed) return;
+    const headers: Record<string, string | number> = {
+      'Content-Type': CONTENT_TYPE,
+      'Content-Length': Buffer.byteLength(body),
+      'x-amzn-RequestId': requestId,
+    };
+    if (error !== undefined) headers['x-amzn-ErrorType'] = error;
+    if (close) headers.Connection = 'close';
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+
+  const dispatch = async (req: IncomingMessage): Promise<{ name?: string; status: number; body: string; error?: string }> => {
+    let name: OperationName | undefined;
+    try {
+      const body = await readBody(req, limit);
+      const config = await store.refreshConfig().catch((err: unknown) => {
+        // Needed before authentication (the region): an unauthenticated client is not told the details.
+        log(`secretstore: ${(err as Error).message}`);
+        throw new InternalServiceError('The store configuration cannot be read; see the server log.');
+      });
+      await verifyRequest(
+        { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
+        { region: config.region, now: new Date(), lookup },
+      );
+      if (req.method !== 'POST') throw new ProtocolError('UnknownOperationException', `Unknown operation: the protocol takes POST /, not ${req.method}`);
+      const target = req.headers['x-amz-target'];
+      name = operationOf(Array.isArray(target) ? target[0] : target);
+      const input = decodeRequest(name, body.toString('utf8'));
+      const op = name; // narrowed for the closures below
+      // A workflow (RotateSecret) stays out of the queue: between its commits it runs a rotation command,
+      // which may well call this server to put the new value. Its commits still take the store lock.
+      const queued = operations[op].mutates && !('workflow' in operations[op]);
+      const output = queued ? await writes.run(() => store.run(op, input as never)) : await store.run(op, input as never);
+      return { name, status: 200, body: encodeResponse(output) };
+    } catch (err) {
+      const reply: ErrorReply = encodeError(err);
+      return { ...(name === undefined ? {} : { name }), status: reply.status, body: reply.body, error: reply.type };
+    }
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    inFlight++;
+    void dispatch(req)
+      .then((reply) => {
+        if (reply.status === 413) {
+          // The rest of the body is never read: answer, then close the connection.
+          send(res, requestId, reply.status, reply.body, reply.error, true);
+          res.once('finish', () => req.socket.destroySoon());
+          setTimeout(() => req.socket.destroy(), 1000).unref();
+        } else {
+          send(res, requestId, reply.status, reply.body, reply.error);
+        }
+        opts.accessLog?.(
+          `${new Date().toISOString()} ${requestId} ${reply.name ?? '-'} ${reply.status}${reply.error ? ` ${reply.error}` : ''} ${(performance.now() - started).toFixed(1)}ms`,
+        );
+      })
+      .catch((err: unknown) => {
+        log(`secretstore: answering request ${requestId} failed: ${(err as Error).message}`);
+        res.destroy();
+      })
+      .finally(() => {
+        inFlight--;
+        if (closing) server.closeIdleConnections();
+        if (inFlight === 0) drained.splice(0).forEach((done) => done());
+      });
+  };
+
+  const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined;
+  const server: Server = tls
+    ? createHttpsServer({ cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!) }, handle)
+    : createHttpServer(handle);
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= new Promise<void>((resolve) => {
+      closing = true;
+      const stopped = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const idle = inFlight === 0 ? Promise.resolve() : new Promise<void>((done) => drained.push(done));
+      const force = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, CLOSE_GRACE_MS);
+      force.unref();
+      void idle
+        .then(() => {
+          server.closeIdleConnections();
+          return stopped;
+        })
+        .then(() => {
+          clearTimeout(force);
+          resolve();
+        });
+    }));
+
+  return {
+    url: `${tls ? 'https' : 'http'}://${urlHost}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    region: store.config.region,
+    store,
+    close,
+  };
+}
