@@ -11,7 +11,6 @@ import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
 import { CONFIG_FILE } from '../core/codec.js';
-import { InternalServiceError } from '../errors.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { Plan, StoreLocation } from './types.js';
@@ -31,9 +30,6 @@ export interface OpenStoreOptions {
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** How often a read that found the store inconsistent is tried again (see `read`). */
-const READ_ATTEMPTS = 5;
 
 export class SecretStore {
   /** The identities, read and decrypted once per client (a long-running server keeps them in memory). */
@@ -84,7 +80,7 @@ export class SecretStore {
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
       if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
-      return this.read(async () => ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result);
+      return ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result;
     }
     if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
     // Secrets whose recovery window has passed are purged first, in a commit of their own.
@@ -100,23 +96,6 @@ export class SecretStore {
     const { transact } = await import('./transaction.js');
     // Re-read the configuration inside the lock: another writer may have changed it.
     return transact(this.location, async () => compute(this.context(await readConfig(this.location.root))));
-  }
-
-  /**
-   * A read runs without the lock, so it can straddle a writer's renames: it reads `secret.yaml` before
-   * the writer replaces it and lists the versions folder after the writer added (or pruned) a sealed
-   * file, and sees "damaged" where there is only a write in progress. Such a read is tried again; real
-   * damage stays and is reported on the last attempt.
-   */
-  private async read<T>(attempt: () => Promise<T>): Promise<T> {
-    for (let i = 1; ; i++) {
-      try {
-        return await attempt();
-      } catch (err) {
-        if (i >= READ_ATTEMPTS || !(err instanceof InternalServiceError) || !/ is damaged: /.test(err.message)) throw err;
-        await new Promise((resolve) => setTimeout(resolve, 5 * i));
-      }
-    }
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InternalServiceError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -17,7 +18,7 @@ import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
-import { InvalidRequestException } from '../errors.js';
+
 
 export async function readConfig(root: string): Promise<StoreConfig> {
   const file = join(root, CONFIG_FILE);
@@ -52,6 +53,9 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/** How often `load` reads a secret whose index and versions folder disagree (about 50 ms in all). */
+const READ_ATTEMPTS = 5;
+
 export class WorkTreeView implements StoreView {
   private readonly cache = new Map<string, SecretIndex | undefined>();
   private identities?: Promise<readonly Identity[]>;
@@ -68,14 +72,26 @@ export class WorkTreeView implements StoreView {
     return this.cache.get(name);
   }
 
+  /**
+   * Reads run without the store lock, so one can straddle a writer's two renames (the sealed file, then
+   * the index) and find a version file the index does not list yet, or the reverse after a prune. The
+   * pair is read again a few times before the disagreement counts as damage.
+   */
   private async load(name: string): Promise<SecretIndex | undefined> {
     const file = indexPath(name);
-    const text = await readIfExists(join(this.root, file));
-    if (text === undefined) return undefined;
-    const index = parseSecretIndex(text, file);
-    if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
-    checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
-    return index;
+    for (let attempt = 1; ; attempt++) {
+      const text = await readIfExists(join(this.root, file));
+      if (text === undefined) return undefined;
+      const index = parseSecretIndex(text, file);
+      if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
+      try {
+        checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
+        return index;
+      } catch (err) {
+        if (attempt >= READ_ATTEMPTS) throw err;
+        await sleep(5 * attempt);
+      }
+    }
   }
 
   async listSecretNames(): Promise<string[]> {
