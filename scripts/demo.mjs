@@ -18,10 +18,11 @@ const env = {
 };
 
 function step(title, args, input) {
-  console.log(`\n$ secretstore ${args.join(' ')}${input === undefined ? '' : '   # value on stdin'}`);
+  const shown = args.map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+  console.log(`\n$ secretstore ${shown}${input === undefined ? '' : '   # value on stdin'}`);
   const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, env, input, encoding: 'utf8' });
   process.stdout.write(r.stdout);
-  if (r.stderr) process.stdout.write(r.stderr.replace(/^/gm, '  (stderr) '));
+  if (r.stderr.trim()) console.log(r.stderr.trim().replace(/^/gm, '  (stderr) '));
   if (r.status !== 0 && !title.startsWith('expect-error')) throw new Error(`${args[0]} failed with exit code ${r.status}`);
 }
 
