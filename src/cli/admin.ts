@@ -29,7 +29,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { initStore } = await import('../shell/init.js');
       const { store, identity } = globals();
       const result = await initStore({ store, identity, ...opts, cwd: io.cwd, env: io.env });
-      print(result, 'Init');
+      await print(result, 'Init');
     });
 
   program
@@ -41,7 +41,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { SecretStore } = await import('../shell/store.js');
       const { pruneStore } = await import('../shell/prune.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
-      print(await pruneStore(store.location, new Date(), opts.secretId), 'Prune');
+      await print(await pruneStore(store.location, new Date(), opts.secretId), 'Prune');
     });
 
   program
@@ -57,7 +57,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { rotateDue } = await import('../shell/workflows.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
       const result = await rotateDue(store, { dryRun: opts.dryRun === true });
-      print(result, 'RotateDue');
+      await print(result, 'RotateDue');
       if (result.Failed.length > 0) {
         const { InvalidRequestException } = await import('../errors.js');
         const names = result.Failed.map((f) => f.Name).join(', ');
@@ -96,7 +96,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         if (opts.initCredentials) {
           const pair = await initCredentials(credentialsFile);
           io.warn(`added an access key to ${credentialsFile}; the secret is shown only this once:`);
-          print({ AccessKeyId: pair.accessKeyId, SecretAccessKey: pair.secretAccessKey, CredentialsFile: credentialsFile }, 'Credentials');
+          await print({ AccessKeyId: pair.accessKeyId, SecretAccessKey: pair.secretAccessKey, CredentialsFile: credentialsFile }, 'Credentials');
           return;
         }
         const port = Number(opts.port);

@@ -30,7 +30,7 @@ export interface GlobalOptions {
 }
 
 /** Prints a command's result in the format and with the query the user asked for. */
-export type Printer = (value: unknown, title: string) => void;
+export type Printer = (value: unknown, title: string) => Promise<void>;
 
 export function flagOf(member: string): string {
   return member.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
@@ -137,9 +137,9 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .configureHelp({ sortSubcommands: false });
   const globals = () => program.opts<GlobalOptions>();
   // Operations with no output (tag-resource, untag-resource) print nothing, as the AWS CLI does.
-  const print: Printer = (value, title) => {
+  const print: Printer = async (value, title) => {
     if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return;
-    io.out(render(value, globals().output, globals().query, title));
+    io.out(await render(value, globals().output, globals().query, title));
   };
 
   for (const name of Object.keys(operations) as OperationName[]) {
@@ -156,14 +156,14 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       io.operation = op.name;
       const kind = opts.generateCliSkeleton;
       if (kind !== undefined) {
-        io.out(render(skeleton(op), kind === 'yaml-input' ? 'yaml' : 'json', undefined, op.name));
+        io.out(await render(skeleton(op), kind === 'yaml-input' ? 'yaml' : 'json', undefined, op.name));
         return;
       }
       const request = requestFrom(op, opts, io);
       if (op.storeless) {
         // get-random-password needs no store, so it works anywhere, as in the AWS CLI.
         const { runStoreless } = await import('../shell/workflows.js');
-        print(await runStoreless(name, request as never), op.name);
+        await print(await runStoreless(name, request as never), op.name);
         return;
       }
       const { SecretStore } = await import('../shell/store.js');
@@ -171,7 +171,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
       const call = (token: { NextToken?: string }) => store.run(name, { ...request, ...pageSize, ...token } as never);
-      print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
+      await print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
     });
   }
   admin(program, globals, print);
