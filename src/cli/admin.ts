@@ -1,6 +1,7 @@
-/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve and the pre-commit hook. */
+/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve, exec, env and the pre-commit hook. */
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
+import { addExecCommands } from './exec.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -134,6 +135,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         io.warn('secretstore: stopped');
       },
     );
+
+  addExecCommands(program, globals, io);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

@@ -29,7 +29,7 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return io.exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? 0 : EXIT_USAGE;

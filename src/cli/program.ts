@@ -19,6 +19,8 @@ export interface CliIo extends ReadContext {
   readonly cwd: string;
   /** Set by each action so errors can name the operation as the AWS CLI does. */
   operation: string;
+  /** Set by a command whose exit code is not just success or failure (exec passes on its child's). */
+  exitCode?: number;
 }
 
 export interface GlobalOptions {
