@@ -1,12 +1,16 @@
-/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve, exec, env and the pre-commit hook. */
-import type { Command } from 'commander';
+/** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve, exec, env, edit and the pre-commit hook. */
+import { Argument, type Command } from 'commander';
+import { SHELLS, type Shell } from './completion.js';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
 import { addExecCommands } from './exec.js';
+import { addEditCommand } from './edit.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
     .command('keygen')
     .description('Create an identity (an X25519 key pair, file mode 0600) and print its public key.')
+    .helpGroup('Store and keys')
+    .addHelpText('after', '\nExample:\n  secretstore keygen -o ~/.config/secretstore/identity')
     .option('-o, --output-file <file>', 'where to write it (default: --identity, $SECRETSTORE_IDENTITY, ~/.config/secretstore/identity)')
     .option('--force', 'overwrite an existing identity file')
     .action(async (opts: { outputFile?: string; force?: boolean }) => {
@@ -21,6 +25,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
 
   program
     .command('init')
+    .helpGroup('Store and keys')
+    .addHelpText('after', '\nExample:\n  mkdir team-secrets && cd team-secrets && git init && secretstore init --name alice --region eu-west-1')
     .description('Make this git repository (or --store folder) a store with you as recipient; installs the pre-commit hook.')
     .option('--name <name>', 'your name as a recipient (default: your login name)')
     .option('--region <region>', 'region used in ARNs', 'us-east-1')
@@ -35,6 +41,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
 
   program
     .command('prune')
+    .helpGroup('Store and keys')
+    .addHelpText('after', '\nExample:\n  secretstore prune --secret-id MyTestDatabaseSecret')
     .description('Delete old deprecated versions by the store policy (pruneAbove, minVersionAgeHours), in one commit.')
     .option('--secret-id <id>', 'only this secret')
     .action(async (opts: { secretId?: string }) => {
@@ -47,6 +55,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
 
   program
     .command('rotate-due')
+    .helpGroup('Rotation')
+    .addHelpText('after', '\nExample:\n  secretstore rotate-due --dry-run')
     .description(
       'Rotate every secret whose rotation is enabled and whose NextRotationDate has passed (run it from cron); ' +
         'prints what was rotated and what failed, and fails if any rotation did.',
@@ -68,6 +78,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
 
   program
     .command('serve')
+    .helpGroup('Store and keys')
+    .addHelpText('after', '\nExample:\n  secretstore serve --port 4583 --access-log')
     .description(
       'Serve the store as a local AWS Secrets Manager endpoint (AWS JSON 1.1, SigV4-signed requests); ' +
         'use it with --endpoint-url / endpoint overrides of the AWS CLI and SDKs. SIGTERM or SIGINT stops it gracefully.',
@@ -137,6 +149,36 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     );
 
   addExecCommands(program, globals, io);
+
+  program
+    .command('completion')
+    .description('Print a shell completion script (commands, flags, and secret names for --secret-id).')
+    .helpGroup('Everyday use')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .addHelpText(
+      'after',
+      '\nExample:\n  source <(secretstore completion bash)    # bash, e.g. in ~/.bashrc\n' +
+        '  source <(secretstore completion zsh)     # zsh, in ~/.zshrc after compinit\n' +
+        '  secretstore completion fish | source     # fish, in ~/.config/fish/config.fish',
+    )
+    .action(async (shell: Shell) => {
+      io.operation = 'Completion';
+      const { completionScript } = await import('./completion.js');
+      io.out(completionScript(shell, program));
+    });
+
+  // What the completion scripts call: secret names from the index files, never a value, never an error.
+  program
+    .command('__complete', { hidden: true })
+    .argument('<kind>', 'secret-ids')
+    .argument('[prefix]', 'only names starting with this', '')
+    .action(async (kind: string, prefix: string) => {
+      io.operation = 'Complete';
+      if (kind !== 'secret-ids') return;
+      const { completeSecretIds } = await import('./completion.js');
+      io.out(await completeSecretIds(prefix, { store: globals().store, cwd: io.cwd, env: io.env }));
+    });
+  addEditCommand(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

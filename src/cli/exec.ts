@@ -60,6 +60,7 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
       )
       .argument('[command...]', 'the program and its arguments, after --'),
   )
+    .helpGroup('Everyday use')
     .addHelpText('after', '\nExample:\n  secretstore exec --secret-id prod/db --prefix DB_ -- psql -h db.example')
     .action(async (command: string[], opts: SecretOptions, cmd: Command) => {
       io.operation = 'Exec';
@@ -85,6 +86,7 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
       .description('Print the variables `exec` would set: dotenv (KEY=value, default), shell (export KEY=\'value\') or json.'),
   )
     .addOption(new Option('--format <format>', 'output format').choices(ENV_FORMATS).default('dotenv'))
+    .helpGroup('Everyday use')
     .addHelpText('after', '\nExample:\n  secretstore env --secret-id prod/db --format shell > /dev/shm/db.env')
     .action(async (opts: SecretOptions & { format: EnvFormat }) => {
       io.operation = 'Env';

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram, type CliIo } from './program.js';
 import { addAdminCommands } from './admin.js';
+import { debugEnabled, debugFromEnv, setDebug } from '../shell/debug.js';
 import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, UsageError } from './output.js';
 
 export interface MainIo {
@@ -24,6 +25,8 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
     cwd: sys.cwd,
     operation: 'secretstore',
   };
+  // --debug (program.ts) or SECRETSTORE_DEBUG: what secretstore does on stderr, and stack traces of errors.
+  setDebug(debugFromEnv(sys.env), sys.err);
   const program = buildProgram(io, (p, globals, print) => addAdminCommands(p, globals, io, print));
   program.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
@@ -39,7 +42,7 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
       return EXIT_USAGE;
     }
     sys.err(errorLine(err, io.operation) + '\n');
-    if (sys.env.SECRETSTORE_DEBUG && err instanceof Error) sys.err(`${err.stack ?? ''}\n`);
+    if (debugEnabled() && err instanceof Error) sys.err(`${err.stack ?? ''}\n`);
     return EXIT_SERVICE_ERROR;
   }
 }

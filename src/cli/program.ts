@@ -5,13 +5,15 @@
  * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, Option, type Help } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
-import type { Operation, Param } from '../ops/context.js';
+import type { Operation, OperationGroup, Param } from '../ops/context.js';
+import { debug, debugEnabled, redactRequest, setDebug, timed } from '../shell/debug.js';
 import { readParam, type ReadContext } from './values.js';
 import { OUTPUT_FORMATS, render, UsageError, type OutputFormat } from './output.js';
+import type { TerminalStreams } from './prompt.js';
 
 export interface CliIo extends ReadContext {
   readonly out: (text: string) => void;
@@ -21,6 +23,36 @@ export interface CliIo extends ReadContext {
   operation: string;
   /** Set by a command whose exit code is not just success or failure (exec passes on its child's). */
   exitCode?: number;
+  /** Whether stdin is a terminal (default: `process.stdin.isTTY`); injectable for tests. */
+  readonly isTerminal?: () => boolean;
+  /** Where terminal prompts read keys and write to (default: stdin and stderr); injectable for tests. */
+  readonly terminal?: TerminalStreams;
+}
+
+/** The operations that ask for their value on a terminal when none is given (see `promptForValue`). */
+const PROMPTED: ReadonlySet<string> = new Set(['PutSecretValue', 'CreateSecret']);
+
+/**
+ * put-secret-value without --secret-string/--secret-binary on a terminal (and create-secret with --prompt)
+ * asks for the value without echo, twice, as if --secret-string had been given. Without a terminal nothing
+ * changes. Returns false when the user pressed Ctrl-C (exit 130, nothing done).
+ */
+async function promptForValue(op: Operation<unknown, unknown>, opts: Record<string, unknown>, request: Record<string, unknown>, io: CliIo): Promise<boolean> {
+  if (!PROMPTED.has(op.name) || request.SecretString !== undefined || request.SecretBinary !== undefined) return true;
+  const terminal = io.isTerminal?.() ?? process.stdin.isTTY === true;
+  if (op.name === 'CreateSecret' && opts.prompt !== true) return true;
+  if (!terminal) {
+    if (opts.prompt === true) throw new UsageError('--prompt needs a terminal on stdin; give --secret-string - to read the value from a pipe');
+    return true;
+  }
+  const { defaultTerminal, promptSecretValue } = await import('./prompt.js');
+  const value = await promptSecretValue(io.terminal ?? defaultTerminal());
+  if (value === undefined) {
+    io.exitCode = 130;
+    return false;
+  }
+  request.SecretString = value;
+  return true;
 }
 
 export interface GlobalOptions {
@@ -29,6 +61,7 @@ export interface GlobalOptions {
   output: OutputFormat;
   query?: string;
   paginate: boolean;
+  debug?: boolean;
 }
 
 /** Prints a command's result in the format and with the query the user asked for. */
@@ -127,6 +160,64 @@ function skeleton(op: Operation<unknown, unknown>): Record<string, unknown> {
   return Object.fromEntries(op.params.map((p) => [p.member, empty[p.type]]));
 }
 
+/** The help groups of `secretstore --help`, in the AWS CLI's order; commands without one come last. */
+const HELP_GROUPS: readonly OperationGroup[] = [
+  'Secrets and values',
+  'Labels and versions',
+  'Discovery',
+  'Deletion',
+  'Tags',
+  'Rotation',
+  'Everyday use',
+  'Store and keys',
+];
+
+/**
+ * `configureHelp({ groupItems })`: commander lists help groups in the order their first command was added
+ * (so table order, then admin.ts); the commands are shown under HELP_GROUPS in that order instead, each
+ * heading with its colon. Options keep commander's grouping.
+ */
+function groupCommands<T extends Command | Option>(unsorted: T[], visible: T[], getGroup: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  const isCommand = visible.some((item) => item instanceof Command);
+  if (isCommand) for (const g of HELP_GROUPS) groups.set(`${g}:`, []);
+  for (const item of unsorted) {
+    const g = getGroup(item);
+    const heading = isCommand && !g.endsWith(':') ? `${g}:` : g;
+    if (!groups.has(heading)) groups.set(heading, []);
+  }
+  for (const item of visible) {
+    const g = getGroup(item);
+    const heading = isCommand && !g.endsWith(':') ? `${g}:` : g;
+    groups.set(heading, [...(groups.get(heading) ?? []), item]);
+  }
+  for (const [heading, items] of groups) if (items.length === 0) groups.delete(heading);
+  return groups;
+}
+
+/** `configureHelp({ subcommandDescription })`: a command's summary, else its description's first clause. */
+function oneLine(this: void, cmd: Command): string {
+  const text = cmd.summary() || cmd.description();
+  const end = text.search(/[.:;] /);
+  return (end < 0 ? text : text.slice(0, end)).replace(/\.$/, '');
+}
+
+/** Under --debug: the store and the identity file this command would use, and where each choice came from. */
+async function debugPaths(globals: GlobalOptions, io: CliIo): Promise<void> {
+  if (!debugEnabled()) return;
+  try {
+    const { locateStore } = await import('../shell/location.js');
+    const loc = locateStore({ store: globals.store, cwd: io.cwd, env: io.env });
+    const from = globals.store ? '--store' : io.env.SECRETSTORE_DIR ? '$SECRETSTORE_DIR' : `the git top level of ${io.cwd}`;
+    debug(`store ${loc.root} (from ${from}; repository ${loc.repoRoot})`);
+  } catch (err) {
+    debug(`store: none (${(err as Error).message})`);
+  }
+  const { resolveIdentityPath } = await import('../crypto/identity-file.js');
+  const from = globals.identity ? '--identity' : io.env.SECRETSTORE_IDENTITY ? '$SECRETSTORE_IDENTITY' : io.env.XDG_CONFIG_HOME ? '$XDG_CONFIG_HOME' : '~/.config';
+  debug(`identity ${resolveIdentityPath({ flag: globals.identity, env: io.env })} (from ${from})`);
+}
+
 export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void): Command {
   const program = new Command('secretstore')
     .description('An encrypted, git-backed secret store that speaks the AWS Secrets Manager API.')
@@ -135,8 +226,9 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .addOption(new Option('--output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
     .option('--query <jmespath>', 'a JMESPath query to filter the response')
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
+    .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
     .showSuggestionAfterError(true)
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();
   // Operations with no output (tag-resource, untag-resource) print nothing, as the AWS CLI does.
   const print: Printer = async (value, title) => {
@@ -147,12 +239,14 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
   for (const name of Object.keys(operations) as OperationName[]) {
     const op = operations[name] as Operation<unknown, unknown>;
     const cmd = program.command(op.command).description(op.summary);
+    if (op.group) cmd.helpGroup(op.group);
     op.params.forEach((p) => addParam(cmd, p));
     cmd
       .option('--cli-input-json <json>', 'request members as JSON (or file://path)')
       .option('--cli-input-yaml <yaml>', 'request members as YAML (or file://path)')
       .addOption(new Option('--generate-cli-skeleton [kind]', 'print a request skeleton and exit').choices(['input', 'yaml-input']));
     if (op.pageMembers) cmd.option('--page-size <n>', 'MaxResults of each call while joining all pages', (v) => Number(v));
+    if (op.name === 'CreateSecret') cmd.option('--prompt', 'ask for the SecretString on the terminal, without echo, twice');
     if (op.example) cmd.addHelpText('after', `\nExample:\n  ${op.example}`);
     cmd.action(async (opts: Record<string, unknown>) => {
       io.operation = op.name;
@@ -162,20 +256,32 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
         return;
       }
       const request = requestFrom(op, opts, io);
+      if (!(await promptForValue(op, opts, request, io))) return;
+      debug(() => `operation ${op.name} ${JSON.stringify(redactRequest(op.params, request))}`);
       if (op.storeless) {
         // get-random-password needs no store, so it works anywhere, as in the AWS CLI.
         const { runStoreless } = await import('../shell/workflows.js');
-        await print(await runStoreless(name, request as never), op.name);
+        await print(await timed(`operation ${op.name}`, () => runStoreless(name, request as never)), op.name);
         return;
       }
       const { SecretStore } = await import('../shell/store.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
-      const call = (token: { NextToken?: string }) => store.run(name, { ...request, ...pageSize, ...token } as never);
+      const call = (token: { NextToken?: string }) => timed(`operation ${op.name}`, () => store.run(name, { ...request, ...pageSize, ...token } as never));
       await print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
     });
   }
   admin(program, globals, print);
+  program.addHelpText('after', '\nExample:\n  secretstore get-secret-value --secret-id MyTestDatabaseSecret --query SecretString --output text');
+  // `edit` (admin.ts) belongs with exec and env, should it be registered without a group of its own.
+  program.commands.find((c) => c.name() === 'edit' && !c.helpGroup())?.helpGroup('Everyday use');
+  const started = performance.now();
+  program.hook('preAction', async (_program, command) => {
+    if (globals().debug) setDebug(true);
+    debug(() => `command ${command.name()}`);
+    await debugPaths(globals(), io);
+  });
+  program.hook('postAction', (_program, command) => debug(() => `command ${command.name()} done (${(performance.now() - started).toFixed(1)} ms)`));
   return program;
 }

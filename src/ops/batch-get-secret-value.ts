@@ -35,6 +35,7 @@ async function readCurrent(ctx: OpContext, secretId: string): Promise<SecretValu
 export const batchGetSecretValue: Operation<BatchGetSecretValueRequest, BatchGetSecretValueResponse> = {
   name: 'BatchGetSecretValue',
   command: 'batch-get-secret-value',
+  group: 'Secrets and values',
   summary: 'Decrypt and print the AWSCURRENT value of several secrets, named or matching filters.',
   mutates: false,
   pageMembers: ['SecretValues', 'Errors'],

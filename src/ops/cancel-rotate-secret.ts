@@ -20,6 +20,7 @@ export const NO_ROTATION_FUNCTION =
 export const cancelRotateSecret: Operation<CancelRotateSecretRequest, CancelRotateSecretResponse> = {
   name: 'CancelRotateSecret',
   command: 'cancel-rotate-secret',
+  group: 'Rotation',
   summary: 'Turn automatic rotation off (the rotation command and rules are kept); labels are left as they are.',
   mutates: true,
   example: 'secretstore cancel-rotate-secret --secret-id MyTestDatabaseSecret',

@@ -61,6 +61,17 @@ export interface Param {
   readonly idempotencyToken?: boolean;
 }
 
+/** The help groups of `secretstore --help`, in the order they are shown (admin commands use them too). */
+export type OperationGroup =
+  | 'Secrets and values'
+  | 'Labels and versions'
+  | 'Discovery'
+  | 'Deletion'
+  | 'Tags'
+  | 'Rotation'
+  | 'Everyday use'
+  | 'Store and keys';
+
 export interface Operation<I, O> {
   /** The API name, e.g. `PutSecretValue`. */
   readonly name: string;
@@ -70,6 +81,8 @@ export interface Operation<I, O> {
   readonly mutates: boolean;
   readonly params: readonly Param[];
   readonly example?: string;
+  /** The heading the command is listed under in `secretstore --help` (as the AWS CLI groups its help). */
+  readonly group?: OperationGroup;
   /**
    * Set when the shell must do more than apply one plan (rotate-secret runs a local rotation command
    * between transactions): the store client hands the call to `src/shell/workflows.ts`.

@@ -12,6 +12,7 @@ import { addVersion, commitMessage, isReplay } from './versions.js';
 export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> = {
   name: 'CreateSecret',
   command: 'create-secret',
+  group: 'Secrets and values',
   summary: 'Create a secret, with a first version when a value is given.',
   mutates: true,
   example: `secretstore create-secret --name MyTestDatabaseSecret --secret-string file://creds.json`,

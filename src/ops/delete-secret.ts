@@ -78,6 +78,7 @@ export function secretFiles(secret: SecretIndex): FileChange[] {
 export const deleteSecret: Operation<DeleteSecretRequest, DeleteSecretResponse> = {
   name: 'DeleteSecret',
   command: 'delete-secret',
+  group: 'Deletion',
   summary: 'Schedule a secret for deletion after a recovery window, or delete it now.',
   mutates: true,
   example: 'secretstore delete-secret --secret-id MyTestDatabaseSecret --recovery-window-in-days 7',

@@ -6,6 +6,7 @@ import { readOnly, type Operation } from './context.js';
 export const describeSecret: Operation<DescribeSecretRequest, DescribeSecretResponse> = {
   name: 'DescribeSecret',
   command: 'describe-secret',
+  group: 'Discovery',
   summary: 'Show the metadata and the label index of a secret (no value).',
   mutates: false,
   example: 'secretstore describe-secret --secret-id MyTestDatabaseSecret',

@@ -72,6 +72,7 @@ export async function generatePassword(
 export const getRandomPassword: Operation<GetRandomPasswordRequest, GetRandomPasswordResponse> = {
   name: 'GetRandomPassword',
   command: 'get-random-password',
+  group: 'Rotation',
   summary: 'Generate a random password from the CSPRNG (libsodium); nothing is stored.',
   mutates: false,
   storeless: true,

@@ -12,6 +12,7 @@ import { readOnly, type Operation } from './context.js';
 export const getSecretValue: Operation<GetSecretValueRequest, GetSecretValueResponse> = {
   name: 'GetSecretValue',
   command: 'get-secret-value',
+  group: 'Secrets and values',
   summary: 'Decrypt and print one version of a secret (AWSCURRENT by default).',
   mutates: false,
   example: 'secretstore get-secret-value --secret-id MyTestDatabaseSecret --version-stage AWSPREVIOUS',

@@ -14,6 +14,7 @@ import { readOnly, type Operation } from './context.js';
 export const listSecretVersionIds: Operation<ListSecretVersionIdsRequest, ListSecretVersionIdsResponse> = {
   name: 'ListSecretVersionIds',
   command: 'list-secret-version-ids',
+  group: 'Labels and versions',
   summary: 'List the versions of a secret with their labels (no values).',
   mutates: false,
   pageMembers: ['Versions'],

@@ -17,6 +17,7 @@ import { readOnly, type Operation } from './context.js';
 export const listSecrets: Operation<ListSecretsRequest, ListSecretsResponse> = {
   name: 'ListSecrets',
   command: 'list-secrets',
+  group: 'Discovery',
   summary: 'List the secrets of the store with their metadata and labels (no values).',
   mutates: false,
   pageMembers: ['SecretList'],

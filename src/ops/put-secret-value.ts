@@ -30,6 +30,7 @@ export function checkRotationToken(token: string | undefined): void {
 export const putSecretValue: Operation<PutSecretValueRequest, PutSecretValueResponse> = {
   name: 'PutSecretValue',
   command: 'put-secret-value',
+  group: 'Secrets and values',
   summary: 'Store a new version of a secret and move its labels.',
   mutates: true,
   example: `secretstore put-secret-value --secret-id MyTestDatabaseSecret --secret-string file://new.json`,

@@ -14,6 +14,7 @@ import { commitMessage } from './versions.js';
 export const restoreSecret: Operation<RestoreSecretRequest, RestoreSecretResponse> = {
   name: 'RestoreSecret',
   command: 'restore-secret',
+  group: 'Deletion',
   summary: 'Cancel the scheduled deletion of a secret.',
   mutates: true,
   example: 'secretstore restore-secret --secret-id MyTestDatabaseSecret',

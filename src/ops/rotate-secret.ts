@@ -277,6 +277,7 @@ export async function finishRotation(ctx: OpContext, name: string, token: string
 export const rotateSecret: Operation<RotateSecretRequest, RotateSecretResponse> = {
   name: 'RotateSecret',
   command: 'rotate-secret',
+  group: 'Rotation',
   summary: 'Configure rotation and rotate now: run the rotation command for createSecret, setSecret, testSecret, finishSecret.',
   mutates: true,
   workflow: true,

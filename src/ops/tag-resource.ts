@@ -25,6 +25,7 @@ function sameTags(a: readonly StoredTag[] | undefined, b: readonly StoredTag[]):
 export const tagResource: Operation<TagResourceRequest, TagResourceResponse> = {
   name: 'TagResource',
   command: 'tag-resource',
+  group: 'Tags',
   summary: 'Add tags to a secret, or change the values of existing keys.',
   mutates: true,
   example: 'secretstore tag-resource --secret-id MyTestDatabaseSecret --tags Key=team,Value=payments',

@@ -13,6 +13,7 @@ import { commitMessage } from './versions.js';
 export const untagResource: Operation<UntagResourceRequest, UntagResourceResponse> = {
   name: 'UntagResource',
   command: 'untag-resource',
+  group: 'Tags',
   summary: 'Remove tags from a secret by key.',
   mutates: true,
   example: 'secretstore untag-resource --secret-id MyTestDatabaseSecret --tag-keys team',

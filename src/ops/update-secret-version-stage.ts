@@ -17,6 +17,7 @@ function checkVersion(secret: SecretIndex, versionId: string | undefined): void 
 export const updateSecretVersionStage: Operation<UpdateSecretVersionStageRequest, UpdateSecretVersionStageResponse> = {
   name: 'UpdateSecretVersionStage',
   command: 'update-secret-version-stage',
+  group: 'Labels and versions',
   summary: 'Move a staging label (AWSCURRENT, AWSPENDING, a custom label) from one version to another.',
   mutates: true,
   example:

@@ -27,6 +27,7 @@ function withMetadata(secret: SecretIndex, input: UpdateSecretRequest): { index:
 export const updateSecret: Operation<UpdateSecretRequest, UpdateSecretResponse> = {
   name: 'UpdateSecret',
   command: 'update-secret',
+  group: 'Secrets and values',
   summary: "Change a secret's description or KMS key id, and optionally store a new value as AWSCURRENT.",
   mutates: true,
   example: 'secretstore update-secret --secret-id MyTestDatabaseSecret --description "Payments database"',

@@ -4,6 +4,7 @@
  */
 import { simpleGit } from 'simple-git';
 import { InternalServiceError } from '../errors.js';
+import { debugGit } from './debug.js';
 
 export interface GitRunOptions {
   /** Extra variables for this call only, e.g. `GIT_INDEX_FILE` for a temporary index. */
@@ -84,10 +85,13 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
       // update-index...), which would triple the cost of a put. An empty chunk, emitted once its
       // listeners are attached, ends that wait without anything reaching git or its hooks.
       .outputHandler((_command, stdout) => queueMicrotask(() => stdout.emit('data', Buffer.alloc(0))));
+    const started = performance.now();
     try {
       return await git.raw([...args]);
     } catch (err) {
       throw new GitCommandError(args, failure?.exitCode ?? null, failure?.stderr ?? String(err));
+    } finally {
+      debugGit(args, started, failure === undefined ? undefined : failure.exitCode);
     }
   }
 
