@@ -78,12 +78,12 @@ describe.skipIf(!existsSync('/usr/bin/script'))('put-secret-value on a terminal'
     expect(t.snapshot()).toBe(before);
   });
 
-  it('create-secret prompts only with --prompt; without it a secret without a value is made, as in AWS', async () => {
-    const r = await onTerminal(['create-secret', '--name', 'prompted', '--prompt'], ['Created-VALUE\r', 'Created-VALUE\r']);
+  it('create-secret prompts on a terminal too; --no-prompt makes a secret without a value, as in AWS', async () => {
+    const r = await onTerminal(['create-secret', '--name', 'prompted'], ['Created-VALUE\r', 'Created-VALUE\r']);
     expect(r.status).toBe(0);
     expect(r.screen).not.toContain('Created-VALUE');
     expect(get('prompted').SecretString).toBe('Created-VALUE');
-    const r2 = await onTerminal(['create-secret', '--name', 'empty'], []);
+    const r2 = await onTerminal(['create-secret', '--name', 'empty', '--no-prompt'], []);
     expect(r2.status).toBe(0);
     expect(r2.screen).not.toMatch(/Enter/);
     expect(t.cli(['list-secret-version-ids', '--secret-id', 'empty']).json<{ Versions: unknown[] }>().Versions).toEqual([]);

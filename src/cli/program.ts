@@ -33,14 +33,15 @@ export interface CliIo extends ReadContext {
 const PROMPTED: ReadonlySet<string> = new Set(['PutSecretValue', 'CreateSecret']);
 
 /**
- * put-secret-value without --secret-string/--secret-binary on a terminal (and create-secret with --prompt)
+ * put-secret-value and create-secret without --secret-string/--secret-binary on a terminal
  * asks for the value without echo, twice, as if --secret-string had been given. Without a terminal nothing
  * changes. Returns false when the user pressed Ctrl-C (exit 130, nothing done).
  */
 async function promptForValue(op: Operation<unknown, unknown>, opts: Record<string, unknown>, request: Record<string, unknown>, io: CliIo): Promise<boolean> {
   if (!PROMPTED.has(op.name) || request.SecretString !== undefined || request.SecretBinary !== undefined) return true;
   const terminal = io.isTerminal?.() ?? process.stdin.isTTY === true;
-  if (op.name === 'CreateSecret' && opts.prompt !== true) return true;
+  // create-secret asks too, but --no-prompt makes a secret without a value, as AWS's create-secret does.
+  if (op.name === 'CreateSecret' && opts.prompt === false) return true;
   if (!terminal) {
     if (opts.prompt === true) throw new UsageError('--prompt needs a terminal on stdin; give --secret-string - to read the value from a pipe');
     return true;
@@ -246,7 +247,10 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       .option('--cli-input-yaml <yaml>', 'request members as YAML (or file://path)')
       .addOption(new Option('--generate-cli-skeleton [kind]', 'print a request skeleton and exit').choices(['input', 'yaml-input']));
     if (op.pageMembers) cmd.option('--page-size <n>', 'MaxResults of each call while joining all pages', (v) => Number(v));
-    if (op.name === 'CreateSecret') cmd.option('--prompt', 'ask for the SecretString on the terminal, without echo, twice');
+    if (op.name === 'CreateSecret') {
+      cmd.option('--prompt', 'ask for the SecretString on the terminal, without echo, twice (the default on a terminal)');
+      cmd.option('--no-prompt', 'create the secret without a value, without asking');
+    }
     if (op.example) cmd.addHelpText('after', `\nExample:\n  ${op.example}`);
     cmd.action(async (opts: Record<string, unknown>) => {
       io.operation = op.name;
