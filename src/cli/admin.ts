@@ -49,8 +49,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.operation = 'Prune';
       const { SecretStore } = await import('../shell/store.js');
       const { pruneStore } = await import('../shell/prune.js');
+      const { progressOn } = await import('../shell/progress.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
-      await print(await pruneStore(store.location, new Date(), opts.secretId), 'Prune');
+      await print(await pruneStore(store.location, new Date(), opts.secretId, progressOn(process.stderr, io.env)), 'Prune');
     });
 
   program
@@ -66,8 +67,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.operation = 'RotateDue';
       const { SecretStore } = await import('../shell/store.js');
       const { rotateDue } = await import('../shell/workflows.js');
+      const { progressOn } = await import('../shell/progress.js');
       const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
-      const result = await rotateDue(store, { dryRun: opts.dryRun === true });
+      const result = await rotateDue(store, { dryRun: opts.dryRun === true, progress: progressOn(process.stderr, io.env) });
       await print(result, 'RotateDue');
       if (result.Failed.length > 0) {
         const { InvalidRequestException } = await import('../errors.js');

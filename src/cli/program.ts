@@ -269,7 +269,9 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
         return;
       }
       const { SecretStore } = await import('../shell/store.js');
-      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      const { progressOn } = await import('../shell/progress.js');
+      const progress = progressOn(process.stderr, io.env);
+      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env, progress });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
       const call = (token: { NextToken?: string }) => timed(`operation ${op.name}`, () => store.run(name, { ...request, ...pageSize, ...token } as never));

@@ -13,6 +13,7 @@ import type { Identity } from '../crypto/types.js';
 import { CONFIG_FILE } from '../core/codec.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
+import type { ProgressFactory } from './progress.js';
 import type { Plan, StoreLocation } from './types.js';
 import { loadCrypto, readConfig, WorkTreeView } from './view.js';
 
@@ -27,6 +28,8 @@ export interface OpenStoreOptions {
   now?: () => Date;
   /** Generate a missing ClientRequestToken as the SDKs do (default true; a raw protocol server turns it off). */
   generateTokens?: boolean;
+  /** Progress of long reads (a cold list-secrets); the CLI draws it on a terminal, others draw none. */
+  progress?: ProgressFactory;
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -107,7 +110,7 @@ export class SecretStore {
   private context(config = this.config): OpContext {
     const identities = () => this.identities();
     return {
-      store: new WorkTreeView(this.location.root, config, identities),
+      store: new WorkTreeView(this.location.root, config, identities, this.options.progress),
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),

@@ -14,6 +14,7 @@ import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import { locateStore } from './location.js';
+import type { Progress, ProgressFactory } from './progress.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
@@ -65,6 +66,8 @@ export class WorkTreeView implements StoreView {
     readonly root: string,
     readonly config: StoreConfig,
     private readonly loadIdentities: () => Promise<readonly Identity[]>,
+    /** Draws the cold listing's progress (see `listSummaries`); none by default. */
+    private readonly progress?: ProgressFactory,
   ) {}
 
   async readSecret(name: string): Promise<SecretIndex | undefined> {
@@ -100,7 +103,7 @@ export class WorkTreeView implements StoreView {
 
   listSecretSummaries(): Promise<SecretSummary[]> {
     // Synchronous on purpose: ~30,000 stat calls for 10,000 secrets cost 3-4 times more as promises.
-    this.summaries ??= new Promise((resolve) => resolve(listSummaries(this.root)));
+    this.summaries ??= new Promise((resolve) => resolve(listSummaries(this.root, this.progress)));
     return this.summaries;
   }
 
@@ -293,8 +296,20 @@ function gone<T>(read: () => T): T | undefined {
   }
 }
 
-/** Every secret's summary, in no particular order: the folder walk and the parsing, through the cache. */
-export function listSummaries(root: string): SecretSummary[] {
+/**
+ * Every secret's summary, in no particular order: the folder walk and the parsing, through the cache.
+ * `progress` counts the index files parsed (cache misses): a warm listing never starts a progress line.
+ */
+export function listSummaries(root: string, progress?: ProgressFactory): SecretSummary[] {
+  let bar: Progress | undefined;
+  try {
+    return walkSummaries(root, () => (bar ??= progress?.('reading secret indexes', undefined))?.tick());
+  } finally {
+    bar?.done();
+  }
+}
+
+function walkSummaries(root: string, parsed: () => void): SecretSummary[] {
   const started = Date.now();
   const file = cacheFile(root);
   const old = loadCache(file);
@@ -333,6 +348,7 @@ export function listSummaries(root: string): SecretSummary[] {
           const path = `${SECRETS_DIR}/${relFile}`;
           const text = gone(() => readFileSync(`${root}/${path}`, 'utf8'));
           entry = text === undefined ? undefined : [fst.size, fst.mtimeMs, fst.ctimeMs, fst.ino, summaryOf(text, path)];
+          parsed();
           changed ||= trusted(fst);
         }
         if (entry !== undefined) {

@@ -21,6 +21,7 @@ import {
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { RotateDueResult, RotateSecretRequest, RotateSecretResponse } from '../model/rotation.js';
 import type { SecretIndex } from '../model/store.js';
+import { noProgress, type ProgressFactory } from './progress.js';
 import { runRotationStep, type CommandSetting } from './rotation.js';
 import type { SecretStore } from './store.js';
 import { WorkTreeView } from './view.js';
@@ -91,13 +92,25 @@ function explainFailure(err: unknown, name: string, token: string): unknown {
  * has passed, one after the other; a failure is reported and the others still run. A secret whose
  * last rotation did not finish is retried with the same token (AWS reattempts it too).
  */
-export async function rotateDue(store: SecretStore, options: { dryRun?: boolean } = {}): Promise<RotateDueResult> {
+export async function rotateDue(
+  store: SecretStore,
+  options: { dryRun?: boolean; progress?: ProgressFactory } = {},
+): Promise<RotateDueResult> {
   const now = store.now();
-  const view = new WorkTreeView(store.location.root, store.config, async () => []);
+  const progress = options.progress ?? noProgress;
+  const view = new WorkTreeView(store.location.root, store.config, async () => [], progress);
   const due: SecretIndex[] = [];
-  for (const name of await view.listSecretNames()) {
-    const secret = await view.readSecret(name);
-    if (secret !== undefined && isDue(secret, now)) due.push(secret);
+  const names = await view.listSecretNames();
+  // Only the scan: the rotation commands below write to the same stderr.
+  const bar = progress('rotate-due: checking', names.length);
+  try {
+    for (const name of names) {
+      const secret = await view.readSecret(name);
+      bar.tick();
+      if (secret !== undefined && isDue(secret, now)) due.push(secret);
+    }
+  } finally {
+    bar.done();
   }
   const result: RotateDueResult = { Rotated: [], Failed: [] };
   if (options.dryRun) {
