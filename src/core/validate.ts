@@ -82,12 +82,25 @@ export function requireValue(input: { SecretString?: string; SecretBinary?: Uint
   return value;
 }
 
-export function checkTags(tags: readonly Tag[] | undefined): void {
-  if (tags === undefined) return;
-  if (tags.length > 50) constraint('tags', 'Member must have length less than or equal to 50');
-  tags.forEach((tag, i) => {
-    checkLength(`tags.${i + 1}.member.key`, required(`tags.${i + 1}.member.key`, tag.Key), 1, 128);
-    checkLength(`tags.${i + 1}.member.value`, tag.Value ?? '', 0, 256);
+export const MAX_TAGS = 50;
+
+/** AWS tagging rules (spec 3.12): `aws:` keys belong to AWS, in any case; they can be neither set nor removed. */
+export function checkTagKey(member: string, key: string | undefined): string {
+  const k = required(member, key);
+  checkLength(member, k, 1, 128);
+  if (k.toLowerCase().startsWith('aws:')) throw new InvalidParameterException(`Tag key ${k} uses the reserved prefix aws:, which is for AWS use only.`);
+  return k;
+}
+
+/** Tags as create-secret and tag-resource take them: each key and value checked, a missing Value is ''. */
+export function checkTags(tags: readonly Tag[] | undefined): { Key: string; Value: string }[] | undefined {
+  if (tags === undefined) return undefined;
+  if (tags.length > MAX_TAGS) constraint('tags', `Member must have length less than or equal to ${MAX_TAGS}`);
+  return tags.map((tag, i) => {
+    const Key = checkTagKey(`tags.${i + 1}.member.key`, tag.Key);
+    const Value = tag.Value ?? '';
+    checkLength(`tags.${i + 1}.member.value`, Value, 0, 256);
+    return { Key, Value };
   });
 }
 

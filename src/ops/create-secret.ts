@@ -30,7 +30,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     checkToken('clientRequestToken', input.ClientRequestToken);
     checkLength('description', input.Description, 0, 2048);
     checkLength('kmsKeyId', input.KmsKeyId, 0, 2048);
-    checkTags(input.Tags);
+    const tags = checkTags(input.Tags);
     const value = valueFrom(input);
     const versionId = value ? requireToken(input.ClientRequestToken) : undefined;
     const name = input.Name;
@@ -50,7 +50,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
       arn: secretArn(ctx.store.config, name, ctx.newArnSuffix()),
       ...optional('description', input.Description || undefined),
       ...optional('kmsKeyId', input.KmsKeyId || undefined),
-      ...optional('tags', input.Tags?.map((t) => ({ Key: t.Key!, Value: t.Value ?? '' }))),
+      ...optional('tags', tags),
       createdDate: now,
       lastChangedDate: now,
       labels: {},

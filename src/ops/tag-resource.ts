@@ -1,21 +1,10 @@
 import { InvalidParameterException } from '../errors.js';
-import { checkLength, checkSecretId, required } from '../core/validate.js';
-import type { Tag } from '../model/api.js';
+import { checkSecretId, checkTags, MAX_TAGS, required } from '../core/validate.js';
 import type { TagResourceRequest, TagResourceResponse } from '../model/lifecycle.js';
 import type { SecretIndex, Tag as StoredTag } from '../model/store.js';
 import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
 import { commitMessage } from './versions.js';
-
-export const MAX_TAGS = 50;
-
-/** AWS tagging rules (spec 3.12): `aws:` keys belong to AWS, in any case; they can be neither set nor removed. */
-export function checkTagKey(member: string, key: string | undefined): string {
-  const k = required(member, key);
-  checkLength(member, k, 1, 128);
-  if (k.toLowerCase().startsWith('aws:')) throw new InvalidParameterException(`Tag key ${k} uses the reserved prefix aws:, which is for AWS use only.`);
-  return k;
-}
 
 function sameTags(a: readonly StoredTag[] | undefined, b: readonly StoredTag[]): boolean {
   return a !== undefined && a.length === b.length && a.every((t, i) => t.Key === b[i]!.Key && t.Value === b[i]!.Value);
@@ -35,12 +24,7 @@ export const tagResource: Operation<TagResourceRequest, TagResourceResponse> = {
   ],
   async run(ctx, input) {
     checkSecretId(input.SecretId);
-    const wanted = required('tags', input.Tags).map((tag: Tag, i): StoredTag => {
-      const Key = checkTagKey(`tags.${i + 1}.member.key`, tag.Key);
-      const Value = tag.Value ?? '';
-      checkLength(`tags.${i + 1}.member.value`, Value, 0, 256);
-      return { Key, Value };
-    });
+    const wanted = checkTags(required('tags', input.Tags))!;
     const secret = await activeSecret(ctx, input.SecretId);
     const tags = (secret.tags ?? []).map((t) => ({ ...t }));
     for (const tag of wanted) {

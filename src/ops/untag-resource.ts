@@ -1,9 +1,8 @@
-import { checkSecretId, required } from '../core/validate.js';
+import { checkSecretId, checkTagKey, required } from '../core/validate.js';
 import type { UntagResourceRequest, UntagResourceResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
 import { activeSecret, indexChange, SECRET_ID } from './common.js';
 import { readOnly, type Operation } from './context.js';
-import { checkTagKey } from './tag-resource.js';
 import { commitMessage } from './versions.js';
 
 /**
