@@ -5,7 +5,7 @@
  * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option, type Help } from 'commander';
+import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
