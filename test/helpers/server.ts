@@ -124,7 +124,7 @@ export async function startTestServer(t: TestStore, opts: Partial<ServerOptions>
     log: (line) => logged.push(line),
     ...opts,
   });
-  const clients: SecretsManagerClient[] = [];
+  const api = clientsFor(server.url, server.region, credential);
   return {
     server,
     url: server.url,
@@ -132,22 +132,32 @@ export async function startTestServer(t: TestStore, opts: Partial<ServerOptions>
     credential,
     credentialsFile,
     logged,
-    client: (config = {}) => {
+    client: api.client,
+    signed: api.signed,
+    close: async () => {
+      api.destroy();
+      await server.close();
+    },
+  };
+}
+
+/** SDK clients and raw signed requests for a server at `url`, signed with `credential` for `region`. */
+function clientsFor(url: string, region: string, credential: ServerCredential) {
+  const clients: SecretsManagerClient[] = [];
+  return {
+    client: (config: Partial<SecretsManagerClientConfig> = {}) => {
       const client = new SecretsManagerClient({
-        endpoint: server.url,
-        region: server.region,
+        endpoint: url,
+        region,
         credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
         ...config,
       });
       clients.push(client);
       return client;
     },
-    signed: (target, body = '{}', extra = {}) =>
-      signed(server.url, { target: `secretsmanager.${target}`, body, credential, region: server.region, ...extra }),
-    close: async () => {
-      clients.forEach((c) => c.destroy());
-      await server.close();
-    },
+    signed: (target: string, body = '{}', extra: Partial<SignOptions> = {}) =>
+      signed(url, { target: `secretsmanager.${target}`, body, credential, region, ...extra }),
+    destroy: () => clients.forEach((c) => c.destroy()),
   };
 }
 
@@ -187,7 +197,7 @@ export async function spawnTestServer(t: TestStore, args: readonly string[] = []
       reject(new Error(`secretstore serve exited with ${code}: ${logged.join('\n')}${buffered}`));
     });
   });
-  const clients: SecretsManagerClient[] = [];
+  const api = clientsFor(started.url, started.region, credential);
   let signalled = false;
   // Once only: a second SIGTERM is the way to stop the server at once, without waiting.
   const terminate = () => {
@@ -203,20 +213,10 @@ export async function spawnTestServer(t: TestStore, args: readonly string[] = []
     credential,
     credentialsFile,
     logged,
-    client: (config = {}) => {
-      const client = new SecretsManagerClient({
-        endpoint: started.url,
-        region: started.region,
-        credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-        ...config,
-      });
-      clients.push(client);
-      return client;
-    },
-    signed: (target, body = '{}', extra = {}) =>
-      signed(started.url, { target: `secretsmanager.${target}`, body, credential, region: started.region, ...extra }),
+    client: api.client,
+    signed: api.signed,
     close: async () => {
-      clients.forEach((c) => c.destroy());
+      api.destroy();
       terminate();
       const code = await exited;
       if (code !== 0) throw new Error(`secretstore serve exited with ${code}: ${logged.join('\n')}`);
