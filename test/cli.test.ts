@@ -93,7 +93,10 @@ describe('the seed example through the CLI process', () => {
     const file = join(t.base, 'k2', 'identity');
     const r = t.cli(['keygen', '-o', file]);
     expect(r.status).toBe(0);
-    expect(r.stdout.trim()).toMatch(/^secretstore1[02-9ac-hj-np-z]+$/);
+    const [publicKey, writerKey, ...rest] = r.stdout.trim().split('\n');
+    expect(publicKey).toMatch(/^secretstore1[02-9ac-hj-np-z]+$/);
+    expect(writerKey).toMatch(/^secretstoresig1[02-9ac-hj-np-z]+$/);
+    expect(rest).toEqual([]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(t.cli(['keygen', '-o', file]).status).toBe(254);
   });

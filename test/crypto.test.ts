@@ -4,6 +4,8 @@ import {
   cryptoReady,
   generateIdentity,
   identityFromText,
+  parseWriterKey,
+  signerFromText,
   openValue,
   parseRecipient,
   readEnvelopeHeader,
@@ -82,15 +84,66 @@ describe('libsodium readiness', () => {
 });
 
 describe('keys', () => {
-  test('generated identity file has the three comment lines and an uppercase secret key line', () => {
-    const { identityText, publicKey } = generateIdentity();
+  test('generated identity file has four comment lines, an uppercase secret key line and a signing key line', () => {
+    const { identityText, publicKey, writerKey } = generateIdentity();
     const lines = identityText.trimEnd().split('\n');
     expect(lines[0]).toBe('# secretstore identity');
     expect(lines[1]).toMatch(/^# created: \d{4}-\d\d-\d\dT/);
     expect(lines[2]).toBe(`# public key: ${publicKey}`);
-    expect(lines[3]).toMatch(/^SECRETSTORE-SECRET-KEY-1[0-9A-Z]+$/);
+    expect(lines[3]).toBe(`# writer key: ${writerKey}`);
+    expect(lines[4]).toMatch(/^SECRETSTORE-SECRET-KEY-1[0-9A-Z]+$/);
+    expect(lines[5]).toMatch(/^SECRETSTORE-SIGNING-KEY-1[0-9A-Z]+$/);
     expect(publicKey).toMatch(/^secretstore1[0-9a-z]+$/);
-    expect(identityFromText(lines[3]!, 'x').publicKey).toBe(publicKey);
+    expect(writerKey).toMatch(/^secretstoresig1[0-9a-z]+$/);
+    expect(identityFromText(lines[4]!, 'x').publicKey).toBe(publicKey);
+    expect(signerFromText(lines[5]!, 'x').publicKey).toBe(writerKey);
+  });
+
+  test('a signature by the signing key verifies under its writer key and not under another, nor for another message', () => {
+    const a = generateIdentity();
+    const b = generateIdentity();
+    const signer = signerFromText(a.identityText.trimEnd().split('\n').at(-1)!, 'x');
+    const message = new TextEncoder().encode('index sha256');
+    const signature = signer.sign(message);
+    expect(parseWriterKey(a.writerKey).verify(message, signature)).toBe(true);
+    expect(parseWriterKey(b.writerKey).verify(message, signature)).toBe(false);
+    expect(parseWriterKey(a.writerKey).verify(new TextEncoder().encode('index sha257'), signature)).toBe(false);
+    expect(parseWriterKey(a.writerKey).verify(message, signature.subarray(1))).toBe(false);
+  });
+
+  test('a write-only identity has a signing key and no decryption key', () => {
+    const { identityText, publicKey, writerKey } = generateIdentity({ writeOnly: true });
+    expect(publicKey).toBeUndefined();
+    expect(identityText).not.toMatch(/SECRETSTORE-SECRET-KEY-1/);
+    expect(identityText).toMatch(/^SECRETSTORE-SIGNING-KEY-1/m);
+    expect(writerKey).toMatch(/^secretstoresig1/);
+  });
+
+  test('the value commitment is keyed: the same message gives the same MAC for one signer and a different one for another', () => {
+    const line = (t: string) => t.trimEnd().split('\n').at(-1)!;
+    const one = signerFromText(line(generateIdentity().identityText), 'x');
+    const other = signerFromText(line(generateIdentity().identityText), 'y');
+    const m = new TextEncoder().encode('value');
+    expect(Buffer.from(one.commit(m))).toEqual(Buffer.from(one.commit(m)));
+    expect(Buffer.from(one.commit(m))).not.toEqual(Buffer.from(other.commit(m)));
+    expect(one.commit(m)).toHaveLength(32);
+  });
+
+  test('a writer key with a typo fails its checksum; a signing key given as a writer key is refused without echo', () => {
+    const { writerKey, identityText } = generateIdentity();
+    const typo = writerKey.slice(0, -1) + (writerKey.endsWith('q') ? 'p' : 'q');
+    expect(() => parseWriterKey(typo)).toThrow(/checksum/);
+    const seedLine = identityText.trimEnd().split('\n').at(-1)!;
+    const err = (() => {
+      try {
+        parseWriterKey(seedLine);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toMatch(/secret key was given/);
+    expect(err?.message).not.toContain(seedLine.slice(26));
   });
 
   test('identity derives its public key from the secret key, in either letter case', () => {

@@ -117,7 +117,7 @@ describe('readIdentities', () => {
 
   test('a public key in an identity file is named as such', async () => {
     const path = join(dir, 'identity');
-    await writeWithMode(path, `${generateIdentity().publicKey}\n`, 0o600);
+    await writeWithMode(path, `${generateIdentity().publicKey!}\n`, 0o600);
     expect((await rejection(readIdentities(path))).message).toMatch(/line 1 .*public key, not a secret key/);
   });
 
@@ -133,7 +133,7 @@ describe('readIdentities', () => {
 describe('writeIdentityFile', () => {
   test('creates missing parent folders with mode 0700 and the file with mode 0600', async () => {
     const path = join(dir, 'config', 'secretstore', 'identity');
-    const publicKey = await writeIdentityFile(path);
+    const { publicKey } = await writeIdentityFile(path);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'config', 'secretstore'))).mode & 0o777).toBe(0o700);
     expect((await stat(join(dir, 'config'))).mode & 0o777).toBe(0o700);
@@ -143,9 +143,9 @@ describe('writeIdentityFile', () => {
 
   test('the written identity opens what is sealed to its public key', async () => {
     const path = join(dir, 'identity');
-    const publicKey = await writeIdentityFile(path);
+    const { publicKey } = await writeIdentityFile(path);
     const binding = { storeId: 's', secretArn: 'arn', versionId: 'v' };
-    const text = sealValue({ type: 'string', text: 'ok' }, binding, [parseRecipient(publicKey)]);
+    const text = sealValue({ type: 'string', text: 'ok' }, binding, [parseRecipient(publicKey!)]);
     expect(openValue(text, binding, await readIdentities(path), 'f')).toEqual({ type: 'string', text: 'ok' });
   });
 
@@ -164,15 +164,15 @@ describe('writeIdentityFile', () => {
     const path = join(dir, 'identity');
     const results = await Promise.allSettled([writeIdentityFile(path), writeIdentityFile(path)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const winner = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<string>;
-    expect(await readFile(path, 'utf8')).toContain(winner.value);
+    const winner = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ publicKey?: string; writerKey: string }>;
+    expect(await readFile(path, 'utf8')).toContain(`# public key: ${winner.value.publicKey!}\n# writer key: ${winner.value.writerKey}\n`);
   });
 
   test('with force, replaces the file with a new key, still mode 0600', async () => {
     const path = join(dir, 'identity');
-    const first = await writeIdentityFile(path);
+    const { publicKey: first } = await writeIdentityFile(path);
     await chmod(path, 0o644);
-    const second = await writeIdentityFile(path, { force: true });
+    const { publicKey: second } = await writeIdentityFile(path, { force: true });
     expect(second).not.toBe(first);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await readIdentities(path))[0]!.publicKey).toBe(second);

@@ -205,9 +205,9 @@ describe('the README guide (doc tests)', () => {
     const run = runSection('setup');
     expect(run.cwd).toBe(join(run.work, 'team-secrets'));
     const [alice, bob, , sealed] = run.results;
-    expect(alice!.stdout).toMatch(/^secretstore1[a-z0-9]+\n/);
+    expect(alice!.stdout).toMatch(/^secretstore1[a-z0-9]+\nsecretstoresig1[a-z0-9]+\n/);
     expect(bob!.stdout).toBe('');
-    const bobKey = readFileSync(join(run.work, 'bob.pub'), 'utf8').trim();
+    const bobKey = readFileSync(join(run.work, 'bob.pub'), 'utf8').split('\n')[0]!;
     expect(bobKey).toMatch(/^secretstore1[a-z0-9]+$/);
 
     const config = readFileSync(join(run.cwd, '.secretstore.yaml'), 'utf8');

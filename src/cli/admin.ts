@@ -8,19 +8,22 @@ import { addEditCommand } from './edit.js';
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
     .command('keygen')
-    .description('Create an identity (an X25519 key pair, file mode 0600) and print its public key.')
+    .description(
+      'Create an identity (file mode 0600): a decryption key (X25519) and a signing key (Ed25519). Prints the public key (secretstore1...) and the writer key (secretstoresig1...), one per line.',
+    )
     .helpGroup('Store and keys')
     .addHelpText('after', '\nExample:\n  secretstore keygen -o ~/.config/secretstore/identity')
     .option('-o, --output-file <file>', 'where to write it (default: --identity, $SECRETSTORE_IDENTITY, ~/.config/secretstore/identity)')
     .option('--force', 'overwrite an existing identity file')
-    .action(async (opts: { outputFile?: string; force?: boolean }) => {
+    .option('--write-only', 'only a signing key: for a writer (a CI job) that puts values but never reads them')
+    .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean }) => {
       io.operation = 'Keygen';
       const { loadCrypto } = await import('../shell/view.js');
       const crypto = await loadCrypto();
       const path = opts.outputFile ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
-      const publicKey = await crypto.writeIdentityFile(path, { force: opts.force === true });
+      const keys = await crypto.writeIdentityFile(path, { force: opts.force === true, writeOnly: opts.writeOnly === true });
       io.warn(`wrote identity to ${path}`);
-      io.out(`${publicKey}\n`);
+      io.out(`${keys.publicKey ? `${keys.publicKey}\n` : ''}${keys.writerKey}\n`);
     });
 
   program

@@ -11,6 +11,7 @@ import {
   type Policy,
   type RotationConfig,
   type RotationRules,
+  type Scope,
   type SecretIndex,
   type StoreConfig,
   type Tag,
@@ -202,16 +203,40 @@ function accountOf(f: Fields): string {
   return account;
 }
 
-const CONFIG_KEYS = ['format', 'storeId', 'region', 'account', 'recipients', 'policy'] as const;
+const CONFIG_KEYS = ['format', 'storeId', 'region', 'account', 'recipients', 'writers', 'policy'] as const;
+
+function parseScope(entry: Fields): Scope | undefined {
+  const scope = entry.list('scope');
+  if (scope === undefined) return undefined;
+  if (scope.length === 0 || scope.some((p) => typeof p !== 'string' || p === '')) {
+    entry.fail("'scope' must be a non-empty list of secret name prefixes");
+  }
+  return scope as string[];
+}
+
+/** A list of named entries (recipients, writers), each with one key field and an optional scope. */
+function parseEntries<K extends string>(
+  f: Fields,
+  list: string,
+  keyField: K,
+  file: string,
+): ({ name: string; scope?: Scope } & Record<K, string>)[] {
+  return (f.list(list) ?? []).map((r, i) => {
+    const entry: Fields = new Fields((r ?? {}) as Record<string, unknown>, `${file} ${list}[${i}]`);
+    entry.only(['name', keyField, 'scope']);
+    return { name: entry.string('name'), [keyField]: entry.string(keyField), ...optional('scope', parseScope(entry)) } as {
+      name: string;
+      scope?: Scope;
+    } & Record<K, string>;
+  });
+}
 
 export function parseConfig(text: string, file: string): StoreConfig {
   const f: Fields = new Fields(parseObject(text, file), file);
   f.only(CONFIG_KEYS);
   if (f.integer('format', 0) !== 1) f.fail(`unsupported format ${String(f.integer('format', 0))} (this secretstore reads format 1)`);
-  const recipients = (f.list('recipients') ?? []).map((r, i) => {
-    const entry: Fields = new Fields((r ?? {}) as Record<string, unknown>, `${file} recipients[${i}]`);
-    return { name: entry.string('name'), publicKey: entry.string('publicKey') };
-  });
+  const recipients = parseEntries(f, 'recipients', 'publicKey', file);
+  const writers = parseEntries(f, 'writers', 'writerKey', file);
   const p: Fields = new Fields(f.map('policy'), `${file} policy`);
   p.only(Object.keys(DEFAULT_POLICY));
   const policy: Policy = {
@@ -226,6 +251,7 @@ export function parseConfig(text: string, file: string): StoreConfig {
     region: f.string('region'),
     account: accountOf(f),
     recipients,
+    writers,
     policy,
   };
 }
@@ -238,6 +264,7 @@ export function serializeConfig(config: StoreConfig): string {
       region: config.region,
       account: config.account,
       recipients: config.recipients,
+      ...(config.writers.length > 0 ? { writers: config.writers } : {}),
       policy: config.policy,
     },
     YAML_OPTIONS,

@@ -4,9 +4,9 @@ import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException, ResourceExistsException } from '../errors.js';
-import { generateIdentity, identityFromText } from './keys.js';
+import { generateIdentity, identityFromText, keyLineKind, signerFromText } from './keys.js';
 import { cryptoReady } from './sodium.js';
-import type { Identity } from './types.js';
+import type { Identity, Signer } from './types.js';
 
 /** The flag, else $SECRETSTORE_IDENTITY, else $XDG_CONFIG_HOME/secretstore/identity, else ~/.config/secretstore/identity. */
 export function resolveIdentityPath(opts: { flag?: string; env: NodeJS.ProcessEnv }): string {
@@ -20,8 +20,29 @@ function errnoCode(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
 }
 
-/** Every secret key line of an identity file; refuses a file that others could read. */
+/** The keys of one identity file: decryption keys (recipient side) and signing keys (writer side). */
+export interface IdentityKeys {
+  readonly identities: readonly Identity[];
+  readonly signers: readonly Signer[];
+}
+
+/** Every decryption key of an identity file; an error when it holds none (a write-only writer's file). */
 export async function readIdentities(path: string): Promise<Identity[]> {
+  return requireIdentities(await readIdentityFile(path), path);
+}
+
+/** The decryption keys of an identity file's keys; an error naming the file when it holds none. */
+export function requireIdentities({ identities }: IdentityKeys, path: string): Identity[] {
+  if (identities.length === 0) {
+    throw new InvalidRequestException(
+      `identity file ${path} holds no decryption key (it is a write-only writer's); it can put values but not read them`,
+    );
+  }
+  return [...identities];
+}
+
+/** Every key line of an identity file; refuses a file that others could read. */
+export async function readIdentityFile(path: string): Promise<IdentityKeys> {
   await cryptoReady();
   let text: string;
   try {
@@ -52,25 +73,28 @@ export async function readIdentities(path: string): Promise<Identity[]> {
   }
 
   const identities: Identity[] = [];
+  const signers: Signer[] = [];
   const seen = new Set<string>();
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    let identity: Identity;
+    let key: Identity | Signer;
     try {
-      identity = identityFromText(line, path);
+      key = keyLineKind(line) === 'signing' ? signerFromText(line, path) : identityFromText(line, path);
     } catch (e) {
       if (!(e instanceof InvalidParameterException)) throw e;
       // the line may be a nearly-right secret key: name it, never print it
-      const hint = line.toLowerCase().startsWith('secretstore1') ? ' (it holds a public key, not a secret key)' : '';
+      const lower = line.toLowerCase();
+      const hint = lower.startsWith('secretstore1') || lower.startsWith('secretstoresig1') ? ' (it holds a public key, not a secret key)' : '';
       throw new InvalidRequestException(`${path} line ${index + 1} is not a secretstore secret key${hint}`);
     }
-    if (seen.has(identity.publicKey)) return;
-    seen.add(identity.publicKey);
-    identities.push(identity);
+    if (seen.has(key.publicKey)) return;
+    seen.add(key.publicKey);
+    if ('sign' in key) signers.push(key);
+    else identities.push(key);
   });
-  if (identities.length === 0) throw new InvalidRequestException(`identity file ${path} holds no secret key`);
-  return identities;
+  if (identities.length === 0 && signers.length === 0) throw new InvalidRequestException(`identity file ${path} holds no secret key`);
+  return { identities, signers };
 }
 
 /**
@@ -78,11 +102,14 @@ export async function readIdentities(path: string): Promise<Identity[]> {
  * is hard-linked into place (which fails if `path` exists, so two racing keygens cannot both win) or,
  * with `force`, renamed over it. Either way no reader ever sees a half-written identity.
  */
-export async function writeIdentityFile(path: string, opts: { force?: boolean } = {}): Promise<string> {
+export async function writeIdentityFile(
+  path: string,
+  opts: { force?: boolean; writeOnly?: boolean } = {},
+): Promise<{ publicKey?: string; writerKey: string }> {
   await cryptoReady();
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const { identityText, publicKey } = generateIdentity();
+  const { identityText, publicKey, writerKey } = generateIdentity({ writeOnly: opts.writeOnly === true });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
@@ -111,5 +138,5 @@ export async function writeIdentityFile(path: string, opts: { force?: boolean } 
     }
     throw e;
   }
-  return publicKey;
+  return { ...(publicKey ? { publicKey } : {}), writerKey };
 }

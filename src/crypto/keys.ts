@@ -1,10 +1,15 @@
 import { bech32 } from 'bech32';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { sodiumSync } from './sodium.js';
-import type { Identity, Recipient } from './types.js';
+import type { Identity, Recipient, Signer, WriterKey } from './types.js';
 
 const PUBLIC_HRP = 'secretstore';
 const SECRET_HRP = 'secretstore-secret-key-';
+/** Ed25519: a writer's public key and its 32-byte seed (the identity file line). */
+const WRITER_HRP = 'secretstoresig';
+const SIGNING_HRP = 'secretstore-signing-key-';
+/** Context of the key a writer derives from its seed for value commitments (see `Signer.commit`). */
+const COMMITMENT_CONTEXT = new TextEncoder().encode('secretstore commitment key v1');
 const KEY_BYTES = 32;
 /** bech32's default limit (90, from BIP-173) is about addresses, not keys; ours are shorter but need not depend on it. */
 const BECH32_LIMIT = 256;
@@ -41,7 +46,16 @@ function decodeKey(text: string, hrp: string): Uint8Array | KeyProblem {
 }
 
 function isSecretKeyText(text: string): boolean {
-  return text.trim().toLowerCase().startsWith(`${SECRET_HRP}1`);
+  const t = text.trim().toLowerCase();
+  return t.startsWith(`${SECRET_HRP}1`) || t.startsWith(`${SIGNING_HRP}1`);
+}
+
+/** Which kind of line of an identity file this is, without decoding it (never echo it). */
+export function keyLineKind(text: string): 'decryption' | 'signing' | 'other' {
+  const t = text.trim().toLowerCase();
+  if (t.startsWith(`${SECRET_HRP}1`)) return 'decryption';
+  if (t.startsWith(`${SIGNING_HRP}1`)) return 'signing';
+  return 'other';
 }
 
 /** Messages never echo the input: a user may paste a secret key where a public key belongs. */
@@ -113,21 +127,120 @@ export function identityFromText(secretKeyText: string, source: string): Identit
   throw new InvalidParameterException(`${source}: not a valid secretstore secret key: ${why}`);
 }
 
+/** Parses a writer's public key `secretstoresig1...` (trusted writers in `.secretstore.yaml`). */
+export function parseWriterKey(text: string): WriterKey {
+  const key = decodeKey(text.trim(), WRITER_HRP);
+  if (typeof key === 'string') {
+    const why =
+      key === 'prefix'
+        ? isSecretKeyText(text)
+          ? 'a secret key was given where a writer public key (secretstoresig1...) was expected; keep it private'
+          : 'not a secretstore writer key: it should start with secretstoresig1'
+        : key === 'checksum'
+          ? 'the secretstore writer key fails its checksum (mistyped or truncated?)'
+          : `the secretstore writer key does not hold a ${KEY_BYTES}-byte Ed25519 key`;
+    throw new InvalidParameterException(why);
+  }
+  const publicKey = encodeKey(WRITER_HRP, key);
+  return Object.freeze({
+    publicKey,
+    verify(message: Uint8Array, signature: Uint8Array): boolean {
+      try {
+        return sodiumSync().crypto_sign_verify_detached(signature, message, key);
+      } catch {
+        return false; // wrong length: not a signature by this key
+      }
+    },
+  });
+}
+
+/** An Ed25519 signing key; like X25519Identity, the key lives only in private fields. */
+class Ed25519Signer implements Signer {
+  readonly publicKey: string;
+  readonly source: string;
+  readonly #secretKey: Uint8Array;
+  readonly #commitmentKey: Uint8Array;
+  #disposed = false;
+
+  constructor(seed: Uint8Array, source: string) {
+    const sodium = sodiumSync();
+    const pair = sodium.crypto_sign_seed_keypair(seed);
+    this.#secretKey = pair.privateKey;
+    this.#commitmentKey = sodium.crypto_generichash(32, COMMITMENT_CONTEXT, seed);
+    sodium.memzero(seed);
+    this.publicKey = encodeKey(WRITER_HRP, pair.publicKey);
+    this.source = source;
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new InternalServiceError(`signing key from ${this.source} used after dispose()`);
+  }
+
+  sign(message: Uint8Array): Uint8Array {
+    this.#check();
+    return sodiumSync().crypto_sign_detached(message, this.#secretKey);
+  }
+
+  commit(message: Uint8Array): Uint8Array {
+    this.#check();
+    return sodiumSync().crypto_generichash(32, message, this.#commitmentKey);
+  }
+
+  dispose(): void {
+    sodiumSync().memzero(this.#secretKey);
+    sodiumSync().memzero(this.#commitmentKey);
+    this.#disposed = true;
+  }
+}
+
+/** `SECRETSTORE-SIGNING-KEY-1...` (either case). Errors name `source` but never the text. */
+export function signerFromText(signingKeyText: string, source: string): Signer {
+  const seed = decodeKey(signingKeyText.trim(), SIGNING_HRP);
+  if (typeof seed !== 'string') return new Ed25519Signer(seed, source);
+  const why =
+    seed === 'prefix'
+      ? 'it should start with SECRETSTORE-SIGNING-KEY-1'
+      : seed === 'checksum'
+        ? 'it fails its checksum (mistyped or truncated?)'
+        : `it does not hold a ${KEY_BYTES}-byte Ed25519 seed`;
+  throw new InvalidParameterException(`${source}: not a valid secretstore signing key: ${why}`);
+}
+
 /** A whole identity file's text (comments plus the secret key line) and its public key. */
-export function generateIdentity(): { identityText: string; publicKey: string } {
+export interface GeneratedIdentity {
+  identityText: string;
+  /** The recipient key (`secretstore1...`); absent for a write-only writer's identity. */
+  publicKey?: string;
+  /** The writer key (`secretstoresig1...`) that signs this identity's changes. */
+  writerKey: string;
+}
+
+/**
+ * A whole identity file's text: a decryption key (X25519, to be a recipient) and a signing key
+ * (Ed25519, to be a trusted writer). `writeOnly` leaves out the decryption key: a CI job that puts new
+ * values with only the store's public keys and can read nothing back.
+ */
+export function generateIdentity(opts: { writeOnly?: boolean } = {}): GeneratedIdentity {
   const sodium = sodiumSync();
-  const pair = sodium.crypto_box_keypair();
+  const box = opts.writeOnly ? undefined : sodium.crypto_box_keypair();
+  const seed = sodium.randombytes_buf(KEY_BYTES);
+  const sign = sodium.crypto_sign_seed_keypair(seed);
   try {
-    const publicKey = encodeKey(PUBLIC_HRP, pair.publicKey);
+    const publicKey = box && encodeKey(PUBLIC_HRP, box.publicKey);
+    const writerKey = encodeKey(WRITER_HRP, sign.publicKey);
     const identityText = [
-      '# secretstore identity',
+      opts.writeOnly ? '# secretstore identity (write-only: it signs and seals, it cannot decrypt)' : '# secretstore identity',
       `# created: ${new Date().toISOString()}`,
-      `# public key: ${publicKey}`,
-      encodeKey(SECRET_HRP, pair.privateKey).toUpperCase(),
+      ...(publicKey ? [`# public key: ${publicKey}`] : []),
+      `# writer key: ${writerKey}`,
+      ...(box ? [encodeKey(SECRET_HRP, box.privateKey).toUpperCase()] : []),
+      encodeKey(SIGNING_HRP, seed).toUpperCase(),
       '',
     ].join('\n');
-    return { identityText, publicKey };
+    return { identityText, ...(publicKey ? { publicKey } : {}), writerKey };
   } finally {
-    sodium.memzero(pair.privateKey);
+    if (box) sodium.memzero(box.privateKey);
+    sodium.memzero(seed);
+    sodium.memzero(sign.privateKey);
   }
 }

@@ -20,6 +20,29 @@ export interface Identity {
 }
 
 /**
+ * A trusted writer's signing key (Ed25519). Every change secretstore commits is signed by one; the
+ * same key derives the keyed commitment that lets a write-only writer recognise its own retried put.
+ */
+export interface Signer {
+  /** Text form of the public key: `secretstoresig1...` (bech32). */
+  readonly publicKey: string;
+  readonly source: string;
+  /** A detached Ed25519 signature of `message`. */
+  sign(message: Uint8Array): Uint8Array;
+  /**
+   * A 32-byte keyed BLAKE2b of `message` under a key derived from the signing seed: only the holder of
+   * this key can recompute it, so it commits to a value without being an unkeyed (guessable) hash.
+   */
+  commit(message: Uint8Array): Uint8Array;
+}
+
+/** A writer's public key, parsed: checks signatures. */
+export interface WriterKey {
+  readonly publicKey: string;
+  verify(message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/**
  * What a sealed version file is bound to. It goes into the AEAD's associated data, so a file copied,
  * renamed or swapped into another store, secret or version fails to open instead of returning a value.
  */

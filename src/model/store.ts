@@ -6,12 +6,37 @@ export interface StoreConfig {
   readonly region: string;
   readonly account: string;
   readonly recipients: readonly RecipientEntry[];
+  /**
+   * Who may change the store: every change secretstore commits is signed by its writer, and reads
+   * refuse a label index whose latest change is not signed by a writer trusted for that secret.
+   */
+  readonly writers: readonly WriterEntry[];
   readonly policy: Policy;
 }
 
+/**
+ * A secret name prefix list (`prod/`, `team-a/db`): an entry with a scope covers only the secrets whose
+ * names start with one of them; without one it covers the whole store.
+ */
+export type Scope = readonly string[];
+
 export interface RecipientEntry {
   readonly name: string;
+  /** X25519, `secretstore1...`: new versions of the secrets in scope are sealed to it. */
   readonly publicKey: string;
+  readonly scope?: Scope;
+}
+
+export interface WriterEntry {
+  readonly name: string;
+  /** Ed25519, `secretstoresig1...`: its signatures on changes to secrets in scope are trusted. */
+  readonly writerKey: string;
+  readonly scope?: Scope;
+}
+
+/** Whether an entry with this scope covers the secret `name`. */
+export function inScope(scope: Scope | undefined, name: string): boolean {
+  return scope === undefined || scope.some((prefix) => name.startsWith(prefix));
 }
 
 export interface Policy {

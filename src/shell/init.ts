@@ -29,6 +29,7 @@ export interface InitResult {
   StoreRoot: string;
   StoreId: string;
   Recipient: { Name: string; PublicKey: string };
+  Writer: { Name: string; WriterKey: string };
   Hook: string;
 }
 
@@ -37,17 +38,27 @@ const HOOK_MARK = '# installed by secretstore init';
 export async function initStore(opts: InitOptions): Promise<InitResult> {
   const loc = locateStore({ store: opts.store, cwd: opts.cwd, env: opts.env });
   const crypto = await loadCrypto();
-  const [identity] = await crypto.readIdentities(crypto.resolveIdentityPath({ flag: opts.identity, env: opts.env }));
-  if (!identity) throw new InvalidRequestException('the identity file holds no key; run secretstore keygen');
+  const keys = await crypto.readIdentityFile(crypto.resolveIdentityPath({ flag: opts.identity, env: opts.env }));
+  const [identity] = keys.identities;
+  const [signer] = keys.signers;
+  if (!identity) throw new InvalidRequestException('the identity file holds no decryption key; run secretstore keygen');
+  if (!signer) {
+    throw new InvalidRequestException(
+      'the identity file holds no signing key (it predates signed changes); run secretstore keygen --force -o NEW-FILE and use that',
+    );
+  }
   const account = opts.account ?? '000000000000';
   if (!/^[0-9]{12}$/.test(account)) throw new InvalidRequestException('--account must be 12 digits');
-  const recipient = { name: opts.name ?? userInfo().username, publicKey: identity.publicKey };
+  const name = opts.name ?? userInfo().username;
+  const recipient = { name, publicKey: identity.publicKey };
+  const writer = { name, writerKey: signer.publicKey };
   const config: StoreConfig = {
     format: 1,
     storeId: randomBytes(16).toString('hex'),
     region: opts.region ?? 'us-east-1',
     account,
     recipients: [recipient],
+    writers: [writer],
     policy: DEFAULT_POLICY,
   };
   await transact(loc, async () => {
@@ -57,13 +68,14 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     return {
       result: undefined,
       changes: [{ path: CONFIG_FILE, content: serializeConfig(config) }],
-      message: `init: secretstore ${config.storeId}\n\nrecipient: ${recipient.name} ${recipient.publicKey}\n`,
+      message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
     };
   });
   return {
     StoreRoot: loc.root,
     StoreId: config.storeId,
-    Recipient: { Name: recipient.name, PublicKey: recipient.publicKey },
+    Recipient: { Name: name, PublicKey: recipient.publicKey },
+    Writer: { Name: name, WriterKey: writer.writerKey },
     Hook: await installHook(loc),
   };
 }

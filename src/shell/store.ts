@@ -10,6 +10,7 @@ import { operations, type InputOf, type OperationName, type OutputOf } from '../
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
+import type { IdentityKeys } from '../crypto/identity-file.js';
 import { CONFIG_FILE } from '../core/codec.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
@@ -35,8 +36,8 @@ export interface OpenStoreOptions {
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export class SecretStore {
-  /** The identities, read and decrypted once per client (a long-running server keeps them in memory). */
-  private identityCache?: Promise<readonly Identity[]>;
+  /** The identity file's keys, read (and decrypted) once per client (a long-running server keeps them in memory). */
+  private keyCache?: Promise<IdentityKeys>;
   /** The stamp of `.secretstore.yaml` when `config` was read (see `refreshConfig`). */
   private configStamp: string;
 
@@ -126,15 +127,23 @@ export class SecretStore {
     return this.options.now?.() ?? new Date();
   }
 
-  private identities(): Promise<readonly Identity[]> {
-    this.identityCache ??= (async () => {
-      const crypto = await loadCrypto();
-      return crypto.readIdentities(crypto.resolveIdentityPath({ flag: this.options.identity, env: this.options.env ?? process.env }));
-    })().catch((err: unknown) => {
-      this.identityCache = undefined; // a missing or unreadable identity file is read again next time
+  /** The path of the identity file this client uses. */
+  async identityPath(): Promise<string> {
+    const crypto = await loadCrypto();
+    return crypto.resolveIdentityPath({ flag: this.options.identity, env: this.options.env ?? process.env });
+  }
+
+  /** Decryption and signing keys of the identity file. */
+  keys(): Promise<IdentityKeys> {
+    this.keyCache ??= (async () => (await loadCrypto()).readIdentityFile(await this.identityPath()))().catch((err: unknown) => {
+      this.keyCache = undefined; // a missing or unreadable identity file is read again next time
       throw err;
     });
-    return this.identityCache;
+    return this.keyCache;
+  }
+
+  private async identities(): Promise<readonly Identity[]> {
+    return (await loadCrypto()).requireIdentities(await this.keys(), await this.identityPath());
   }
 }
 
