@@ -99,7 +99,14 @@ export class SecretStore {
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
     const { transact } = await import('./transaction.js');
     // Re-read the configuration inside the lock: another writer may have changed it.
-    return transact(this.location, async () => compute(this.context(await readConfig(this.location.root))));
+    return transact(this.location, async () => {
+      const config = await readConfig(this.location.root);
+      const plan = await compute(this.context(config));
+      if (plan.changes.length === 0) return plan;
+      const { signChanges } = await import('./signing.js');
+      const signer = (await this.keys()).signers[0];
+      return { ...plan, changes: await signChanges({ location: this.location, config, signer }, plan.changes) };
+    });
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
