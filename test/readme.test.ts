@@ -1,0 +1,214 @@
+/**
+ * Doc tests for the README outside the guide: Quickstart, "Using it" and its subsections. Every command
+ * block of README.md carries a doctest marker (the coverage test below fails naming README.md:<line> for one
+ * that does not) and runs here or in test/readme-guide.test.ts through the one harness,
+ * test/helpers/doctest.ts. A section without a dedicated test below still runs (the last describe).
+ */
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
+
+/** The sections checked by a dedicated test in this file. */
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion'];
+
+const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
+const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
+
+describe('README coverage: every command block runs in CI (issue 7)', () => {
+  it('every sh/ts block of README.md has a doctest marker, every other fence says what it is', () => {
+    expect(coverageProblems()).toEqual([]);
+    expect(BLOCKS.filter((b) => b.lang === 'sh').length).toBeGreaterThan(20);
+  });
+
+  it('skips only the block of npm ci and npm test, the commands .ci/run runs', () => {
+    expect(SKIPPED.map((s) => [s.reason, s.block.code.split('\n').map((l) => l.split(/\s+#/)[0]!.trim())])).toEqual([
+      ['.ci/run runs these', ['npm ci', 'npm test']],
+    ]);
+  });
+
+  it('fails naming README.md:<line> for a command block without a marker, an unknown skip reason, an untagged fence', () => {
+    const markdown = [
+      '# x', // 1
+      '```sh', // 2
+      'secretstore list-secrets',
+      '```',
+      '<!-- doctest: skip too slow -->', // 5
+      '```sh',
+      'secretstore prune',
+      '```',
+      '```', // 9
+      'a tree',
+      '```',
+      '<!-- doctest: skip .ci/run runs these -->', // 12
+      '```sh',
+      'npm run bench',
+      '```',
+      '```text', // 16
+      'output',
+      '```',
+    ].join('\n');
+    const problems = coverageProblems(parseBlocks(markdown), 'npm ci\nnpm test\n');
+    expect(problems).toEqual([
+      expect.stringMatching(/^README\.md:2: a ```sh block without a <!-- doctest: NAME --> marker/),
+      expect.stringMatching(/^README\.md:6: "skip too slow" is not an allowed reason/),
+      expect.stringMatching(/^README\.md:9: a fence without a language/),
+      'README.md:13: skipped as run by .ci/run, but .ci/run has no line "npm run bench"',
+    ]);
+  });
+
+  it('every section named in a test exists in README.md, and no section runs twice as dedicated', () => {
+    for (const name of [...GUIDE_SECTIONS, ...DEDICATED]) expect(SECTIONS.has(name), name).toBe(true);
+    expect(new Set([...GUIDE_SECTIONS, ...DEDICATED]).size).toBe(GUIDE_SECTIONS.length + DEDICATED.length);
+  });
+});
+
+/** A copy of the package as a fresh clone has it (no dist/), sharing node_modules: `npm install -g .` builds there. */
+function clone(base: string): string {
+  const dir = join(base, 'clone');
+  mkdirSync(dir);
+  for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'CHANGELOG.md', '.secretstore.example', 'scripts', 'src']) {
+    cpSync(resolve(file), join(dir, file), { recursive: true });
+  }
+  symlinkSync(realpathSync('node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+describe('README Quickstart (doc tests)', () => {
+  it('npm start runs the demo: keygen, init, create, put, get, and the git log', async () => {
+    const run = await runSection('quickstart', { cwd: () => resolve('.') });
+    const out = run.results[0]!.stdout;
+    for (const step of ['keygen', 'init --name demo', 'create-secret', 'put-secret-value', 'get-secret-value', 'list-secret-version-ids', 'describe-secret']) {
+      expect(out).toContain(`$ secretstore ${step}`);
+    }
+    expect(out).toContain(`"SecretString": ${JSON.stringify(FIRST)}`); // the AWSPREVIOUS read
+    expect(out).toContain('An error occurred (ResourceExistsException)'); // same token, other value
+    expect(out).toMatch(/^ {4}put-secret-value MyTestDatabaseSecret: new version EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE/m);
+  });
+
+  it('npm install -g . builds and installs into the npm prefix (a temp folder here), and the installed secretstore runs', async () => {
+    const run = await runSection('install', {
+      cwd: clone,
+      // npm_config_prefix is where `npm install -g` puts things: a temp folder, so the test installs nothing globally.
+      env: (base) => ({
+        npm_config_prefix: join(base, 'prefix'),
+        PATH: [join(base, 'prefix', 'bin'), join(base, 'bin'), dirname(process.execPath), process.env.PATH].join(delimiter),
+      }),
+    });
+    expect(run.results[0]!.stdout).toMatch(/^Usage: secretstore /m);
+    expect(run.results[0]!.stdout).toContain('get-secret-value');
+    expect(run.sh('command -v secretstore').trim()).toBe(join(run.base, 'prefix', 'bin', 'secretstore'));
+    expect(readlinkSync(join(run.base, 'prefix', 'lib', 'node_modules', 'secretstore'))).toBe(join('..', '..', '..', 'clone'));
+    expect(existsSync(join(run.base, 'clone', 'dist', 'secretstore.js'))).toBe(true); // built by the prepare script
+    expect(run.sh('secretstore keygen').split('\n')[0]).toMatch(/^secretstore1[a-z0-9]+$/);
+  });
+});
+
+describe('README "Using it" (doc tests)', () => {
+  it('the walk-through: create, put with a token from file://, read AWSPREVIOUS, list, describe, one commit each', async () => {
+    const run = await runSection('using');
+    expect(run.cwd).toBe(join(run.work, 'team-secrets'));
+    const { stdout, stderr } = run.results[0]!;
+    expect(stdout).toMatch(/^secretstore1[a-z0-9]+\nsecretstoresig1[a-z0-9]+\n/);
+    expect(stdout).toContain(`"SecretString": ${JSON.stringify(FIRST)}`); // AWSPREVIOUS: the first value
+    expect(stdout).toContain('"VersionId": "EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE"');
+    expect(stderr).toContain('warning'); // the value typed on the command line
+    expect(run.sh('secretstore get-secret-value --secret-id MyTestDatabaseSecret --query SecretString --output text')).toBe(`${NEW}\n`);
+    expect(run.sh('git log --format=%s').trim().split('\n')).toEqual([
+      expect.stringMatching(/^put-secret-value MyTestDatabaseSecret: new version EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE/),
+      expect.stringMatching(/^create-secret MyTestDatabaseSecret: created with version /),
+      expect.stringMatching(/^init: secretstore /),
+    ]);
+    expect(run.sh('git log -p')).not.toContain('EXAMPLE-');
+  });
+
+  it('Rotation: rotate-secret with the guide\'s committed command moves AWSCURRENT to the new version; rotate-due finds nothing due', async () => {
+    const run = await runSection('rotation');
+    const [block] = run.results;
+    const rotated = JSON.parse(block!.stdout.slice(0, block!.stdout.indexOf('\n}') + 2)) as { Name: string; VersionId: string };
+    expect(rotated.Name).toBe('prod/api-key');
+    expect(versionWith(run, 'prod/api-key', 'AWSCURRENT')).toBe(rotated.VersionId);
+    expect(JSON.parse(block!.stdout.slice(block!.stdout.indexOf('\n}') + 2))).toEqual({ Rotated: [], Failed: [] }); // rotate-due: nothing due
+    expect(run.sh('git log --format=%s -1')).toMatch(/^rotate-secret prod\/api-key/);
+    expect(run.sh('git status --porcelain')).toBe('');
+  });
+
+  describe.skipIf(!existsSync(AWS_CLI) && process.env.CI !== 'true')('As a local Secrets Manager endpoint', () => {
+    it('the AWS CLI (Debian\'s, as in CI) reads the value through serve with a key from --init-credentials; SIGTERM stops it', async () => {
+      const run = await runSection('serve');
+      const answer = JSON.parse(run.results[0]!.stdout) as Record<string, unknown>;
+      expect(answer).toMatchObject({ Name: 'MyTestDatabaseSecret', SecretString: NEW, VersionId: 'EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE', VersionStages: ['AWSCURRENT'] });
+      const log = readFileSync(join(run.cwd, 'serve.log'), 'utf8');
+      expect(log).toMatch(/serving .* on http:\/\/127\.0\.0\.1:4583/);
+      expect(log).toMatch(/GetSecretValue/);
+      expect(log).toContain('secretstore: stopped');
+      expect(log).not.toContain('EXAMPLE-');
+      expect(run.results[0]!.stderr).not.toMatch(/[A-Za-z0-9]{40}/); // the secret key went into variables only
+    });
+  });
+
+  it('As a library: the ts example type-checks against the built declarations and puts, then reads, a value', async () => {
+    const run = await runSection('library');
+    expect(run.results[0]!.stdout).toBe("[ 'AWSCURRENT' ] david\n");
+    const value = JSON.parse(run.sh('secretstore get-secret-value --secret-id MyTestDatabaseSecret --query SecretString --output text')) as Record<string, string>;
+    expect(value.username).toBe('david');
+    expect(value.password).toHaveLength(32);
+    expect(run.sh('git log --format=%s -1')).toMatch(/^put-secret-value MyTestDatabaseSecret: new version /);
+  });
+
+  it('Running programs with secrets: exec spreads the JSON keys and names the plain secret, with the prefix; env --format shell', async () => {
+    const run = await runSection('exec');
+    const [, block] = run.results;
+    expect(block!.stdout).toBe(
+      [
+        'app at db.example.internal, with a key of 32 characters',
+        "export HOST='db.example.internal'",
+        "export USERNAME='app'",
+        "export PASSWORD='EXAMPLE-DB-PASSWORD'",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('Editing a value: $EDITOR (a stand-in here) and a scripted sed edit each make one version', async () => {
+    const run = await runSection('edit', {
+      env: (base) => {
+        // Stands in for a person in an editor: changes the username in the file it is given.
+        writeFileSync(join(base, 'editor'), `#!/bin/sh\nsed -i 's/"username":"app"/"username":"app-readonly"/' "$1"\n`);
+        chmodSync(join(base, 'editor'), 0o755);
+        return { EDITOR: join(base, 'editor') };
+      },
+    });
+    const puts = run.results[0]!.stdout.trim().split(/\n(?=\{)/).map((j) => JSON.parse(j) as { VersionId: string });
+    expect(puts).toHaveLength(2);
+    expect(versionWith(run, 'prod/db', 'AWSCURRENT')).toBe(puts[1]!.VersionId);
+    expect(versionWith(run, 'prod/db', 'AWSPREVIOUS')).toBe(puts[0]!.VersionId);
+    expect(JSON.parse(run.sh('secretstore get-secret-value --secret-id prod/db --query SecretString --output text'))).toEqual({
+      host: 'db2.example.internal',
+      username: 'app-readonly',
+      password: 'EXAMPLE-DB-PASSWORD',
+    });
+    expect(run.sh('git log --format=%s -2').trim().split('\n')).toEqual([
+      expect.stringMatching(/^put-secret-value prod\/db: new version /),
+      expect.stringMatching(/^put-secret-value prod\/db: new version /),
+    ]);
+  });
+
+  it('Help, completion: the bash completion script loads without a word on stderr and registers secretstore', async () => {
+    const run = await runSection('completion');
+    expect(run.results[0]!.stderr).toBe('');
+    expect(run.sh('source <(secretstore completion bash) && complete -p secretstore')).toMatch(/-F _secretstore\b.* secretstore\n$/);
+  });
+});
+
+describe('README sections without a dedicated test (doc tests: each block exits 0)', () => {
+  const rest = [...SECTIONS.keys()].filter((name) => !GUIDE_SECTIONS.includes(name) && !DEDICATED.includes(name));
+  it('lists them', () => {
+    expect(rest.every((name) => SECTIONS.has(name))).toBe(true);
+  });
+  for (const name of rest) {
+    it(`${name} (README.md:${SECTIONS.get(name)!.blocks[0]!.line})`, async () => {
+      await runSection(name);
+    });
+  }
+});
