@@ -416,3 +416,24 @@ describe('README: Passphrase-protected identities (every sh block runs)', () => 
     expect(keyLines(readFileSync(join(base, 'bob.identity'), 'utf8'))).toHaveLength(2);
   });
 });
+
+describe('the library: openStore({ passphrase })', () => {
+  it('a passphrase function replaces the three sources; it is asked once per client, and its bytes are zeroed', async () => {
+    const { openStore } = await import('../src/index.js');
+    const given: Uint8Array[] = [];
+    const store = await openStore({
+      store: s.dir,
+      identity: s.identity,
+      env: s.env, // no SECRETSTORE_* variables, and no terminal is asked either
+      passphrase: async ({ path, attempt }) => {
+        expect({ path, attempt }).toEqual({ path: s.identity, attempt: 1 });
+        given.push(new TextEncoder().encode(PASS));
+        return { bytes: given.at(-1)!, retry: false };
+      },
+    });
+    expect((await store.getSecretValue({ SecretId: 'api' })).SecretString).toBe('api-VALUE-1');
+    expect((await store.getSecretValue({ SecretId: 'api' })).SecretString).toBe('api-VALUE-1');
+    expect(given).toHaveLength(1);
+    expect(given[0]!.every((b) => b === 0)).toBe(true);
+  });
+});
