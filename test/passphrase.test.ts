@@ -3,7 +3,7 @@
  * build's Argon2id), and a real pseudo-terminal (`script`) for the prompts.
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -435,5 +435,46 @@ describe('the library: openStore({ passphrase })', () => {
     expect((await store.getSecretValue({ SecretId: 'api' })).SecretString).toBe('api-VALUE-1');
     expect(given).toHaveLength(1);
     expect(given[0]!.every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('start-up cost (the sumo build is loaded only for a protected identity file)', () => {
+  /** The bundle chunk of libsodium's sumo build: the one `loadSodiumSumo` imports. */
+  function sumoChunk(): string {
+    const dir = join(CLI, '..', 'chunks');
+    for (const name of readdirSync(dir)) {
+      const m = /loadingSumo \?\?= import\("\.\/([^"]+)"\)/.exec(readFileSync(join(dir, name), 'utf8'));
+      if (m) return m[1]!;
+    }
+    throw new Error('no chunk imports the sumo build');
+  }
+
+  /** Runs the CLI with a module hook that logs every libsodium chunk it loads. */
+  function loadedChunks(identity: string, env: NodeJS.ProcessEnv): string[] {
+    const dir = mkdtempSync(join(tmpdir(), 'secretstore-hooks-'));
+    try {
+      writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(spec, ctx, next) {\n  const r = await next(spec, ctx);\n  if (/libsodium-wrappers-/.test(r.url)) process.stderr.write('LOADED ' + r.url.split('/').pop() + '\\n');\n  return r;\n}\n`);
+      writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+      const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), CLI, '--identity', identity, 'get-secret-value', '--secret-id', 'api'], {
+        cwd: s.dir,
+        env: { ...s.env, ...env },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      return [...r.stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('an unprotected identity file loads only the standard build; a protected one adds the sumo build', () => {
+    const plain = join(s.base, 'startup-plain');
+    writeFileSync(plain, readFileSync(s.identity), { mode: 0o600 });
+    expect(s.cli(['identity', 'unprotect', plain], { SECRETSTORE_PASSPHRASE: PASS }).status).toBe(0);
+    const sumo = sumoChunk();
+    const withPlain = loadedChunks(plain, {});
+    expect(withPlain.length).toBeGreaterThan(0); // the standard build
+    expect(withPlain).not.toContain(sumo);
+    expect(loadedChunks(s.identity, { SECRETSTORE_PASSPHRASE: PASS })).toContain(sumo);
   });
 });

@@ -1,8 +1,8 @@
 import { InternalServiceError } from '../errors.js';
 
 /**
- * The only importer of libsodium-wrappers (and of its sumo build, below). libsodium initialises (WebAssembly) asynchronously once;
- * after that every call is synchronous. So: callers `await cryptoReady()` once, and the rest of
+ * The only importer of libsodium-wrappers (and of its sumo build, below). libsodium initialises
+ * (WebAssembly) asynchronously once; after that every call is synchronous. So: callers `await cryptoReady()` once, and the rest of
  * src/crypto stays synchronous by reading the cached instance through `sodiumSync()`, which throws an
  * internal error (a programming mistake, not a user one) if nobody awaited readiness. The async entry
  * points (readIdentities, writeIdentityFile) await it themselves.
