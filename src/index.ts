@@ -1,6 +1,7 @@
 /** The public surface of `import ... from 'secretstore'`. */
 export { openStore, type Store, type StoreApi } from './library.js';
 export type { OpenStoreOptions } from './shell/store.js';
+export type { Passphrase, PassphraseProvider, PassphraseRequest } from './crypto/passphrase.js';
 export * from './model/api.js';
 export * from './model/lifecycle.js';
 export * from './model/listing.js';

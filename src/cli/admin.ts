@@ -4,6 +4,7 @@ import { SHELLS, type Shell } from './completion.js';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
+import { addIdentityCommands } from './identity.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -16,12 +17,16 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('-o, --output-file <file>', 'where to write it (default: --identity, $SECRETSTORE_IDENTITY, ~/.config/secretstore/identity)')
     .option('--force', 'overwrite an existing identity file')
     .option('--write-only', 'only a signing key: for a writer (a CI job) that puts values but never reads them')
-    .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean }) => {
+    .option('--passphrase', 'encrypt the keys under a passphrase, typed twice on the terminal (or $SECRETSTORE_PASSPHRASE)')
+    .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean; passphrase?: boolean }) => {
       io.operation = 'Keygen';
       const { loadCrypto } = await import('../shell/view.js');
       const crypto = await loadCrypto();
       const path = opts.outputFile ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
-      const keys = await crypto.writeIdentityFile(path, { force: opts.force === true, writeOnly: opts.writeOnly === true });
+      const passphrase = opts.passphrase ? await (await import('../shell/passphrase.js')).newPassphrase(path, io.env) : undefined;
+      const keys = await crypto
+        .writeIdentityFile(path, { force: opts.force === true, writeOnly: opts.writeOnly === true, ...(passphrase ? { passphrase } : {}) })
+        .finally(() => passphrase?.fill(0));
       io.warn(`wrote identity to ${path}`);
       io.out(`${keys.publicKey ? `${keys.publicKey}\n` : ''}${keys.writerKey}\n`);
     });
@@ -184,6 +189,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.out(await completeSecretIds(prefix, { store: globals().store, cwd: io.cwd, env: io.env }));
     });
   addEditCommand(program, globals, io, print);
+  addIdentityCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException, ResourceExistsException } from '../errors.js';
 import { generateIdentity, identityFromText, keyLineKind, signerFromText } from './keys.js';
+import { isProtectedIdentityText, openProtectedIdentity, protectIdentityText, publicKeyComments, type PassphraseProvider } from './passphrase.js';
 import { cryptoReady } from './sodium.js';
 import type { Identity, Signer } from './types.js';
 
@@ -41,12 +42,38 @@ export function requireIdentities({ identities }: IdentityKeys, path: string): I
   return [...identities];
 }
 
-/** Every key line of an identity file; refuses a file that others could read. */
-export async function readIdentityFile(path: string): Promise<IdentityKeys> {
+/** Options of reading an identity file. */
+export interface ReadIdentityOptions {
+  /** Where the passphrase of a protected file comes from (the shell's environment, askpass or terminal). */
+  readonly passphrase?: PassphraseProvider;
+}
+
+/**
+ * Every key line of an identity file; refuses a file that others could read. A passphrase-protected file
+ * is decrypted with a passphrase from `opts.passphrase` (see passphrase.ts).
+ */
+export async function readIdentityFile(path: string, opts: ReadIdentityOptions = {}): Promise<IdentityKeys> {
   await cryptoReady();
-  let text: string;
+  const text = await readPrivateFile(path);
+  if (!isProtectedIdentityText(text)) return parseKeyLines(text, path);
+  const keys = await openProtectedIdentity(text, path, opts.passphrase, (keyText) => parseKeyLines(keyText, `${path} (decrypted)`, path));
+  // The comments are what people copy public keys from without the passphrase: they must be this file's keys.
+  const own = new Set([...keys.identities, ...keys.signers].map((k) => k.publicKey));
+  if (!publicKeyComments(text).every((k) => own.has(k))) {
+    disposeKeys(keys);
+    throw new InvalidRequestException(`identity file ${path} is damaged: a public key in its comments is not one of its encrypted keys`);
+  }
+  return keys;
+}
+
+/** Whether the identity file at `path` is passphrase-protected; false when it cannot be read (reading it says why). */
+export async function isProtectedIdentityFile(path: string): Promise<boolean> {
+  return readFile(path, 'utf8').then(isProtectedIdentityText, () => false);
+}
+
+/** The text of a file only its owner can read: stat and read the same open file, so the check is about what is read. */
+async function readPrivateFile(path: string): Promise<string> {
   try {
-    // stat and read the same open file, so the permission check is about what we actually read
     const file = await open(path, 'r');
     try {
       const stat = await file.stat();
@@ -58,7 +85,7 @@ export async function readIdentityFile(path: string): Promise<IdentityKeys> {
           `identity file ${path} has mode ${mode}, so other users may read it; run: chmod 600 ${path}`,
         );
       }
-      text = await file.readFile('utf8');
+      return await file.readFile('utf8');
     } finally {
       await file.close();
     }
@@ -71,7 +98,10 @@ export async function readIdentityFile(path: string): Promise<IdentityKeys> {
     if (errnoCode(e)) throw new InvalidRequestException(`cannot read identity file ${path} (${errnoCode(e)})`);
     throw e;
   }
+}
 
+/** The keys of an identity file's key lines; `source` names the lines in errors, `path` the file. */
+function parseKeyLines(text: string, source: string, path = source): IdentityKeys {
   const identities: Identity[] = [];
   const signers: Signer[] = [];
   const seen = new Set<string>();
@@ -86,7 +116,7 @@ export async function readIdentityFile(path: string): Promise<IdentityKeys> {
       // the line may be a nearly-right secret key: name it, never print it
       const lower = line.toLowerCase();
       const hint = lower.startsWith('secretstore1') || lower.startsWith('secretstoresig1') ? ' (it holds a public key, not a secret key)' : '';
-      throw new InvalidRequestException(`${path} line ${index + 1} is not a secretstore secret key${hint}`);
+      throw new InvalidRequestException(`${source} line ${index + 1} is not a secretstore secret key${hint}`);
     }
     if (seen.has(key.publicKey)) return;
     seen.add(key.publicKey);
@@ -97,24 +127,84 @@ export async function readIdentityFile(path: string): Promise<IdentityKeys> {
   return { identities, signers };
 }
 
+/** Zeroes the keys (the classes of keys.ts have `dispose`; the interfaces leave it out). */
+function disposeKeys({ identities, signers }: IdentityKeys): void {
+  for (const key of [...identities, ...signers]) (key as { dispose?: () => void }).dispose?.();
+}
+
 /**
- * Generates a key and writes it to `path` with mode 0600. The content goes to a temp file first, then
- * is hard-linked into place (which fails if `path` exists, so two racing keygens cannot both win) or,
- * with `force`, renamed over it. Either way no reader ever sees a half-written identity.
+ * Generates a key and writes it to `path` with mode 0600; with `passphrase` (the caller zeroes it), the key
+ * lines are encrypted under it. See `writePrivateFile` for how the file lands.
  */
 export async function writeIdentityFile(
   path: string,
-  opts: { force?: boolean; writeOnly?: boolean } = {},
+  opts: { force?: boolean; writeOnly?: boolean; passphrase?: Uint8Array } = {},
 ): Promise<{ publicKey?: string; writerKey: string }> {
   await cryptoReady();
+  const { identityText, publicKey, writerKey } = generateIdentity({ writeOnly: opts.writeOnly === true });
+  let text = identityText;
+  if (opts.passphrase) {
+    const lines = identityText.split('\n');
+    const comments = lines.filter((l) => l.startsWith('#'));
+    const keyText = lines.filter((l) => l !== '' && !l.startsWith('#')).join('\n');
+    text = await protectIdentityText(comments, keyText, opts.passphrase.slice());
+  }
+  await writePrivateFile(path, text, opts.force === true);
+  return { ...(publicKey ? { publicKey } : {}), writerKey };
+}
+
+/** What `setIdentityPassphrase` did. */
+export interface PassphraseChange {
+  /** Whether the file is now passphrase-protected. */
+  readonly protected: boolean;
+  /** Its public keys (`secretstore1...`) then writer keys (`secretstoresig1...`), unchanged. */
+  readonly publicKeys: readonly string[];
+}
+
+/**
+ * Adds, changes or removes the passphrase of an existing identity file in place: the current passphrase
+ * (if any) comes from `passphrase`; then `newPassphrase()` gives the new one (zeroed here), or null to
+ * store the keys unencrypted. The keys themselves do not change; the file is replaced atomically, 0600.
+ */
+export async function setIdentityPassphrase(
+  path: string,
+  opts: { passphrase?: PassphraseProvider; newPassphrase: () => Promise<Uint8Array | null> },
+): Promise<PassphraseChange> {
+  await cryptoReady();
+  const text = await readPrivateFile(path);
+  const wasProtected = isProtectedIdentityText(text);
+  const keyLines = (t: string) => t.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).join('\n');
+  const keyText = wasProtected ? await openProtectedIdentity(text, path, opts.passphrase, keyLines) : keyLines(text);
+  const keys = parseKeyLines(keyText, path);
+  const publicKeys = [...keys.identities, ...keys.signers].map((k) => k.publicKey);
+  const comments = [
+    ...text.split(/\r?\n/).filter((l) => l.trim().startsWith('#') && publicKeyComments(l).length === 0),
+    ...keys.identities.map((k) => `# public key: ${k.publicKey}`),
+    ...keys.signers.map((k) => `# writer key: ${k.publicKey}`),
+  ];
+  disposeKeys(keys);
+  const newPassphrase = await opts.newPassphrase();
+  if (newPassphrase === null && !wasProtected) {
+    throw new InvalidRequestException(`identity file ${path} is not passphrase-protected; nothing to remove`);
+  }
+  const newText = newPassphrase === null ? [...comments, keyText, ''].join('\n') : await protectIdentityText(comments, keyText, newPassphrase);
+  await writePrivateFile(path, newText, true);
+  return { protected: newPassphrase !== null, publicKeys };
+}
+
+/**
+ * Writes `text` to `path` with mode 0600. The content goes to a temp file first, then is hard-linked into
+ * place (which fails if `path` exists, so two racing keygens cannot both win) or, with `replace`, renamed
+ * over it. Either way no reader ever sees a half-written identity.
+ */
+async function writePrivateFile(path: string, text: string, replace: boolean): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const { identityText, publicKey, writerKey } = generateIdentity({ writeOnly: opts.writeOnly === true });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     await file.chmod(0o600); // the umask cannot widen it, but be explicit about what we rely on
-    await file.writeFile(identityText, 'utf8');
+    await file.writeFile(text, 'utf8');
     await file.sync();
   } catch (e) {
     await file.close();
@@ -123,7 +213,7 @@ export async function writeIdentityFile(
   }
   await file.close();
   try {
-    if (opts.force) {
+    if (replace) {
       await rename(temp, path);
     } else {
       await link(temp, path);
@@ -138,5 +228,4 @@ export async function writeIdentityFile(
     }
     throw e;
   }
-  return { ...(publicKey ? { publicKey } : {}), writerKey };
 }

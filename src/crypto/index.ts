@@ -2,7 +2,17 @@ export type { Identity, Recipient, SealBinding, Signer, WriterKey } from './type
 export { cryptoReady, loadSodium } from './sodium.js';
 export { generateIdentity, identityFromText, parseRecipient, parseWriterKey, signerFromText } from './keys.js';
 export type { GeneratedIdentity } from './keys.js';
-export { readIdentities, readIdentityFile, requireIdentities, resolveIdentityPath, writeIdentityFile } from './identity-file.js';
-export type { IdentityKeys } from './identity-file.js';
+export {
+  isProtectedIdentityFile,
+  readIdentities,
+  readIdentityFile,
+  requireIdentities,
+  resolveIdentityPath,
+  setIdentityPassphrase,
+  writeIdentityFile,
+} from './identity-file.js';
+export type { IdentityKeys, PassphraseChange, ReadIdentityOptions } from './identity-file.js';
+export { DEFAULT_KDF_LIMITS, PASSPHRASE_ATTEMPTS } from './passphrase.js';
+export type { KdfLimits, Passphrase, PassphraseProvider, PassphraseRequest } from './passphrase.js';
 export { ENVELOPE_FORMAT, openValue, readEnvelopeHeader, sealValue } from './envelope.js';
 export type { EnvelopeHeader } from './envelope.js';

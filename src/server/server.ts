@@ -42,6 +42,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
 import { SecretStore } from '../shell/store.js';
+import { loadCrypto } from '../shell/view.js';
 import { CredentialsFile, resolveCredentialsPath, verifyRequest } from './auth.js';
 import { CONTENT_TYPE, decodeRequest, encodeError, encodeResponse, operationOf, ProtocolError, type ErrorReply } from './protocol.js';
 
@@ -158,6 +159,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     env,
     generateTokens: false,
   });
+  // A passphrase-protected identity is unlocked once, now, while the terminal is free, not at the first request.
+  if (await (await loadCrypto()).isProtectedIdentityFile(await store.identityPath())) await store.keys();
   const credentials = await new CredentialsFile(resolveCredentialsPath({ flag: opts.credentialsFile, env })).load();
   const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   // A credentials file that became unreadable (or readable by others) refuses every request; the reason

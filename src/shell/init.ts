@@ -38,7 +38,10 @@ const HOOK_MARK = '# installed by secretstore init';
 export async function initStore(opts: InitOptions): Promise<InitResult> {
   const loc = locateStore({ store: opts.store, cwd: opts.cwd, env: opts.env });
   const crypto = await loadCrypto();
-  const keys = await crypto.readIdentityFile(crypto.resolveIdentityPath({ flag: opts.identity, env: opts.env }));
+  const { askPassphrase } = await import('./passphrase.js');
+  const keys = await crypto.readIdentityFile(crypto.resolveIdentityPath({ flag: opts.identity, env: opts.env }), {
+    passphrase: (request) => askPassphrase(request, opts.env),
+  });
   const [identity] = keys.identities;
   const [signer] = keys.signers;
   if (!identity) throw new InvalidRequestException('the identity file holds no decryption key; run secretstore keygen');

@@ -11,6 +11,7 @@ import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
+import type { PassphraseProvider } from '../crypto/passphrase.js';
 import { CONFIG_FILE } from '../core/codec.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
@@ -31,6 +32,8 @@ export interface OpenStoreOptions {
   generateTokens?: boolean;
   /** Progress of long reads (a cold list-secrets); the CLI draws it on a terminal, others draw none. */
   progress?: ProgressFactory;
+  /** The passphrase of a protected identity file; default: $SECRETSTORE_PASSPHRASE, $SECRETSTORE_ASKPASS, the terminal. */
+  passphrase?: PassphraseProvider;
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -142,7 +145,9 @@ export class SecretStore {
 
   /** Decryption and signing keys of the identity file. */
   keys(): Promise<IdentityKeys> {
-    this.keyCache ??= (async () => (await loadCrypto()).readIdentityFile(await this.identityPath()))().catch((err: unknown) => {
+    const env = this.options.env ?? process.env;
+    const passphrase = this.options.passphrase ?? (async (request) => (await import('./passphrase.js')).askPassphrase(request, env));
+    this.keyCache ??= (async () => (await loadCrypto()).readIdentityFile(await this.identityPath(), { passphrase }))().catch((err: unknown) => {
       this.keyCache = undefined; // a missing or unreadable identity file is read again next time
       throw err;
     });
