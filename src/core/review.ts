@@ -1,0 +1,294 @@
+/**
+ * `secretstore review BASE..HEAD`: what a pull request does to a store, as a reviewer reads it, and what
+ * deserves a second look (findings). Pure: the shell hands in the commits of the range and the texts they
+ * touched; nothing is decrypted. The summary is net (merge base -> HEAD, what `git diff BASE...HEAD`
+ * shows); the findings are per commit, since a bad file added and removed again is still in history.
+ */
+import { CONFIG_FILE } from './codec.js';
+import { INDEX_FILE, SECRETS_DIR, SEALED_EXT, VERSIONS_DIR, versionPath } from './layout.js';
+import { labelMoves, versionsAdded } from './history.js';
+import { readSignedConfig, readSignedIndex, type Signed } from './signed-text.js';
+import type { EnvelopeHeader } from '../crypto/envelope.js';
+import type { Scope, SecretIndex, StoreConfig } from '../model/store.js';
+
+export interface ReviewCommit {
+  readonly commit: string;
+  readonly parents: readonly string[];
+  readonly author: string;
+  readonly message: string;
+  readonly changes: readonly {
+    readonly status: string;
+    /** Relative to the store root when under it; repository-relative (with `../`-free prefix kept) otherwise. */
+    readonly path: string;
+    readonly inStore: boolean;
+    readonly oldText?: string;
+    readonly newText?: string;
+  }[];
+}
+
+export interface NetChange {
+  /** Relative to the store root. */
+  readonly path: string;
+  readonly before?: string;
+  readonly after?: string;
+  /** The mode at HEAD (`120000`: a symlink). */
+  readonly mode?: string;
+}
+
+export interface ReviewInput {
+  readonly range: string;
+  readonly base: string;
+  readonly head: string;
+  readonly mergeBase: string;
+  /** Oldest first. */
+  readonly commits: readonly ReviewCommit[];
+  /** Net changes under the store between the merge base and HEAD. */
+  readonly net: readonly NetChange[];
+  /** The config at the merge base and at HEAD. */
+  readonly configBefore?: string;
+  readonly configAfter?: string;
+  /** The files under `versions/` at HEAD of every secret whose index changed, by secret folder. */
+  readonly versionFiles: ReadonlyMap<string, readonly string[]>;
+  /** First words of the commit messages secretstore writes (`put-secret-value`, `init`, `prune`...). */
+  readonly commands: readonly string[];
+  /** Reads a sealed file's header without a key; throws on a file that is not one. */
+  readonly readHeader: (text: string, path: string) => EnvelopeHeader;
+}
+
+export type FindingRule =
+  | 'hand-commit'
+  | 'unsigned-change'
+  | 'signature-not-updated'
+  | 'stray-file'
+  | 'identity-file'
+  | 'damaged-index'
+  | 'label-on-missing-version'
+  | 'sealed-mismatch';
+
+export interface Finding {
+  readonly Rule: FindingRule;
+  readonly Commit?: string;
+  readonly Path?: string;
+  readonly Message: string;
+}
+
+export interface AccessChange {
+  readonly Change: 'added' | 'removed' | 'scope changed';
+  readonly Name: string;
+  readonly Key: string;
+  readonly Scope?: readonly string[];
+  readonly PreviousScope?: readonly string[];
+}
+
+export interface Review {
+  readonly Range: string;
+  readonly Base: string;
+  readonly Head: string;
+  readonly MergeBase: string;
+  readonly Commits: number;
+  readonly Created: { readonly Secret: string; readonly Versions: number }[];
+  readonly Deleted: { readonly Secret: string; readonly DeletionDate: string }[];
+  readonly Restored: { readonly Secret: string }[];
+  readonly Purged: { readonly Secret: string }[];
+  readonly VersionsAdded: { readonly Secret: string; readonly Count: number; readonly VersionIds: string[] }[];
+  readonly VersionsRemoved: { readonly Secret: string; readonly Count: number; readonly VersionIds: string[] }[];
+  readonly LabelMoves: { readonly Secret: string; readonly Label: string; readonly From?: string; readonly To?: string }[];
+  readonly Recipients: AccessChange[];
+  readonly Writers: AccessChange[];
+  readonly Policy: { readonly Field: string; readonly From: number; readonly To: number }[];
+  readonly Findings: Finding[];
+}
+
+const IDENTITY_MARK = /SECRETSTORE-(SECRET|SIGNING)-KEY-1/i;
+const isIndexPath = (p: string) => p.startsWith(`${SECRETS_DIR}/`) && p.endsWith(`/${INDEX_FILE}`);
+const SEALED_PATH = new RegExp(`^${SECRETS_DIR}/.+/${VERSIONS_DIR}/[^/]+\\${SEALED_EXT}$`);
+const secretDirOf = (indexFile: string) => indexFile.slice(0, -`/${INDEX_FILE}`.length);
+
+function tryIndex(text: string | undefined, file: string): Signed<SecretIndex> | undefined | Error {
+  if (text === undefined) return undefined;
+  try {
+    return readSignedIndex(text, file);
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+const short = (commit: string) => commit.slice(0, 12);
+const sameScope = (a?: Scope, b?: Scope) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+function accessChanges<E extends { name: string; scope?: Scope }>(before: readonly E[], after: readonly E[], key: (e: E) => string): AccessChange[] {
+  const old = new Map(before.map((e) => [key(e), e]));
+  const now = new Map(after.map((e) => [key(e), e]));
+  const out: AccessChange[] = [];
+  const scope = (s?: Scope) => (s === undefined ? {} : { Scope: [...s] });
+  for (const [k, e] of now) {
+    const was = old.get(k);
+    if (!was) out.push({ Change: 'added', Name: e.name, Key: k, ...scope(e.scope) });
+    else if (!sameScope(was.scope, e.scope)) {
+      out.push({ Change: 'scope changed', Name: e.name, Key: k, ...scope(e.scope), ...(was.scope === undefined ? {} : { PreviousScope: [...was.scope] }) });
+    }
+  }
+  for (const [k, e] of old) if (!now.has(k)) out.push({ Change: 'removed', Name: e.name, Key: k, ...scope(e.scope) });
+  return out;
+}
+
+function configOf(text: string | undefined, findings: Finding[]): StoreConfig | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return readSignedConfig(text, CONFIG_FILE).value;
+  } catch (err) {
+    findings.push({ Rule: 'damaged-index', Path: CONFIG_FILE, Message: (err as Error).message });
+    return undefined;
+  }
+}
+
+/**
+ * Whether a commit message has the shape secretstore gives its own: `<command> <name>: <detail>` or
+ * `<command>: <detail>` with a command it knows. A shape, not a proof: anyone can type it, which is what
+ * signatures are for; it catches the everyday `git commit -am "fix"` in the store.
+ */
+export function madeBySecretstore(message: string, commands: readonly string[]): boolean {
+  const m = /^([a-z][a-z-]*)(?: \S+)?: \S/.exec(message);
+  return m !== null && commands.includes(m[1]!);
+}
+
+export function review(input: ReviewInput): Review {
+  const findings: Finding[] = [];
+  const created: Review['Created'] = [];
+  const deleted: Review['Deleted'] = [];
+  const restored: Review['Restored'] = [];
+  const purged: Review['Purged'] = [];
+  const added: Review['VersionsAdded'] = [];
+  const removed: Review['VersionsRemoved'] = [];
+  const moves: Review['LabelMoves'] = [];
+  const headIndexes = new Map<string, SecretIndex>();
+
+  // ---- net summary, secret by secret (the net list is sorted by path) ----
+  for (const change of input.net.filter((c) => isIndexPath(c.path))) {
+    const before = tryIndex(change.before, change.path);
+    const after = tryIndex(change.after, change.path);
+    if (after instanceof Error) {
+      findings.push({ Rule: 'damaged-index', Path: change.path, Message: after.message });
+      continue;
+    }
+    if (after) headIndexes.set(secretDirOf(change.path), after.value);
+    const old = before instanceof Error ? undefined : before?.value;
+    const now = after?.value;
+    if (old && now && old.arn !== now.arn) {
+      purged.push({ Secret: old.name });
+      created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
+      continue;
+    }
+    if (!old && now) {
+      created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
+      continue;
+    }
+    if (old && !now) {
+      purged.push({ Secret: old.name });
+      continue;
+    }
+    if (!old || !now) continue;
+    if (old.deletedDate === undefined && now.deletedDate !== undefined) deleted.push({ Secret: now.name, DeletionDate: now.deletedDate });
+    if (old.deletedDate !== undefined && now.deletedDate === undefined) restored.push({ Secret: now.name });
+    const ids = versionsAdded(old, now);
+    if (ids.length > 0) added.push({ Secret: now.name, Count: ids.length, VersionIds: ids });
+    const gone = versionsAdded(now, old);
+    if (gone.length > 0) removed.push({ Secret: now.name, Count: gone.length, VersionIds: gone });
+    for (const m of labelMoves(old, now)) {
+      moves.push({ Secret: now.name, Label: m.label, ...(m.from === undefined ? {} : { From: m.from }), ...(m.to === undefined ? {} : { To: m.to }) });
+    }
+  }
+
+  // ---- access and policy ----
+  const configBefore = configOf(input.configBefore, []);
+  const configAfter = configOf(input.configAfter, findings);
+  const recipients = accessChanges(configBefore?.recipients ?? [], configAfter?.recipients ?? [], (r) => r.publicKey);
+  const writers = accessChanges(configBefore?.writers ?? [], configAfter?.writers ?? [], (w) => w.writerKey);
+  const policy: Review['Policy'] = [];
+  if (configBefore && configAfter) {
+    for (const field of Object.keys(configAfter.policy) as (keyof StoreConfig['policy'])[]) {
+      if (configBefore.policy[field] !== configAfter.policy[field]) policy.push({ Field: field, From: configBefore.policy[field], To: configAfter.policy[field] });
+    }
+  }
+
+  // ---- findings at HEAD ----
+  for (const change of input.net) {
+    if (change.after === undefined || !change.path.startsWith(`${SECRETS_DIR}/`)) continue;
+    if (change.mode === '120000' || (!isIndexPath(change.path) && !SEALED_PATH.test(change.path))) {
+      findings.push({ Rule: 'stray-file', Path: change.path, Message: `${change.path} is neither a secret.yaml nor a versions/*.sealed file${change.mode === '120000' ? ' (a symlink)' : ''}` });
+      continue;
+    }
+    if (!SEALED_PATH.test(change.path)) continue;
+    const dir = change.path.slice(0, change.path.lastIndexOf(`/${VERSIONS_DIR}/`));
+    let header: EnvelopeHeader;
+    try {
+      header = input.readHeader(change.after, change.path);
+    } catch (err) {
+      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: (err as Error).message });
+      continue;
+    }
+    const index = headIndexes.get(dir);
+    const problems: string[] = [];
+    if (configAfter && header.store !== configAfter.storeId) problems.push(`store ${header.store}`);
+    if (index && header.secret !== index.arn) problems.push(`secret ${header.secret}`);
+    if (index && versionPath(index.name, header.version) !== change.path) problems.push(`version ${header.version}`);
+    if (problems.length > 0) {
+      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: `${change.path} is sealed for ${problems.join(', ')}, not for the place it is in` });
+    }
+  }
+  for (const [dir, index] of headIndexes) {
+    const files = new Set(input.versionFiles.get(dir) ?? []);
+    for (const label of Object.keys(index.labels).sort()) {
+      const id = index.labels[label]!;
+      if (index.placeholders && id in index.placeholders) continue;
+      const file = versionPath(index.name, id);
+      if (!files.has(file)) {
+        findings.push({ Rule: 'label-on-missing-version', Path: `${dir}/${INDEX_FILE}`, Message: `${index.name}: ${label} is on version ${id}, which has no sealed file` });
+      }
+    }
+  }
+
+  // ---- findings per commit ----
+  // A store is signed once signatures appear: before signed changes, no index carries one.
+  const signed = input.commits.some((c) => c.changes.some((ch) => ch.inStore && isIndexPath(ch.path) && /^signature:/m.test(ch.newText ?? ch.oldText ?? '')));
+  for (const c of input.commits) {
+    const touchesStore = c.changes.some((ch) => ch.inStore);
+    if (touchesStore && c.parents.length < 2 && !madeBySecretstore(c.message, input.commands)) {
+      const subject = c.message.split('\n', 1)[0] ?? '';
+      findings.push({ Rule: 'hand-commit', Commit: c.commit, Message: `${short(c.commit)} (${c.author}, "${subject}") was not made by secretstore` });
+    }
+    for (const ch of c.changes) {
+      if (ch.newText !== undefined && IDENTITY_MARK.test(ch.newText)) {
+        findings.push({ Rule: 'identity-file', Commit: c.commit, Path: ch.path, Message: `${ch.path} holds what looks like a secretstore identity (a secret key), added in ${short(c.commit)}` });
+      }
+      if (!signed || !ch.inStore || !isIndexPath(ch.path) || ch.newText === undefined) continue;
+      const after = tryIndex(ch.newText, ch.path);
+      const before = tryIndex(ch.oldText, ch.path);
+      if (after instanceof Error) continue; // reported at HEAD if it is still there
+      if (!after?.signature) {
+        findings.push({ Rule: 'unsigned-change', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} without a signature block` });
+      } else if (before && !(before instanceof Error) && before.signature?.text === after.signature.text) {
+        findings.push({ Rule: 'signature-not-updated', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} but kept its old signature block` });
+      }
+    }
+  }
+
+  return {
+    Range: input.range,
+    Base: input.base,
+    Head: input.head,
+    MergeBase: input.mergeBase,
+    Commits: input.commits.length,
+    Created: created,
+    Deleted: deleted,
+    Restored: restored,
+    Purged: purged,
+    VersionsAdded: added,
+    VersionsRemoved: removed,
+    LabelMoves: moves,
+    Recipients: recipients,
+    Writers: writers,
+    Policy: policy,
+    Findings: findings,
+  };
+}
