@@ -47,8 +47,11 @@ export interface ReviewInput {
   /** The config at the merge base and at HEAD. */
   readonly configBefore?: string;
   readonly configAfter?: string;
-  /** The files under `versions/` at HEAD of every secret whose index changed, by secret folder. */
-  readonly versionFiles: ReadonlyMap<string, readonly string[]>;
+  /**
+   * Every secret folder with a net change (to its index or a version file): its index text at HEAD
+   * (absent when purged) and the files under its `versions/` at HEAD.
+   */
+  readonly touched: ReadonlyMap<string, { readonly index?: string; readonly versionFiles: readonly string[] }>;
   /** First words of the commit messages secretstore writes (`put-secret-value`, `init`, `prune`...). */
   readonly commands: readonly string[];
   /** Reads a sealed file's header without a key; throws on a file that is not one. */
@@ -102,7 +105,6 @@ export interface Review {
 const IDENTITY_MARK = /SECRETSTORE-(SECRET|SIGNING)-KEY-1/i;
 const isIndexPath = (p: string) => p.startsWith(`${SECRETS_DIR}/`) && p.endsWith(`/${INDEX_FILE}`);
 const SEALED_PATH = new RegExp(`^${SECRETS_DIR}/.+/${VERSIONS_DIR}/[^/]+\\${SEALED_EXT}$`);
-const secretDirOf = (indexFile: string) => indexFile.slice(0, -`/${INDEX_FILE}`.length);
 
 function tryIndex(text: string | undefined, file: string): Signed<SecretIndex> | undefined | Error {
   if (text === undefined) return undefined;
@@ -162,6 +164,10 @@ export function review(input: ReviewInput): Review {
   const removed: Review['VersionsRemoved'] = [];
   const moves: Review['LabelMoves'] = [];
   const headIndexes = new Map<string, SecretIndex>();
+  for (const [dir, { index }] of input.touched) {
+    const parsed = tryIndex(index, `${dir}/${INDEX_FILE}`);
+    if (parsed && !(parsed instanceof Error)) headIndexes.set(dir, parsed.value);
+  }
 
   // ---- net summary, secret by secret (the net list is sorted by path) ----
   for (const change of input.net.filter((c) => isIndexPath(c.path))) {
@@ -171,7 +177,6 @@ export function review(input: ReviewInput): Review {
       findings.push({ Rule: 'damaged-index', Path: change.path, Message: after.message });
       continue;
     }
-    if (after) headIndexes.set(secretDirOf(change.path), after.value);
     const old = before instanceof Error ? undefined : before?.value;
     const now = after?.value;
     if (old && now && old.arn !== now.arn) {
@@ -228,16 +233,20 @@ export function review(input: ReviewInput): Review {
       continue;
     }
     const index = headIndexes.get(dir);
+    if (!index) {
+      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: `${change.path} is in a folder without a valid ${INDEX_FILE}` });
+      continue;
+    }
     const problems: string[] = [];
     if (configAfter && header.store !== configAfter.storeId) problems.push(`store ${header.store}`);
-    if (index && header.secret !== index.arn) problems.push(`secret ${header.secret}`);
-    if (index && versionPath(index.name, header.version) !== change.path) problems.push(`version ${header.version}`);
+    if (header.secret !== index.arn) problems.push(`secret ${header.secret}`);
+    if (versionPath(index.name, header.version) !== change.path) problems.push(`version ${header.version}`);
     if (problems.length > 0) {
       findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: `${change.path} is sealed for ${problems.join(', ')}, not for the place it is in` });
     }
   }
   for (const [dir, index] of headIndexes) {
-    const files = new Set(input.versionFiles.get(dir) ?? []);
+    const files = new Set(input.touched.get(dir)?.versionFiles ?? []);
     for (const label of Object.keys(index.labels).sort()) {
       const id = index.labels[label]!;
       if (index.placeholders && id in index.placeholders) continue;

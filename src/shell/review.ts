@@ -41,9 +41,13 @@ export async function reviewRange(loc: StoreLocation, env: NodeJS.ProcessEnv, ra
 
   const [commits, net] = await Promise.all([readCommits(git, [`${baseId}..${headId}`], []), readDiff(git, mergeBase, headId, storePaths)]);
   const storeNet = net.filter((c) => inStore(c.path));
-  const changedIndexes = storeNet.filter((c) => isIndex(rel(c.path)) && c.newBlob !== undefined).map((c) => rel(c.path));
-  const dirs = changedIndexes.map((p) => `${loc.prefix}${p.slice(0, -INDEX_FILE.length)}${VERSIONS_DIR}`);
-  const listing = dirs.length === 0 ? '' : await git.run(['ls-tree', '-r', '-z', '--name-only', headId, '--', ...dirs]);
+  // Every secret folder with a net change: its index and version files at HEAD are checked.
+  const secretDir = (p: string) =>
+    isIndex(p) ? p.slice(0, -INDEX_FILE.length - 1) : p.includes(`/${VERSIONS_DIR}/`) ? p.slice(0, p.lastIndexOf(`/${VERSIONS_DIR}/`)) : undefined;
+  const touchedDirs = [...new Set(storeNet.map((c) => secretDir(rel(c.path))).filter((d): d is string => d !== undefined))];
+  const listing =
+    touchedDirs.length === 0 ? '' : await git.run(['ls-tree', '-r', '-z', '--name-only', headId, '--', ...touchedDirs.map((d) => `${loc.prefix}${d}/${VERSIONS_DIR}`)]);
+  const headIndex = (dir: string) => `${headId}:${loc.prefix}${dir}/${INDEX_FILE}`;
 
   const blob = (id: string | undefined, mode: string) => (mode === '160000' ? undefined : id);
   const configBefore = `${mergeBase}:${loc.prefix}${CONFIG_FILE}`;
@@ -53,6 +57,7 @@ export async function reviewRange(loc: StoreLocation, env: NodeJS.ProcessEnv, ra
     [
       configBefore,
       configAfter,
+      ...touchedDirs.map(headIndex),
       ...commits.flatMap((c) => c.changes.flatMap((ch) => [blob(ch.newBlob, ch.newMode), isIndex(rel(ch.path)) ? ch.oldBlob : undefined])),
       ...storeNet.flatMap((c) => (isIndex(rel(c.path)) || isSealed(rel(c.path)) ? [c.oldBlob, blob(c.newBlob, c.newMode)] : [])),
     ],
@@ -79,11 +84,13 @@ export async function reviewRange(loc: StoreLocation, env: NodeJS.ProcessEnv, ra
     ...(text(c.oldBlob).text === undefined ? {} : { before: text(c.oldBlob).text! }),
     ...(c.newBlob === undefined ? {} : { after: text(c.newBlob).text ?? '' }),
   }));
-  const versionFiles = new Map<string, string[]>();
-  for (const file of listing.split('\0').filter(Boolean).map(rel)) {
-    const dir = file.slice(0, file.lastIndexOf(`/${VERSIONS_DIR}/`));
-    versionFiles.set(dir, [...(versionFiles.get(dir) ?? []), file]);
-  }
+  const files = listing.split('\0').filter(Boolean).map(rel);
+  const touched = new Map(
+    touchedDirs.map((dir) => [
+      dir,
+      { ...(texts.has(headIndex(dir)) ? { index: texts.get(headIndex(dir))! } : {}), versionFiles: files.filter((f) => f.startsWith(`${dir}/${VERSIONS_DIR}/`)) },
+    ]),
+  );
   return review({
     range,
     base: baseId,
@@ -93,7 +100,7 @@ export async function reviewRange(loc: StoreLocation, env: NodeJS.ProcessEnv, ra
     net: netChanges,
     ...(texts.has(configBefore) ? { configBefore: texts.get(configBefore)! } : {}),
     ...(texts.has(configAfter) ? { configAfter: texts.get(configAfter)! } : {}),
-    versionFiles,
+    touched,
     commands: [...Object.values(operations).map((op) => op.command), ...STORE_COMMANDS],
     readHeader: readEnvelopeHeader,
   });
