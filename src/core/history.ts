@@ -81,7 +81,8 @@ export function indexEvents(meta: CommitMeta, before: SecretIndex | undefined, a
   if (!before && after) events.push({ ...base, Event: 'Created' });
   if (before?.deletedDate !== undefined && after && after.deletedDate === undefined) events.push({ ...base, Event: 'Restored' });
   for (const id of versionsAdded(before, after)) events.push({ ...base, Event: 'VersionAdded', VersionId: id });
-  for (const m of labelMoves(before, after)) {
+  // A purge takes its labels with it: one Purged event says it all.
+  for (const m of after ? labelMoves(before, after) : []) {
     events.push({ ...base, Event: 'LabelMoved', Label: m.label, ...(m.from === undefined ? {} : { From: m.from }), ...(m.to === undefined ? {} : { To: m.to }) });
   }
   if (before && after) {

@@ -3,7 +3,8 @@ import { INDEX_FILE, indexPath, SECRETS_DIR } from '../core/layout.js';
 import { indexEvents, type HistoryEvent } from '../core/history.js';
 import { readSignedIndex, type Signed } from '../core/signed-text.js';
 import type { SecretIndex } from '../model/store.js';
-import { openGit } from './git.js';
+import { InvalidParameterException } from '../errors.js';
+import { GitCommandError, openGit } from './git.js';
 import { readCommits, readTexts } from './history.js';
 import type { StoreLocation } from './types.js';
 
@@ -36,7 +37,13 @@ export async function storeLog(loc: StoreLocation, env: NodeJS.ProcessEnv, opts:
   const git = openGit(loc.repoRoot, env);
   const wanted = opts.secretId === undefined ? undefined : nameOfSecretId(opts.secretId);
   const path = loc.prefix + (wanted ? indexPath(wanted.name) : SECRETS_DIR);
-  const commits = await readCommits(git, [opts.range ?? 'HEAD'], [path]);
+  const range = opts.range ?? 'HEAD';
+  const commits = await readCommits(git, [range], [path]).catch((err: unknown) => {
+    if (err instanceof GitCommandError && /unknown revision|bad revision|ambiguous argument|invalid (?:object|revision)/i.test(err.stderr)) {
+      throw new InvalidParameterException(`unknown revision or range ${range}`);
+    }
+    throw err;
+  });
   const isIndex = (p: string) => p.startsWith(loc.prefix) && p.endsWith(`/${INDEX_FILE}`);
   const changes = commits.flatMap((c) => c.changes.filter((ch) => isIndex(ch.path)).map((ch) => ({ c, ch })));
   const texts = await readTexts(git, changes.flatMap(({ ch }) => [ch.oldBlob, ch.newBlob]), env);
