@@ -5,13 +5,13 @@
  * Regenerate (only when the scenario or the output format changes on purpose, then read the diff of the
  * golden files): REGENERATE_FIXTURES=1 npx vitest run test/review.test.ts
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, testEnv, type CliResult } from './helpers/store.js';
+import { CLI, makeStore, runCli, testEnv, type CliResult, type TestStore } from './helpers/store.js';
 import { parseConfig, serializeConfig, serializeSecretIndex } from '../src/core/codec.js';
 import { madeBySecretstore, review, type ReviewInput } from '../src/core/review.js';
 import { readEnvelopeHeader } from '../src/crypto/envelope.js';
@@ -268,5 +268,67 @@ describe('review findings (rules of issue #5 item 3)', () => {
     expect(madeBySecretstore('fix the db password', commands)).toBe(false);
     expect(madeBySecretstore('put-secret-value: x', ['init'])).toBe(false);
     expect(madeBySecretstore('Merge branch feature', commands)).toBe(false);
+  });
+});
+
+// ---- the README's "Review and history" blocks, run exactly as written ----
+
+describe('README "Review and history": every sh block runs as written', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n### Review and history\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start));
+  const blocks = [...section.matchAll(/\n```sh\n([\s\S]*?)\n```\n/g)].map((m) => m[1]!);
+  let s: TestStore;
+  let env: NodeJS.ProcessEnv;
+  let current: string;
+  let proposed: string;
+  beforeAll(() => {
+    s = makeStore();
+    const bin = join(s.base, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'secretstore'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    env = { ...s.env, PATH: `${bin}:${s.env.PATH ?? ''}` };
+    current = s.cli(['create-secret', '--name', 'prod/db', '--secret-string', '-'], { input: 'one' }).json<{ VersionId: string }>().VersionId;
+    s.git(['switch', '-q', '-c', 'rotate-db']);
+    proposed = s.cli(['put-secret-value', '--secret-id', 'prod/db', '--secret-string', '-'], { input: 'two' }).json<{ VersionId: string }>().VersionId;
+    s.git(['switch', '-q', 'main']);
+  });
+  afterAll(() => s.cleanup());
+  const run = (code: string) => {
+    // stdin /dev/null and --norc: a socket on stdin makes Debian's bash read /etc/bash.bashrc (see readme-guide.test.ts).
+    const r = spawnSync('bash', ['--norc', '-euo', 'pipefail', '-c', code], { cwd: s.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  it('has the three blocks: log, review, textconv', () => {
+    expect(blocks).toHaveLength(3);
+  });
+
+  it('log: the history of prod/db, abbreviated moves of the branch, and the moves as data', () => {
+    const out = run(blocks[0]!).split('\n');
+    expect(out[0]).toMatch(/^\d{4}-\d\d-\d\d Test User prod\/db created$/);
+    expect(out).toContain(out[0]!.replace('created', `AWSCURRENT (none) -> ${current}`));
+    expect(out).toContain(out[0]!.replace('created', `AWSCURRENT ${current.slice(0, 8)} -> ${proposed.slice(0, 8)}`));
+    const json = out.join('\n');
+    expect(JSON.parse(json.slice(json.indexOf('\n[') + 1))).toEqual([
+      ['AWSCURRENT', current, proposed],
+      ['AWSPREVIOUS', null, current],
+    ]);
+  });
+
+  it('review: the branch summary on the terminal and as a Markdown file, no findings', () => {
+    const out = run(blocks[1]!);
+    expect(out).toContain(`Label moves (2):\n  prod/db AWSCURRENT ${current} -> ${proposed}\n  prod/db AWSPREVIOUS (none) -> ${current}\n`);
+    expect(out).toMatch(/\nNo findings\.\n$/);
+    expect(readFileSync(join(s.dir, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `main\.\.rotate-db`\n/);
+  });
+
+  it('textconv: git diff shows the sealed header, not base64', () => {
+    const out = run(blocks[2]!);
+    expect(out).toContain(`+version: ${proposed}`);
+    expect(out).toContain('+  - tester');
+    expect(out).not.toMatch(/payload|nonce/);
   });
 });

@@ -26,9 +26,9 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
     .argument('[range]', 'a revision or range, as git log takes it (default HEAD)')
     .option('--secret-id <id>', 'only this secret, by name or ARN (a full ARN excludes an older secret of the same name)')
     .option('--reverse', 'oldest first')
-    .option('--abbrev [length]', 'shorten VersionIds in the lines to this many characters (default 8)')
+    .option('--abbrev', 'shorten VersionIds in the lines to their first 8 characters')
     .addHelpText('after', '\nExample:\n  secretstore log --secret-id prod/db --abbrev main~10..main')
-    .action(async (range: string | undefined, opts: { secretId?: string; reverse?: boolean; abbrev?: string | boolean }, cmd: Command) => {
+    .action(async (range: string | undefined, opts: { secretId?: string; reverse?: boolean; abbrev?: boolean }, cmd: Command) => {
       io.operation = 'Log';
       const { storeLog } = await import('../shell/log.js');
       const result = await storeLog(await locate(), io.env, {
@@ -41,14 +41,8 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
         await print({ Events: result.Events }, 'Log');
         return;
       }
-      let abbrev: number | undefined;
-      if (opts.abbrev !== undefined) {
-        abbrev = opts.abbrev === true ? 8 : Number(opts.abbrev);
-        if (!Number.isInteger(abbrev) || abbrev < 4) {
-          const { UsageError } = await import('./output.js');
-          throw new UsageError('--abbrev takes a length of 4 or more');
-        }
-      }
+      // A flag without a value: an optional one would swallow the range that follows it.
+      const abbrev = opts.abbrev === true ? 8 : undefined;
       const { formatEvent } = await import('../core/history.js');
       io.out(result.Events.map((e) => formatEvent(e, abbrev) + '\n').join(''));
     });
