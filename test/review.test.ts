@@ -256,6 +256,18 @@ describe('review findings (rules of issue #5 item 3)', () => {
     expect(r.Findings.map((f) => [f.Rule, f.Commit])).toEqual([['unsigned-change', '2'.repeat(40)]]);
   });
 
+  it('a hand edit that drops the signature of a signed index is flagged, even when it is the only change of the range', () => {
+    const r = review(inputWith([commit(1, 'fix', signedText(index(), 'AAA'), serializeSecretIndex(v2))]));
+    expect(r.Findings.map((f) => f.Rule)).toEqual(['hand-commit', 'unsigned-change']);
+  });
+
+  it('.secretstore.yaml is held to the same rule: changed with its old signature block is flagged', () => {
+    const config = (pruneAbove: number) =>
+      `format: 1\nstoreId: s\nregion: us-east-1\naccount: "000000000000"\nrecipients: []\npolicy:\n  pruneAbove: ${pruneAbove}\nsignature:\n  writer: alice\n  sig: AAA\n`;
+    const c = { ...commit(1, 'init: secretstore s'), changes: [{ status: 'M', path: '.secretstore.yaml', inStore: true, oldText: config(100), newText: config(5) }] };
+    expect(review(inputWith([c])).Findings.map((f) => [f.Rule, f.Path])).toEqual([['signature-not-updated', '.secretstore.yaml']]);
+  });
+
   it('a store whose indexes carry no signature at all (made before signed changes) is not flagged for it', () => {
     const r = review(inputWith([commit(1, 'put-secret-value prod/db: new version v2', serializeSecretIndex(index()), serializeSecretIndex(v2))]));
     expect(r.Findings).toEqual([]);

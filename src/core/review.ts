@@ -7,7 +7,7 @@
 import { CONFIG_FILE } from './codec.js';
 import { INDEX_FILE, SECRETS_DIR, SEALED_EXT, VERSIONS_DIR, versionPath } from './layout.js';
 import { labelMoves, versionsAdded } from './history.js';
-import { readSignedConfig, readSignedIndex, type Signed } from './signed-text.js';
+import { readSignedConfig, readSignedIndex, splitSignature, type Signed } from './signed-text.js';
 import type { EnvelopeHeader } from '../crypto/envelope.js';
 import type { Scope, SecretIndex, StoreConfig } from '../model/store.js';
 
@@ -258,8 +258,10 @@ export function review(input: ReviewInput): Review {
   }
 
   // ---- findings per commit ----
-  // A store is signed once signatures appear: before signed changes, no index carries one.
-  const signed = input.commits.some((c) => c.changes.some((ch) => ch.inStore && isIndexPath(ch.path) && /^signature:/m.test(ch.newText ?? ch.oldText ?? '')));
+  // A store is signed once signatures appear: before signed changes, no index carries one. The config
+  // is signed like an index.
+  const signable = (ch: ReviewCommit['changes'][number]) => ch.inStore && (isIndexPath(ch.path) || ch.path === CONFIG_FILE);
+  const signed = input.commits.some((c) => c.changes.some((ch) => signable(ch) && [ch.oldText, ch.newText].some((t) => t !== undefined && /^signature:/m.test(t))));
   for (const c of input.commits) {
     const touchesStore = c.changes.some((ch) => ch.inStore);
     if (touchesStore && c.parents.length < 2 && !madeBySecretstore(c.message, input.commands)) {
@@ -270,13 +272,12 @@ export function review(input: ReviewInput): Review {
       if (ch.newText !== undefined && IDENTITY_MARK.test(ch.newText)) {
         findings.push({ Rule: 'identity-file', Commit: c.commit, Path: ch.path, Message: `${ch.path} holds what looks like a secretstore identity (a secret key), added in ${short(c.commit)}` });
       }
-      if (!signed || !ch.inStore || !isIndexPath(ch.path) || ch.newText === undefined) continue;
-      const after = tryIndex(ch.newText, ch.path);
-      const before = tryIndex(ch.oldText, ch.path);
-      if (after instanceof Error) continue; // reported at HEAD if it is still there
-      if (!after?.signature) {
+      if (!signed || !signable(ch) || ch.newText === undefined) continue;
+      const after = splitSignature(ch.newText).signature;
+      const before = ch.oldText === undefined ? undefined : splitSignature(ch.oldText).signature;
+      if (!after) {
         findings.push({ Rule: 'unsigned-change', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} without a signature block` });
-      } else if (before && !(before instanceof Error) && before.signature?.text === after.signature.text) {
+      } else if (before?.text === after.text) {
         findings.push({ Rule: 'signature-not-updated', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} but kept its old signature block` });
       }
     }

@@ -20,7 +20,7 @@ export interface Signed<T> {
   readonly signature?: SignatureBlock;
 }
 
-function split(text: string): { body: string; signature?: SignatureBlock } {
+export function splitSignature(text: string): { body: string; signature?: SignatureBlock } {
   // Cheap test first: most texts in a long history are parsed once more by the codec anyway.
   if (!/^signature:/m.test(text)) return { body: text };
   const doc = parseDocument(text, { schema: 'core' });
@@ -33,11 +33,11 @@ function split(text: string): { body: string; signature?: SignatureBlock } {
 }
 
 export function readSignedIndex(text: string, file: string): Signed<SecretIndex> {
-  const { body, signature } = split(text);
+  const { body, signature } = splitSignature(text);
   return { value: parseSecretIndex(body, file), ...(signature === undefined ? {} : { signature }) };
 }
 
 export function readSignedConfig(text: string, file: string): Signed<StoreConfig> {
-  const { body, signature } = split(text);
+  const { body, signature } = splitSignature(text);
   return { value: parseConfig(body, file), ...(signature === undefined ? {} : { signature }) };
 }

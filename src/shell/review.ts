@@ -58,7 +58,7 @@ export async function reviewRange(loc: StoreLocation, env: NodeJS.ProcessEnv, ra
       configBefore,
       configAfter,
       ...touchedDirs.map(headIndex),
-      ...commits.flatMap((c) => c.changes.flatMap((ch) => [blob(ch.newBlob, ch.newMode), isIndex(rel(ch.path)) ? ch.oldBlob : undefined])),
+      ...commits.flatMap((c) => c.changes.flatMap((ch) => [blob(ch.newBlob, ch.newMode), isIndex(rel(ch.path)) || (inStore(ch.path) && rel(ch.path) === CONFIG_FILE) ? ch.oldBlob : undefined])),
       ...storeNet.flatMap((c) => (isIndex(rel(c.path)) || isSealed(rel(c.path)) ? [c.oldBlob, blob(c.newBlob, c.newMode)] : [])),
     ],
     env,
