@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, runCli, testEnv, type CliResult, type TestStore } from './helpers/store.js';
 import { parseConfig, serializeConfig, serializeSecretIndex } from '../src/core/codec.js';
 import { madeBySecretstore, review, type ReviewInput } from '../src/core/review.js';
+import { renderReview } from '../src/core/review-render.js';
 import { readEnvelopeHeader } from '../src/crypto/envelope.js';
 import type { SecretIndex } from '../src/model/store.js';
 
@@ -271,6 +272,14 @@ describe('review findings (rules of issue #5 item 3)', () => {
   it('a store whose indexes carry no signature at all (made before signed changes) is not flagged for it', () => {
     const r = review(inputWith([commit(1, 'put-secret-value prod/db: new version v2', serializeSecretIndex(index()), serializeSecretIndex(v2))]));
     expect(r.Findings).toEqual([]);
+  });
+
+  it('a rotation command set or changed is listed (it runs on the machine of whoever rotates)', () => {
+    const rotating = index({ rotation: { enabled: true, lambdaArn: './rotate.sh' } });
+    const input = { ...inputWith([]), net: [{ path: PATH, before: serializeSecretIndex(index()), after: serializeSecretIndex(rotating) }] };
+    const r = review(input);
+    expect(r.RotationCommands).toEqual([{ Secret: 'prod/db', To: './rotate.sh' }]);
+    expect(renderReview(r, 'text')).toContain('Rotation commands (1):\n  prod/db: (none) -> ./rotate.sh\n');
   });
 
   it('hand commits are recognised by their message shape (secretstore writes "<command> <name>: <detail>")', () => {

@@ -33,6 +33,7 @@ function sections(r: Review, code: (s: string) => string): [string, string[]][] 
     ['Versions added', r.VersionsAdded.map((v) => `${code(v.Secret)}: ${v.Count}`)],
     ['Versions removed', r.VersionsRemoved.map((v) => `${code(v.Secret)}: ${v.VersionIds.map(code).join(', ')}`)],
     ['Label moves', r.LabelMoves.map((m) => `${code(m.Secret)} ${m.Label} ${arrow(m.From, m.To)}`)],
+    ['Rotation commands', r.RotationCommands.map((c) => `${code(c.Secret)}: ${c.From === undefined ? '(none)' : code(c.From)} -> ${c.To === undefined ? '(removed)' : code(c.To)}`)],
     ['Recipients', r.Recipients.map((a) => accessLine(a, code))],
     ['Trusted writers', r.Writers.map((a) => accessLine(a, code))],
     ['Policy', r.Policy.map((p) => `${p.Field}: ${p.From} -> ${p.To}`)],

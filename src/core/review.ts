@@ -96,6 +96,8 @@ export interface Review {
   readonly VersionsAdded: { readonly Secret: string; readonly Count: number; readonly VersionIds: string[] }[];
   readonly VersionsRemoved: { readonly Secret: string; readonly Count: number; readonly VersionIds: string[] }[];
   readonly LabelMoves: { readonly Secret: string; readonly Label: string; readonly From?: string; readonly To?: string }[];
+  /** A rotation command (lambdaArn) set or changed: it runs on the machine of whoever rotates. */
+  readonly RotationCommands: { readonly Secret: string; readonly From?: string; readonly To?: string }[];
   readonly Recipients: AccessChange[];
   readonly Writers: AccessChange[];
   readonly Policy: { readonly Field: string; readonly From: number; readonly To: number }[];
@@ -163,6 +165,12 @@ export function review(input: ReviewInput): Review {
   const added: Review['VersionsAdded'] = [];
   const removed: Review['VersionsRemoved'] = [];
   const moves: Review['LabelMoves'] = [];
+  const rotation: Review['RotationCommands'] = [];
+  const rotationChange = (old: SecretIndex | undefined, now: SecretIndex) => {
+    const from = old?.rotation?.lambdaArn;
+    const to = now.rotation?.lambdaArn;
+    if (from !== to) rotation.push({ Secret: now.name, ...(from === undefined ? {} : { From: from }), ...(to === undefined ? {} : { To: to }) });
+  };
   const headIndexes = new Map<string, SecretIndex>();
   for (const [dir, { index }] of input.touched) {
     const parsed = tryIndex(index, `${dir}/${INDEX_FILE}`);
@@ -186,6 +194,7 @@ export function review(input: ReviewInput): Review {
     }
     if (!old && now) {
       created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
+      rotationChange(undefined, now);
       continue;
     }
     if (old && !now) {
@@ -193,6 +202,7 @@ export function review(input: ReviewInput): Review {
       continue;
     }
     if (!old || !now) continue;
+    rotationChange(old, now);
     if (old.deletedDate === undefined && now.deletedDate !== undefined) deleted.push({ Secret: now.name, DeletionDate: now.deletedDate });
     if (old.deletedDate !== undefined && now.deletedDate === undefined) restored.push({ Secret: now.name });
     const ids = versionsAdded(old, now);
@@ -296,6 +306,7 @@ export function review(input: ReviewInput): Review {
     VersionsAdded: added,
     VersionsRemoved: removed,
     LabelMoves: moves,
+    RotationCommands: rotation,
     Recipients: recipients,
     Writers: writers,
     Policy: policy,
