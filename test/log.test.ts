@@ -136,7 +136,7 @@ describe('secretstore log', () => {
     expect(t.snapshot()).toBe(before);
   });
 
-  it('the author of a signed change is its signing writer, not the commit author', () => {
+  it('the author of a signed change is its signing writer, not the commit author; a damaged index is skipped and said', () => {
     const s = makeStore();
     try {
       expect(s.cli(['create-secret', '--name', 'app', '--secret-string', '-', '--client-request-token', v(5)], { input: 'x' }).status).toBe(0);
@@ -145,6 +145,14 @@ describe('secretstore log', () => {
       writeFileSync(file, `${text}signature:\n  writer: bob\n  key: secretstoresig1example\n  sig: AAAA\n`);
       s.git(['commit', '-q', '--no-verify', '-am', 'signed by hand']);
       expect(s.cli(['log']).stdout.split('\n')[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d bob app GREEN \\(none\\) -> ${v(5)}$`));
+
+      // A damaged index in history (a hand edit) is skipped with a note on stderr; the rest still prints.
+      writeFileSync(file, 'name: [unclosed\n');
+      s.git(['commit', '-q', '--no-verify', '-am', 'broken by hand']);
+      const r = s.cli(['log']);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/^secretstore: log: skipped a damaged index: [0-9a-f]{12} secrets\/app\/secret\.yaml: .*damaged/);
+      expect(r.stdout).toContain(' bob app GREEN ');
     } finally {
       s.cleanup();
     }

@@ -51,7 +51,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
     .command('review')
     .description(
       'Summarise what a range (a pull request: BASE..HEAD) does to the store: secrets created, deleted, restored, ' +
-        'versions added, every label move, recipients, trusted writers and policy changed; then findings: ' +
+        'versions added, every label move, rotation commands, recipients, trusted writers and policy changed; then findings: ' +
         'commits not made by secretstore, index changes without a new signature, stray or identity-like files, ' +
         'labels on versions without a file, sealed files in the wrong place. Exits 0 with no findings, 1 with findings.',
     )
