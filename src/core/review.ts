@@ -156,29 +156,17 @@ export function madeBySecretstore(message: string, commands: readonly string[]):
   return m !== null && commands.includes(m[1]!);
 }
 
-export function review(input: ReviewInput): Review {
-  const findings: Finding[] = [];
-  const created: Review['Created'] = [];
-  const deleted: Review['Deleted'] = [];
-  const restored: Review['Restored'] = [];
-  const purged: Review['Purged'] = [];
-  const added: Review['VersionsAdded'] = [];
-  const removed: Review['VersionsRemoved'] = [];
-  const moves: Review['LabelMoves'] = [];
-  const rotation: Review['RotationCommands'] = [];
-  const rotationChange = (old: SecretIndex | undefined, now: SecretIndex) => {
+type Summary = Pick<Review, 'Created' | 'Deleted' | 'Restored' | 'Purged' | 'VersionsAdded' | 'VersionsRemoved' | 'LabelMoves' | 'RotationCommands'>;
+
+/** The net change to secrets, from each index at the merge base and at HEAD (the net list is sorted by path). */
+function summarise(net: readonly NetChange[], findings: Finding[]): Summary {
+  const s: Summary = { Created: [], Deleted: [], Restored: [], Purged: [], VersionsAdded: [], VersionsRemoved: [], LabelMoves: [], RotationCommands: [] };
+  const rotation = (old: SecretIndex | undefined, now: SecretIndex) => {
     const from = old?.rotation?.lambdaArn;
     const to = now.rotation?.lambdaArn;
-    if (from !== to) rotation.push({ Secret: now.name, ...(from === undefined ? {} : { From: from }), ...(to === undefined ? {} : { To: to }) });
+    if (from !== to) s.RotationCommands.push({ Secret: now.name, ...(from === undefined ? {} : { From: from }), ...(to === undefined ? {} : { To: to }) });
   };
-  const headIndexes = new Map<string, SecretIndex>();
-  for (const [dir, { index }] of input.touched) {
-    const parsed = tryIndex(index, `${dir}/${INDEX_FILE}`);
-    if (parsed && !(parsed instanceof Error)) headIndexes.set(dir, parsed.value);
-  }
-
-  // ---- net summary, secret by secret (the net list is sorted by path) ----
-  for (const change of input.net.filter((c) => isIndexPath(c.path))) {
+  for (const change of net.filter((c) => isIndexPath(c.path))) {
     const before = tryIndex(change.before, change.path);
     const after = tryIndex(change.after, change.path);
     if (after instanceof Error) {
@@ -187,94 +175,86 @@ export function review(input: ReviewInput): Review {
     }
     const old = before instanceof Error ? undefined : before?.value;
     const now = after?.value;
-    if (old && now && old.arn !== now.arn) {
-      purged.push({ Secret: old.name });
-      created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
-      continue;
+    if (old && (!now || old.arn !== now.arn)) s.Purged.push({ Secret: old.name });
+    if (now && (!old || old.arn !== now.arn)) {
+      s.Created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
+      rotation(undefined, now);
     }
-    if (!old && now) {
-      created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
-      rotationChange(undefined, now);
-      continue;
-    }
-    if (old && !now) {
-      purged.push({ Secret: old.name });
-      continue;
-    }
-    if (!old || !now) continue;
-    rotationChange(old, now);
-    if (old.deletedDate === undefined && now.deletedDate !== undefined) deleted.push({ Secret: now.name, DeletionDate: now.deletedDate });
-    if (old.deletedDate !== undefined && now.deletedDate === undefined) restored.push({ Secret: now.name });
+    if (!old || !now || old.arn !== now.arn) continue;
+    rotation(old, now);
+    if (old.deletedDate === undefined && now.deletedDate !== undefined) s.Deleted.push({ Secret: now.name, DeletionDate: now.deletedDate });
+    if (old.deletedDate !== undefined && now.deletedDate === undefined) s.Restored.push({ Secret: now.name });
     const ids = versionsAdded(old, now);
-    if (ids.length > 0) added.push({ Secret: now.name, Count: ids.length, VersionIds: ids });
+    if (ids.length > 0) s.VersionsAdded.push({ Secret: now.name, Count: ids.length, VersionIds: ids });
     const gone = versionsAdded(now, old);
-    if (gone.length > 0) removed.push({ Secret: now.name, Count: gone.length, VersionIds: gone });
+    if (gone.length > 0) s.VersionsRemoved.push({ Secret: now.name, Count: gone.length, VersionIds: gone });
     for (const m of labelMoves(old, now)) {
-      moves.push({ Secret: now.name, Label: m.label, ...(m.from === undefined ? {} : { From: m.from }), ...(m.to === undefined ? {} : { To: m.to }) });
+      s.LabelMoves.push({ Secret: now.name, Label: m.label, ...(m.from === undefined ? {} : { From: m.from }), ...(m.to === undefined ? {} : { To: m.to }) });
     }
   }
+  return s;
+}
 
-  // ---- access and policy ----
-  const configBefore = configOf(input.configBefore, []);
-  const configAfter = configOf(input.configAfter, findings);
-  const recipients = accessChanges(configBefore?.recipients ?? [], configAfter?.recipients ?? [], (r) => r.publicKey);
-  const writers = accessChanges(configBefore?.writers ?? [], configAfter?.writers ?? [], (w) => w.writerKey);
-  const policy: Review['Policy'] = [];
-  if (configBefore && configAfter) {
-    for (const field of Object.keys(configAfter.policy) as (keyof StoreConfig['policy'])[]) {
-      if (configBefore.policy[field] !== configAfter.policy[field]) policy.push({ Field: field, From: configBefore.policy[field], To: configAfter.policy[field] });
-    }
+function policyChanges(before: StoreConfig | undefined, after: StoreConfig | undefined): Review['Policy'] {
+  if (!before || !after) return [];
+  return (Object.keys(after.policy) as (keyof StoreConfig['policy'])[])
+    .filter((field) => before.policy[field] !== after.policy[field])
+    .map((field) => ({ Field: field, From: before.policy[field], To: after.policy[field] }));
+}
+
+/** What is wrong with the store's files at HEAD, in the secret folders the range touched. */
+function headFindings(input: ReviewInput, config: StoreConfig | undefined, findings: Finding[]): void {
+  const indexes = new Map<string, SecretIndex>();
+  for (const [dir, { index }] of input.touched) {
+    const parsed = tryIndex(index, `${dir}/${INDEX_FILE}`);
+    if (parsed && !(parsed instanceof Error)) indexes.set(dir, parsed.value);
   }
-
-  // ---- findings at HEAD ----
   for (const change of input.net) {
     if (change.after === undefined || !change.path.startsWith(`${SECRETS_DIR}/`)) continue;
-    if (change.mode === '120000' || (!isIndexPath(change.path) && !SEALED_PATH.test(change.path))) {
-      findings.push({ Rule: 'stray-file', Path: change.path, Message: `${change.path} is neither a secret.yaml nor a versions/*.sealed file${change.mode === '120000' ? ' (a symlink)' : ''}` });
+    const symlink = change.mode === '120000';
+    if (symlink || (!isIndexPath(change.path) && !SEALED_PATH.test(change.path))) {
+      findings.push({ Rule: 'stray-file', Path: change.path, Message: `${change.path} is neither a secret.yaml nor a versions/*.sealed file${symlink ? ' (a symlink)' : ''}` });
       continue;
     }
     if (!SEALED_PATH.test(change.path)) continue;
-    const dir = change.path.slice(0, change.path.lastIndexOf(`/${VERSIONS_DIR}/`));
+    const mismatch = (why: string) => findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: why });
     let header: EnvelopeHeader;
     try {
       header = input.readHeader(change.after, change.path);
     } catch (err) {
-      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: (err as Error).message });
+      mismatch((err as Error).message);
       continue;
     }
-    const index = headIndexes.get(dir);
+    const index = indexes.get(change.path.slice(0, change.path.lastIndexOf(`/${VERSIONS_DIR}/`)));
     if (!index) {
-      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: `${change.path} is in a folder without a valid ${INDEX_FILE}` });
+      mismatch(`${change.path} is in a folder without a valid ${INDEX_FILE}`);
       continue;
     }
     const problems: string[] = [];
-    if (configAfter && header.store !== configAfter.storeId) problems.push(`store ${header.store}`);
+    if (config && header.store !== config.storeId) problems.push(`store ${header.store}`);
     if (header.secret !== index.arn) problems.push(`secret ${header.secret}`);
     if (versionPath(index.name, header.version) !== change.path) problems.push(`version ${header.version}`);
-    if (problems.length > 0) {
-      findings.push({ Rule: 'sealed-mismatch', Path: change.path, Message: `${change.path} is sealed for ${problems.join(', ')}, not for the place it is in` });
-    }
+    if (problems.length > 0) mismatch(`${change.path} is sealed for ${problems.join(', ')}, not for the place it is in`);
   }
-  for (const [dir, index] of headIndexes) {
+  for (const [dir, index] of indexes) {
     const files = new Set(input.touched.get(dir)?.versionFiles ?? []);
     for (const label of Object.keys(index.labels).sort()) {
       const id = index.labels[label]!;
-      if (index.placeholders && id in index.placeholders) continue;
-      const file = versionPath(index.name, id);
-      if (!files.has(file)) {
-        findings.push({ Rule: 'label-on-missing-version', Path: `${dir}/${INDEX_FILE}`, Message: `${index.name}: ${label} is on version ${id}, which has no sealed file` });
-      }
+      if ((index.placeholders && id in index.placeholders) || files.has(versionPath(index.name, id))) continue;
+      findings.push({ Rule: 'label-on-missing-version', Path: `${dir}/${INDEX_FILE}`, Message: `${index.name}: ${label} is on version ${id}, which has no sealed file` });
     }
   }
+}
 
-  // ---- findings per commit ----
+/** What is wrong with the commits themselves: hand commits, identities, signatures. */
+function commitFindings(input: ReviewInput, findings: Finding[]): void {
   // A store is signed once signatures appear: before signed changes, no index carries one. The config
   // is signed like an index.
   const signable = (ch: ReviewCommit['changes'][number]) => ch.inStore && (isIndexPath(ch.path) || ch.path === CONFIG_FILE);
   const signed = input.commits.some((c) => c.changes.some((ch) => signable(ch) && [ch.oldText, ch.newText].some((t) => t !== undefined && /^signature:/m.test(t))));
   for (const c of input.commits) {
-    const touchesStore = c.changes.some((ch) => ch.inStore);
-    if (touchesStore && c.parents.length < 2 && !madeBySecretstore(c.message, input.commands)) {
+    // A merge's own resolution is judged by the findings at HEAD; its message is git's.
+    if (c.parents.length < 2 && c.changes.some((ch) => ch.inStore) && !madeBySecretstore(c.message, input.commands)) {
       const subject = c.message.split('\n', 1)[0] ?? '';
       findings.push({ Rule: 'hand-commit', Commit: c.commit, Message: `${short(c.commit)} (${c.author}, "${subject}") was not made by secretstore` });
     }
@@ -292,24 +272,25 @@ export function review(input: ReviewInput): Review {
       }
     }
   }
+}
 
+export function review(input: ReviewInput): Review {
+  const findings: Finding[] = [];
+  const summary = summarise(input.net, findings);
+  const configBefore = configOf(input.configBefore, []);
+  const configAfter = configOf(input.configAfter, findings);
+  headFindings(input, configAfter, findings);
+  commitFindings(input, findings);
   return {
     Range: input.range,
     Base: input.base,
     Head: input.head,
     MergeBase: input.mergeBase,
     Commits: input.commits.length,
-    Created: created,
-    Deleted: deleted,
-    Restored: restored,
-    Purged: purged,
-    VersionsAdded: added,
-    VersionsRemoved: removed,
-    LabelMoves: moves,
-    RotationCommands: rotation,
-    Recipients: recipients,
-    Writers: writers,
-    Policy: policy,
+    ...summary,
+    Recipients: accessChanges(configBefore?.recipients ?? [], configAfter?.recipients ?? [], (r) => r.publicKey),
+    Writers: accessChanges(configBefore?.writers ?? [], configAfter?.writers ?? [], (w) => w.writerKey),
+    Policy: policyChanges(configBefore, configAfter),
     Findings: findings,
   };
 }
