@@ -49,6 +49,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
 
   program
     .command('review')
+    .summary('Summarise what a range (a pull request) does to the store, with findings')
     .description(
       'Summarise what a range (a pull request: BASE..HEAD) does to the store: secrets created, deleted, restored, ' +
         'versions added, every label move, rotation commands, recipients, trusted writers and policy changed; then findings: ' +
@@ -69,6 +70,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
 
   program
     .command('textconv')
+    .summary("git's diff text converter, showing a sealed file's header instead of base64")
     .description(
       "git's diff text converter: prints a sealed file's header (secret, version, type, recipients by name) " +
         'instead of its base64, and any other file unchanged. Needs no key.',
