@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -60,6 +60,27 @@ describe('README coverage: every command block runs in CI (issue 7)', () => {
   it('every section named in a test exists in README.md, and no section runs twice as dedicated', () => {
     for (const name of [...GUIDE_SECTIONS, ...DEDICATED]) expect(SECTIONS.has(name), name).toBe(true);
     expect(new Set([...GUIDE_SECTIONS, ...DEDICATED]).size).toBe(GUIDE_SECTIONS.length + DEDICATED.length);
+  });
+});
+
+describe('README "Review and history": log, review and textconv on a branch', () => {
+  it('log shows the branch\'s label moves, review sums them up with no findings, git diff shows sealed headers', async () => {
+    const run = await runSection('history');
+    const [, log, review, diff] = run.results;
+    const current = versionWith(run, 'prod/api-key', 'AWSCURRENT');
+    const lines = log!.stdout.split('\n');
+    // the author: the signing writer (alice) once indexes are signed, else the commit author
+    const [, day, author] = /^(\d{4}-\d\d-\d\d) (.+) prod\/api-key created$/.exec(lines[0]!) ?? [];
+    expect(author).toBeDefined();
+    const moves = JSON.parse(log!.stdout.slice(log!.stdout.indexOf('\n[') + 1)) as [string, string | null, string][];
+    expect(moves.map(([label]) => label)).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+    expect(moves[1]![2]).toBe(current);
+    expect(lines).toContain(`${day!} ${author!} prod/api-key AWSCURRENT ${current.slice(0, 8)} -> ${moves[0]![2].slice(0, 8)}`);
+    expect(review!.stdout).toContain(`prod/api-key AWSCURRENT ${current} -> ${moves[0]![2]}`);
+    expect(review!.stdout).toMatch(/\nNo findings\.\n$/);
+    expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `main\.\.rotate-api-key`\n/);
+    expect(diff!.stdout).toContain(`+version: ${moves[0]![2]}`);
+    expect(diff!.stdout).not.toMatch(/payload|nonce/);
   });
 });
 

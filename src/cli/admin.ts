@@ -5,6 +5,7 @@ import type { CliIo, GlobalOptions, Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
+import { addHistoryCommands } from './history.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -190,6 +191,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     });
   addEditCommand(program, globals, io, print);
   addIdentityCommands(program, globals, io, print);
+  addHistoryCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

@@ -120,3 +120,44 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
 
   return { repoRoot, run, commitTree };
 }
+
+/**
+ * `git cat-file --batch`: many blobs in one process. simple-git has no stdin, so this one call spawns git
+ * itself, with the same environment as `run`. Ids are anything cat-file takes (`<commit>:<path>` too); the
+ * map is keyed by the id as asked, and missing objects are absent from it.
+ */
+export async function readBlobs(repoRoot: string, ids: readonly string[], source: NodeJS.ProcessEnv = process.env): Promise<Map<string, Buffer>> {
+  const wanted = [...new Set(ids)];
+  const blobs = new Map<string, Buffer>();
+  if (wanted.length === 0) return blobs;
+  const { spawn } = await import('node:child_process');
+  const args = ['cat-file', '--batch'];
+  const started = performance.now();
+  const out = await new Promise<Buffer>((resolve, reject) => {
+    const child = spawn('git', args, { cwd: repoRoot, env: gitEnv(source), stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    const errors: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => errors.push(c));
+    child.on('error', (err) => reject(new GitCommandError(args, null, err.message)));
+    child.on('close', (code) => {
+      debugGit(args, started, code === 0 ? undefined : code);
+      if (code === 0) resolve(Buffer.concat(chunks));
+      else reject(new GitCommandError(args, code, Buffer.concat(errors).toString('utf8')));
+    });
+    child.stdin.end(wanted.join('\n') + '\n');
+  });
+  // One answer per id, in order: "<oid> <type> <size>\n<content>\n", or "<id> missing\n".
+  let at = 0;
+  for (const id of wanted) {
+    const eol = out.indexOf(0x0a, at);
+    if (eol < 0) break;
+    const [, type, size] = out.subarray(at, eol).toString('utf8').split(' ');
+    at = eol + 1;
+    if (size === undefined || type === 'missing' || type === 'ambiguous') continue;
+    const length = Number(size);
+    blobs.set(id, out.subarray(at, at + length));
+    at += length + 1;
+  }
+  return blobs;
+}
