@@ -4,5 +4,13 @@ export { generateIdentity, identityFromText, parseRecipient, parseWriterKey, sig
 export type { GeneratedIdentity } from './keys.js';
 export { readIdentities, readIdentityFile, requireIdentities, resolveIdentityPath, writeIdentityFile } from './identity-file.js';
 export type { IdentityKeys } from './identity-file.js';
-export { ENVELOPE_FORMAT, openValue, readEnvelopeHeader, sealValue } from './envelope.js';
-export type { EnvelopeHeader } from './envelope.js';
+export {
+  compareCommitment,
+  ENVELOPE_FORMAT,
+  ENVELOPE_FORMAT_COMMITTED,
+  openValue,
+  readEnvelopeHeader,
+  rewrapEnvelope,
+  sealValue,
+} from './envelope.js';
+export type { Commitment, EnvelopeFormat, EnvelopeHeader } from './envelope.js';
