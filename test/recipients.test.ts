@@ -3,7 +3,8 @@
  * same commit as the config change, values never decrypted) and scoped recipients. Real git, real
  * libsodium, the real CLI; every identity is a file made by `secretstore keygen`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type CliResult, type TestStore } from './helpers/store.js';
@@ -282,5 +283,52 @@ esac
     // A new value for rot/auto, nobody invented one for rot/manual
     expect((await store.getSecretValue({ SecretId: 'rot/auto' })).SecretString).not.toBe(rotated);
     expect((await store.getSecretValue({ SecretId: 'rot/manual' })).SecretString).toBe('old-manual');
+  });
+});
+
+describe('README: Teams and trust (its sh blocks run as written)', () => {
+  /** The ```sh blocks of a README subsection, verbatim. */
+  function blocksOf(heading: string): string[] {
+    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+    const start = readme.indexOf(`\n### ${heading}\n`);
+    expect(start, heading).toBeGreaterThan(0);
+    const from = start + heading.length + 6;
+    const end = readme.slice(from).search(/^#{2,3} /m) + from;
+    return [...readme.slice(start, end).matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  }
+
+  it('"Recipients, writers and re-keying" and "Write-only writers (CI)" run in a store with prod/api-key', async () => {
+    const s = makeStore();
+    try {
+      const bin = join(s.base, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'secretstore'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(process.cwd(), 'dist/secretstore.js'))} "$@"\n`, { mode: 0o755 });
+      const key = (name: string, writeOnly = false) => {
+        const r = s.cli(['keygen', '-o', join(s.base, name), ...(writeOnly ? ['--write-only'] : [])]);
+        return r.stdout.trim().split('\n');
+      };
+      expect(s.cli(['create-secret', '--name', 'prod/api-key', '--secret-string', '-'], { input: 'before' }).status).toBe(0);
+      const env = {
+        ...s.env,
+        PATH: `${bin}:${s.env.PATH}`,
+        BOB_KEY: key('bob')[0]!,
+        OPS_KEY: key('ops')[0]!,
+        CI_WRITER_KEY: key('ci', true)[0]!,
+      };
+      const blocks = [...blocksOf('Recipients, writers and re-keying'), ...blocksOf('Write-only writers (CI)')];
+      expect(blocks).toHaveLength(2);
+      for (const block of blocks) {
+        const r = spawnSync('bash', ['--norc', '-euo', 'pipefail', '-c', block], { cwd: s.dir, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        expect(r.status, `${block}\n${r.stderr}`).toBe(0);
+      }
+      const store2 = await s.open();
+      expect((await store2.getSecretValue({ SecretId: 'prod/api-key' })).SecretString).toMatch(/^\S{32}$/);
+      expect((await store2.describeSecret({ SecretId: 'prod/api-key' })).VersionIdsToStages).toBeDefined();
+      const config = readFileSync(join(s.dir, '.secretstore.yaml'), 'utf8');
+      expect(config).toContain('name: ops');
+      expect(config).not.toContain('name: bob');
+    } finally {
+      s.cleanup();
+    }
   });
 });
