@@ -33,11 +33,11 @@ const head = () => t.git(['rev-parse', 'HEAD']).trim();
 const commitsSince = (rev: string) => Number(t.git(['rev-list', '--count', `${rev}..HEAD`]).trim());
 const sealedFiles = () => t.git(['ls-files', '*.sealed']).trim().split('\n').filter(Boolean);
 const field = (text: string, name: string) => new RegExp(`^${name}: (.*)$`, 'm').exec(text)?.[1];
-/** nonce and payload of every sealed file: a re-key must keep them byte for byte. */
+/** format, commitment, nonce and payload of every sealed file: a re-key must keep them byte for byte. */
 function bodies(): Map<string, string> {
   return new Map(sealedFiles().map((f) => {
     const text = readFileSync(join(t.dir, f), 'utf8');
-    return [f, `${field(text, 'nonce')}|${field(text, 'payload')}`];
+    return [f, `${field(text, 'format')}|${/^ {2}mac: (.*)$/m.exec(text)?.[1]}|${field(text, 'nonce')}|${field(text, 'payload')}`];
   }));
 }
 function recipientsOf(file: string): string[] {
@@ -83,6 +83,8 @@ describe('re-keying (issue #4 item 1)', () => {
     const payloads = bodies();
     const mine = await readAll(t.identity);
     expect(mine.size).toBe(SECRETS * VERSIONS);
+    // Made by an identity with a signing key: format /2, whose commitment is in the associated data
+    for (const body of payloads.values()) expect(body).toMatch(/^secretstore\.sealed\/2\|[A-Za-z0-9+/]{43}=\|/);
 
     const r = t.cli(['recipients', 'add', '--name', 'bob', '--public-key', bob.publicKey]);
     expect(r.status, r.stderr).toBe(0);
@@ -215,6 +217,24 @@ describe('scoped recipients (issue #4 item 2)', () => {
     expect(as(dev, ['get-secret-value', '--secret-id', 'prod/db']).status).not.toBe(0);
   });
 
+  it('recipients rekey brings files in line with a hand-edited .secretstore.yaml in one commit, and with nothing to do makes no commit', () => {
+    const file = join(t.dir, '.secretstore.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace(/(- name: dev\n {4}publicKey: \S+\n {4}scope:\n)/, '$1      - prod/\n'));
+    t.git(['commit', '-qam', 'dev may read prod (hand edit)']);
+    const before = head();
+    const r = t.cli(['recipients', 'rekey']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ RewrappedSecrets: 1 });
+    expect(commitsSince(before)).toBe(1);
+    expect(t.git(['diff', '--name-only', 'HEAD~1..HEAD']).trim()).toMatch(/^secrets\/prod\/db\/versions\/\S+\.sealed$/);
+    expect(as(dev, ['get-secret-value', '--secret-id', 'prod/db', '--query', 'SecretString', '--output', 'text']).stdout.trim()).toBe('prod-pw');
+    const again = t.cli(['recipients', 'rekey']);
+    expect(again.json()).toEqual({ RewrappedVersions: 0, RewrappedSecrets: 0 });
+    expect(commitsSince(before)).toBe(1);
+    expect(t.cli(['recipients', 'set-scope', '--name', 'dev', '--scope', 'dev/']).status).toBe(0);
+  });
+
   it('a write to a secret no recipient covers is refused (nobody could read it), store unchanged', () => {
     expect(t.cli(['recipients', 'set-scope', '--name', 'tester', '--scope', 'many/', 'prod/', 'dev/']).status).toBe(0);
     const snapshot = t.snapshot();
@@ -330,5 +350,42 @@ describe('README: Teams and trust (its sh blocks run as written)', () => {
     } finally {
       s.cleanup();
     }
+  });
+});
+
+describe('recipients and writers, the pure edits (src/core/recipients.ts)', async () => {
+  const core = await import('../src/core/recipients.js');
+  const config = {
+    format: 1 as const,
+    storeId: 's',
+    region: 'us-east-1',
+    account: '000000000000',
+    recipients: [
+      { name: 'all', publicKey: 'k-all' },
+      { name: 'ops', publicKey: 'k-ops', scope: ['prod/'] },
+    ],
+    writers: [{ name: 'all', writerKey: 'w-all' }],
+    policy: { pruneAbove: 100, minVersionAgeHours: 24, versionQuota: 500, defaultRecoveryWindowInDays: 30 },
+  };
+
+  it('recipientsFor: exactly the recipients whose scope (a name prefix) covers the secret (issue #4 item 2)', () => {
+    expect(core.recipientsFor(config, 'prod/db').map((r) => r.name)).toEqual(['all', 'ops']);
+    expect(core.recipientsFor(config, 'production').map((r) => r.name)).toEqual(['all']);
+    const scopedOnly = { recipients: [{ name: 'ops', publicKey: 'k', scope: ['prod/'] }] };
+    expect(() => core.requireRecipientsFor(scopedOnly, 'dev/x')).toThrow(/nobody could read it/);
+  });
+
+  it('add refuses duplicates by name or key; remove and set-scope name a missing entry; the last recipient or writer stays', () => {
+    expect(() => core.addRecipient(config, 'all', 'k-new')).toThrow(expect.objectContaining({ name: 'ResourceExistsException' }));
+    expect(() => core.addRecipient(config, 'new', 'k-ops')).toThrow(expect.objectContaining({ name: 'ResourceExistsException' }));
+    expect(() => core.addRecipient(config, 'bad name!', 'k-new')).toThrow(expect.objectContaining({ name: 'InvalidParameterException' }));
+    expect(() => core.addRecipient(config, 'x', 'k-x', [])).toThrow(expect.objectContaining({ name: 'InvalidParameterException' }));
+    expect(core.addRecipient(config, 'dev', 'k-dev', ['dev/', 'dev/']).recipients.at(-1)).toEqual({ name: 'dev', publicKey: 'k-dev', scope: ['dev/'] });
+    expect(() => core.removeRecipient(config, 'nobody')).toThrow(expect.objectContaining({ name: 'ResourceNotFoundException' }));
+    expect(core.removeRecipient(config, 'ops').removed.publicKey).toBe('k-ops');
+    expect(() => core.removeWriter(config, 'all')).toThrow(/last writer/);
+    expect(core.setRecipientScope(config, 'ops', undefined).recipients[1]).toEqual({ name: 'ops', publicKey: 'k-ops' });
+    expect(core.sameKeySet(['a', 'b'], ['b', 'a'])).toBe(true);
+    expect(core.sameKeySet(['a', 'b'], ['a'])).toBe(false);
   });
 });

@@ -71,8 +71,8 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
       const exposed = removal.CouldRead;
       if (exposed.length > 0 && !opts.rotate) {
         io.warn(
-          `${opts.name} could read ${exposed.length} secret(s) (CouldRead); it may have kept the values and git history still holds the old files: ` +
-            `rotate them (secretstore recipients remove --rotate does it for a later removal; now run rotate-secret or put-secret-value for each)`,
+          `${opts.name} could read ${exposed.length} secret(s) (CouldRead), may have kept the values, and git history keeps the files sealed to it: ` +
+            'rotate them (rotate-secret, or put-secret-value where no rotation is configured; remove --rotate does this for you)',
         );
       }
       if (!opts.rotate || exposed.length === 0) return print(removal, 'RemoveRecipient');

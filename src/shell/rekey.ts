@@ -119,11 +119,9 @@ async function changeRecipients(
     const message =
       `recipients ${subject}: re-wrapped ${walk.versions} version(s) of ${walk.secrets} secret(s)\n\n${detail}\n` +
       'values unchanged: each version file keeps its nonce and payload; only its file key was sealed again\n';
-    return {
-      result: { walk, subject },
-      changes: [{ path: CONFIG_FILE, content: serializeConfig(next) }, ...walk.changes],
-      message,
-    };
+    // `rekey` keeps the file as it is (a hand-edited one keeps its comments); nothing to do is no commit
+    const config: FileChange[] = next === ctx.store.config ? [] : [{ path: CONFIG_FILE, content: serializeConfig(next) }];
+    return { result: { walk, subject }, changes: [...config, ...walk.changes], message };
   });
 }
 
