@@ -389,3 +389,38 @@ describe('recipients and writers, the pure edits (src/core/recipients.ts)', asyn
     expect(core.sameKeySet(['a', 'b'], ['a'])).toBe(false);
   });
 });
+
+describe('rewrapEnvelope (src/crypto/envelope.ts)', async () => {
+  const c = await import('../src/crypto/index.js');
+  await c.cryptoReady();
+  const ids = () => {
+    const g = c.generateIdentity();
+    const line = (p: string) => g.identityText.split('\n').find((l) => l.startsWith(p))!;
+    return { identity: c.identityFromText(line('SECRETSTORE-SECRET-KEY-1'), 'id'), signer: c.signerFromText(line('SECRETSTORE-SIGNING-KEY-1'), 'id') };
+  };
+  const [a, b, x] = [ids(), ids(), ids()];
+  const binding = { storeId: 's', secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:r-abcdef', versionId: 'v1' };
+  const value = { type: 'string' as const, text: 'kept byte for byte' };
+  const to = (...who: (typeof a)[]) => who.map((w) => c.parseRecipient(w.identity.publicKey));
+  const stanza = (text: string, key: string) => new RegExp(`- key: ${key}\\n {4}sealed: (\\S+)`).exec(text)?.[1];
+
+  it('re-wraps to the new set: nonce, payload and commitment unchanged, kept stanzas unchanged, the removed one gone, the value still authenticates', () => {
+    const sealed = c.sealValue(value, binding, to(a, x), a.signer);
+    const text = c.rewrapEnvelope(sealed, binding, [a.identity], to(a, b), 'f');
+    for (const line of ['nonce', 'payload', '  mac', 'format']) {
+      expect(new RegExp(`^${line}: .*$`, 'm').exec(text)![0]).toBe(new RegExp(`^${line}: .*$`, 'm').exec(sealed)![0]);
+    }
+    expect(stanza(text, a.identity.publicKey)).toBe(stanza(sealed, a.identity.publicKey));
+    expect(stanza(text, x.identity.publicKey)).toBeUndefined();
+    expect(c.openValue(text, binding, [b.identity], 'f')).toEqual(value);
+    expect(() => c.openValue(text, binding, [x.identity], 'f')).toThrow(/is a recipient of/);
+    expect(c.compareCommitment(text, binding, value, [a.signer], 'f')).toBe('same');
+  });
+
+  it('refuses a file it cannot open (naming it) and one bound to another secret', () => {
+    const sealed = c.sealValue(value, binding, to(x));
+    expect(() => c.rewrapEnvelope(sealed, binding, [a.identity], to(a, b), 'secrets/r/versions/v1.sealed')).toThrow(/secrets\/r\/versions\/v1\.sealed/);
+    const mine = c.sealValue(value, binding, to(a));
+    expect(() => c.rewrapEnvelope(mine, { ...binding, versionId: 'v2' }, [a.identity], to(a, b), 'f')).toThrow(/belongs to version v1/);
+  });
+});

@@ -175,7 +175,8 @@ function serialize(
 
 /**
  * Re-keying: the same file with its file key sealed to `recipients` instead. The file key is opened with
- * `identities` (DecryptionFailure naming `path` when none can), sealed again and zeroed; the nonce,
+ * `identities` (DecryptionFailure naming `path` when none can), sealed to the recipients the file lacks
+ * and zeroed; stanzas of recipients who stay are kept, those of others dropped; the nonce,
  * payload and commitment are kept byte for byte, so the value is never decrypted and the AEAD binding
  * stays valid. The binding is checked first, so a file moved from elsewhere is not blessed by a re-key.
  */
@@ -193,7 +194,14 @@ export function rewrapEnvelope(
   checkBinding(envelope, binding, path);
   const fileKey = unwrapFileKey(envelope, identities, path);
   try {
-    return serialize(binding, envelope.type, wrapAll(fileKey, recipients), envelope.commitment, envelope.nonce, envelope.payload);
+    // A recipient who stays keeps its stanza: sealing the same file key again would protect nothing more,
+    // and X25519 is most of a re-key's cost. Only added recipients are sealed to.
+    const kept = new Map(envelope.stanzas.map((st) => [st.key, toBase64(st.sealed)]));
+    const added = wrapAll(fileKey, recipients.filter((r) => !kept.has(r.publicKey)));
+    const fresh = new Map(added.map((st) => [st.key, st.sealed]));
+    const unique = [...new Set(recipients.map((r) => r.publicKey))];
+    const stanzas = unique.map((key) => ({ key, sealed: kept.get(key) ?? fresh.get(key)! }));
+    return serialize(binding, envelope.type, stanzas, envelope.commitment, envelope.nonce, envelope.payload);
   } finally {
     sodiumSync().memzero(fileKey);
   }
