@@ -5,7 +5,7 @@
  * hash of the value. Real CLI processes, real git, real libsodium.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type CliResult, type TestStore } from './helpers/store.js';
@@ -67,8 +67,11 @@ describe('write-only writers (issue #4 item 3)', () => {
     const r = asCi(['put-secret-value', '--secret-id', 'ci/db', '--client-request-token', T(2), '--secret-string', '-'], 'second-ci-valuE');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/ResourceExistsException.*ClientRequestToken 00000000-0000-4000-8000-000000000002/);
-    const binary = asCi(['put-secret-value', '--secret-id', 'ci/db', '--client-request-token', T(2), '--secret-binary', 'fileb:///dev/null']);
+    // The same bytes as a SecretBinary are a different value (the type is part of what is committed to)
+    writeFileSync(join(t.base, 'same-bytes'), 'second-ci-value');
+    const binary = asCi(['put-secret-value', '--secret-id', 'ci/db', '--client-request-token', T(2), '--secret-binary', `fileb://${join(t.base, 'same-bytes')}`]);
     expect(binary.status).not.toBe(0);
+    expect(binary.stderr).toMatch(/ResourceExistsException/);
     expect(t.snapshot()).toBe(before);
   });
 
