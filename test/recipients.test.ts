@@ -235,6 +235,19 @@ describe('scoped recipients (issue #4 item 2)', () => {
     expect(t.cli(['recipients', 'set-scope', '--name', 'dev', '--scope', 'dev/']).status).toBe(0);
   });
 
+  it('a re-key reports its progress (the progress line on a terminal): one tick per secret, then done', async () => {
+    const { rekeyStore } = await import('../src/shell/rekey.js');
+    const seen: { label: string; total: number | undefined; ticks: number; done: boolean }[] = [];
+    const factory = (label: string, total: number | undefined) => {
+      const bar = { label, total, ticks: 0, done: false };
+      seen.push(bar);
+      return { tick: (n = 1) => void (bar.ticks += n), done: () => void (bar.done = true) };
+    };
+    const secrets = (await store.listSecrets({})).SecretList?.length;
+    await rekeyStore((await t.open()).client, factory);
+    expect(seen).toEqual([{ label: 're-key', total: secrets, ticks: secrets, done: true }]);
+  });
+
   it('a write to a secret no recipient covers is refused (nobody could read it), store unchanged', () => {
     expect(t.cli(['recipients', 'set-scope', '--name', 'tester', '--scope', 'many/', 'prod/', 'dev/']).status).toBe(0);
     const snapshot = t.snapshot();
