@@ -316,6 +316,10 @@ esac
     // A new value for rot/auto, nobody invented one for rot/manual
     expect((await store.getSecretValue({ SecretId: 'rot/auto' })).SecretString).not.toBe(rotated);
     expect((await store.getSecretValue({ SecretId: 'rot/manual' })).SecretString).toBe('old-manual');
+    // The new value is sealed to the recipients left, not to frank
+    const denied = as(frank, ['get-secret-value', '--secret-id', 'rot/auto']);
+    expect(denied.status).not.toBe(0);
+    expect(denied.stderr).toMatch(/DecryptionFailure.*is a recipient of/);
   });
 });
 
