@@ -4,7 +4,7 @@
  * through `SecretStore.run`.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { OpContext } from '../ops/context.js';
@@ -12,11 +12,6 @@ import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
 import { CONFIG_FILE } from '../core/codec.js';
-import { nameOfArn } from '../core/arn.js';
-import { versionPath } from '../core/layout.js';
-import { requireRecipientsFor } from '../core/recipients.js';
-import { sameValue } from '../model/value.js';
-import { Messages, ResourceExistsException } from '../errors.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
@@ -130,31 +125,8 @@ export class SecretStore {
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
-      // Sealing needs only public keys: a write-only writer's identity (signing key only) can put values.
-      async seal(secretArn, versionId, value) {
-        const crypto = await loadCrypto();
-        const recipients = requireRecipientsFor(config, nameOfArn(secretArn)).map((r) => crypto.parseRecipient(r.publicKey));
-        const signer = (await keys()).signers[0];
-        return crypto.sealValue(value, { storeId: config.storeId, secretArn, versionId }, recipients, signer);
-      },
-      /**
-       * Decrypt and compare when this identity is a recipient of the version; otherwise recompute the
-       * version's keyed commitment when this identity's writer key made it (a write-only writer's retry).
-       */
-      async sameValue(index, versionId, value) {
-        const crypto = await loadCrypto();
-        const { identities: mine, signers } = await keys();
-        const path = versionPath(index.name, versionId);
-        const text = await readFile(join(root, path), 'utf8');
-        const header = crypto.readEnvelopeHeader(text, path);
-        if (mine.some((i) => header.recipients.includes(i.publicKey))) return sameValue(await view.openVersion(index, versionId), value);
-        const binding = { storeId: config.storeId, secretArn: index.arn, versionId };
-        const verdict = crypto.compareCommitment(text, binding, value, signers, path);
-        if (verdict !== 'unknown') return verdict === 'same';
-        throw new ResourceExistsException(
-          `${Messages.tokenInUse(versionId, index.arn)} (This identity cannot compare values: it cannot decrypt that version, and no commitment of its writer key is on it.)`,
-        );
-      },
+      seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
+      sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(root, view, keys, index, versionId, value),
     };
   }
 
