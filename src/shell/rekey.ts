@@ -65,9 +65,9 @@ async function rewrapAll(
       bar.tick();
       const index = await ctx.store.readSecret(name);
       if (!index) continue;
-      const versionIds = Object.keys(index.versions);
-      if (versionIds.length === 0) continue;
+      // Also for a secret without versions yet: its next put would have nobody to seal to
       const wanted = edit.requireRecipientsFor(next, name).map((r) => r.publicKey);
+      const versionIds = Object.keys(index.versions);
       let touched = false;
       let exposed = false;
       for (const versionId of versionIds) {
