@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
+  compareCommitment,
   cryptoReady,
   generateIdentity,
   openValue,
   parseRecipient,
   readIdentities,
+  readIdentityFile,
   sealValue,
   type Identity,
+  type Signer,
   type SealBinding,
 } from '../src/crypto/index.js';
 import type { SecretValue } from '../src/model/value.js';
@@ -23,6 +26,8 @@ import type { SecretValue } from '../src/model/value.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IDENTITY = join('fixtures', 'identities', 'test-identity-DO-NOT-USE');
 const ENVELOPES = join(ROOT, 'fixtures', 'envelopes');
+/** A write-only writer's identity (signing key only): the writer of the format /2 (committed) cases. */
+const WRITER = join('fixtures', 'identities', 'test-writer-DO-NOT-USE');
 
 type Expect = { type: 'string' | 'binary'; value: string } | { error: 'DecryptionFailure'; reason: string };
 interface Case {
@@ -49,6 +54,18 @@ async function loadFixtureIdentities(): Promise<Identity[]> {
       source: IDENTITY,
       unwrap: (sealed: Uint8Array) => i.unwrap(sealed),
     }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function loadFixtureSigner(): Promise<Signer> {
+  const dir = await mkdtemp(join(tmpdir(), 'secretstore-fixture-'));
+  try {
+    const copy = join(dir, 'identity');
+    await copyFile(join(ROOT, WRITER), copy);
+    await chmod(copy, 0o600);
+    return (await readIdentityFile(copy)).signers[0]!;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -111,6 +128,18 @@ describe.skipIf(!process.env.REGENERATE_FIXTURES)('regenerate fixtures (REGENERA
     add('swapped-version.sealed', edit(base, 'version', () => v(9).versionId), 'copied to another version, header edited to match', v(9), fail('failed authentication'));
     add('truncated.sealed', base.slice(0, base.indexOf('nonce:')), 'a truncated file', binding, fail('missing field nonce'));
     add('unknown-format.sealed', edit(base, 'format', () => 'secretstore.sealed/99'), 'an unknown format version', binding, fail('unknown format'));
+    // Format /2: the same envelope plus a write-only writer's keyed commitment (in the associated data)
+    const writerPath = join(ROOT, WRITER);
+    if (!(await access(writerPath).then(() => true, () => false))) {
+      const header =
+        '# PUBLIC TEST KEY - DO NOT USE. This signing key is committed on purpose, for the known-answer\n' +
+        '# tests of keyed commitments in test/crypto-fixtures.test.ts: anyone can forge its commitments.\n';
+      await writeFile(writerPath, header + generateIdentity({ writeOnly: true }).identityText, { mode: 0o600 });
+    }
+    const committed: SecretValue = { type: 'string', text: 'written by CI' };
+    const committedText = sealValue(committed, v(6), [parseRecipient(me!.publicKey)], await loadFixtureSigner());
+    add('string-committed.sealed', committedText, 'a format /2 file (with a writer commitment) opens', v(6), ok(committed));
+    add('tampered-commitment.sealed', edit(committedText, 'mac', (x) => flip(x, 0)), 'one commitment byte changed (the commitment is in the associated data)', v(6), fail('failed authentication'));
     cases.push({ file: 'string-ascii.sealed', rule: 'opened as another version', binding: v(8), expect: fail('belongs to version') });
     cases.push({ file: 'string-ascii.sealed', rule: 'opened in another store', binding: { ...binding, storeId: 'other-store' }, expect: fail('belongs to store') });
 
@@ -155,5 +184,30 @@ describe.skipIf(!!process.env.REGENERATE_FIXTURES)('known-answer envelopes in fi
     expect(value.type).toBe(c.expect.type);
     if (value.type === 'string') expect(value.text).toBe(c.expect.value);
     else expect(Buffer.from(value.bytes).toString('base64')).toBe(c.expect.value);
+  });
+});
+
+describe.skipIf(!!process.env.REGENERATE_FIXTURES)('known-answer keyed commitment (write-only writers)', () => {
+  test("string-committed.sealed: its writer recomputes the commitment from the plaintext it holds, without decrypting", async () => {
+    await cryptoReady();
+    const { cases }: Cases = JSON.parse(await readFile(join(ENVELOPES, 'cases.json'), 'utf8'));
+    const c = cases.find((x) => x.file === 'string-committed.sealed')!;
+    const text = await readFile(join(ENVELOPES, c.file), 'utf8');
+    const writer = await loadFixtureSigner();
+    const compare = (value: SecretValue, signers: Signer[]) => compareCommitment(text, c.binding, value, signers, c.file);
+    expect(compare({ type: 'string', text: 'written by CI' }, [writer])).toBe('same');
+    expect(compare({ type: 'string', text: 'written by CI!' }, [writer])).toBe('different');
+    expect(compare({ type: 'binary', bytes: new TextEncoder().encode('written by CI') }, [writer])).toBe('different');
+    // Another writer's key cannot test guesses against it
+    const { signers } = await (async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'secretstore-fixture-'));
+      try {
+        await writeFile(join(dir, 'id'), generateIdentity({ writeOnly: true }).identityText, { mode: 0o600 });
+        return await readIdentityFile(join(dir, 'id'));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    })();
+    expect(compare({ type: 'string', text: 'written by CI' }, [...signers])).toBe('unknown');
   });
 });

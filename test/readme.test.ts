@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -81,6 +81,20 @@ describe('README "Review and history": log, review and textconv on a branch', ()
     expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `main\.\.rotate-api-key`\n/);
     expect(diff!.stdout).toContain(`+version: ${moves[0]![2]}`);
     expect(diff!.stdout).not.toMatch(/payload|nonce/);
+  });
+});
+
+describe('README "Recipients, writers and re-keying" and "Write-only writers (CI)"', () => {
+  it('re-keys for ops (scoped to prod/) and removes bob; the write-only CI identity puts a value it cannot read', async () => {
+    const run = await runSection('recipients');
+    const config = readFileSync(join(run.cwd, '.secretstore.yaml'), 'utf8');
+    expect(config).toMatch(/- name: ops\n {4}publicKey: secretstore1\S+\n {4}scope:\n {6}- prod\/\n {6}- staging\/\n/);
+    expect(config).not.toContain('name: bob');
+    const value = run.sh('secretstore get-secret-value --secret-id prod/api-key --query SecretString --output text');
+    expect(value).toMatch(/^\S{32}\n$/); // the CI job's fresh password, not the example value
+    expect(run.sh('secretstore --identity ../ops.identity get-secret-value --secret-id prod/api-key --query SecretString --output text')).toBe(value);
+    expect(() => run.sh('secretstore --identity ../bob.identity get-secret-value --secret-id prod/api-key')).toThrow(/DecryptionFailure/);
+    expect(() => run.sh('secretstore --identity ci.identity get-secret-value --secret-id prod/api-key')).toThrow(/no decryption key/);
   });
 });
 

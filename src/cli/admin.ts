@@ -6,6 +6,7 @@ import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
+import { addRecipientCommands } from './recipients.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -192,6 +193,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
   addEditCommand(program, globals, io, print);
   addIdentityCommands(program, globals, io, print);
   addHistoryCommands(program, globals, io, print);
+  addRecipientCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

@@ -33,3 +33,9 @@ export async function resolveSecretId(
   }
   return (await readSecret(rest)) ?? notFound();
 }
+
+/** The secret name inside a full ARN (`...:secret:<name>-<6 characters>`); names hold no `:`. */
+export function nameOfArn(arn: string): string {
+  const at = arn.lastIndexOf(':secret:');
+  return arn.slice(at + ':secret:'.length, -7);
+}

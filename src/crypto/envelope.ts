@@ -2,9 +2,17 @@ import { parseDocument, stringify } from 'yaml';
 import { DecryptionFailure, EncryptionFailure, InvalidParameterException } from '../errors.js';
 import type { SecretValue } from '../model/value.js';
 import { sodiumSync } from './sodium.js';
-import type { Identity, Recipient, SealBinding } from './types.js';
+import type { Identity, Recipient, SealBinding, Signer } from './types.js';
 
+/** A version sealed without a writer's commitment (every file before write-only writers, and puts by identities without a signing key). */
 export const ENVELOPE_FORMAT = 'secretstore.sealed/1';
+/**
+ * The same envelope plus `commitment` (see `Commitment`), which goes into the AEAD's associated data.
+ * A new tag rather than an optional field, so an older secretstore says "unknown format" instead of
+ * misreading the file, and a downgrade (strip the commitment, write /1) fails authentication.
+ */
+export const ENVELOPE_FORMAT_COMMITTED = 'secretstore.sealed/2';
+export type EnvelopeFormat = typeof ENVELOPE_FORMAT | typeof ENVELOPE_FORMAT_COMMITTED;
 const CIPHER = 'xchacha20poly1305-ietf';
 const HEADER_COMMENT = '# secretstore sealed version: the value below is encrypted; this header is authenticated';
 const FILE_KEY_BYTES = 32;
@@ -12,10 +20,23 @@ const FILE_KEY_BYTES = 32;
 const NONCE_BYTES = 24;
 const TAG_BYTES = 16;
 const FIELDS = ['format', 'store', 'secret', 'version', 'type', 'cipher', 'recipients', 'nonce', 'payload'] as const;
+const COMMITMENT_FIELDS = [...FIELDS.slice(0, 7), 'commitment', ...FIELDS.slice(7)] as const;
+const MAC_BYTES = 32;
 
+/**
+ * A writer's keyed commitment to the value (format /2): `mac` = the writer's `Signer.commit` (keyed
+ * BLAKE2b under a key derived from its signing seed) of the binding followed by the plaintext. Only that
+ * writer can recompute it, and only from the plaintext it holds, so a write-only writer recognises its
+ * own retried put without decrypting; to anyone else it is a random-looking string (no guessable hash).
+ */
+export interface Commitment {
+  /** The writer key (`secretstoresig1...`) whose commitment key made `mac`. */
+  readonly writer: string;
+  readonly mac: Uint8Array;
+}
 /** What a sealed file says about itself, readable without any key (e.g. for a `git diff` text converter). */
 export interface EnvelopeHeader {
-  readonly format: typeof ENVELOPE_FORMAT;
+  readonly format: EnvelopeFormat;
   readonly store: string;
   readonly secret: string;
   readonly version: string;
@@ -23,9 +44,12 @@ export interface EnvelopeHeader {
   readonly cipher: typeof CIPHER;
   /** Recipient public keys, in file order. */
   readonly recipients: readonly string[];
+  /** Which writer committed to the value (format /2 only). */
+  readonly committedBy?: string;
 }
 
 interface Envelope extends EnvelopeHeader {
+  readonly commitment?: Commitment;
   readonly stanzas: readonly { readonly key: string; readonly sealed: Uint8Array }[];
   readonly nonce: Uint8Array;
   readonly payload: Uint8Array;
@@ -35,16 +59,52 @@ interface Envelope extends EnvelopeHeader {
  * Computed from the binding the caller expects, never from the file, so a file swapped into another
  * store, secret or version fails authentication even if its header was edited to match.
  */
-function associatedData(binding: SealBinding, type: SecretValue['type']): Uint8Array {
-  return new TextEncoder().encode(
-    JSON.stringify([ENVELOPE_FORMAT, binding.storeId, binding.secretArn, binding.versionId, type]),
-  );
+function bindingFields(format: EnvelopeFormat, binding: SealBinding, type: SecretValue['type']): string[] {
+  return [format, binding.storeId, binding.secretArn, binding.versionId, type];
+}
+
+/** Format /1: the binding. Format /2: the binding and the commitment, so neither can be swapped or stripped. */
+function associatedData(binding: SealBinding, type: SecretValue['type'], commitment?: Commitment): Uint8Array {
+  const fields = commitment
+    ? [...bindingFields(ENVELOPE_FORMAT_COMMITTED, binding, type), commitment.writer, toBase64(commitment.mac)]
+    : bindingFields(ENVELOPE_FORMAT, binding, type);
+  return new TextEncoder().encode(JSON.stringify(fields));
+}
+
+/**
+ * What a commitment's MAC is computed over: the binding (a JSON array, so self-delimiting) then the
+ * plaintext. The binding makes the same value in two versions commit differently, so commitments do not
+ * even show which versions repeat a value.
+ */
+function commitmentMessage(binding: SealBinding, value: SecretValue, plaintext: Uint8Array): Uint8Array {
+  const head = new TextEncoder().encode(JSON.stringify(bindingFields(ENVELOPE_FORMAT_COMMITTED, binding, value.type)));
+  const message = new Uint8Array(head.length + plaintext.length);
+  message.set(head);
+  message.set(plaintext, head.length);
+  return message;
+}
+
+function commitTo(signer: Signer, binding: SealBinding, value: SecretValue, plaintext: Uint8Array): Commitment {
+  const message = commitmentMessage(binding, value, plaintext);
+  try {
+    return { writer: signer.publicKey, mac: signer.commit(message) };
+  } finally {
+    sodiumSync().memzero(message);
+  }
 }
 
 const toBase64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
-/** Encrypts once under a fresh file key, and seals that key to each recipient. */
-export function sealValue(value: SecretValue, binding: SealBinding, recipients: readonly Recipient[]): string {
+/**
+ * Encrypts once under a fresh file key, and seals that key to each recipient. With a `signer` (every
+ * identity that has a signing key) the file also carries its keyed commitment to the value (format /2).
+ */
+export function sealValue(
+  value: SecretValue,
+  binding: SealBinding,
+  recipients: readonly Recipient[],
+  signer?: Signer,
+): string {
   if (recipients.length === 0) {
     throw new EncryptionFailure(`cannot seal version ${binding.versionId} of ${binding.secretArn}: no recipients`);
   }
@@ -59,40 +119,119 @@ export function sealValue(value: SecretValue, binding: SealBinding, recipients: 
   const plaintext = value.type === 'string' ? new TextEncoder().encode(value.text) : value.bytes;
   const fileKey = sodium.randombytes_buf(FILE_KEY_BYTES);
   try {
-    const unique = [...new Map(recipients.map((r) => [r.publicKey, r])).values()];
-    const stanzas = unique.map((r) => {
-      let sealed: Uint8Array;
-      try {
-        sealed = r.wrap(fileKey);
-      } catch {
-        throw new EncryptionFailure(`cannot seal the file key to recipient ${r.publicKey}`);
-      }
-      return { key: r.publicKey, sealed: toBase64(sealed) };
-    });
+    const commitment = signer && commitTo(signer, binding, value, plaintext);
     const nonce = sodium.randombytes_buf(NONCE_BYTES);
     const payload = sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
       plaintext,
-      associatedData(binding, value.type),
+      associatedData(binding, value.type, commitment),
       null,
       nonce,
       fileKey,
     );
-    const body = {
-      format: ENVELOPE_FORMAT,
-      store: binding.storeId,
-      secret: binding.secretArn,
-      version: binding.versionId,
-      type: value.type,
-      cipher: CIPHER,
-      recipients: stanzas,
-      nonce: toBase64(nonce),
-      payload: toBase64(payload),
-    };
-    // lineWidth 0: a folded base64 line would still parse, but diffs and greps are clearer unfolded
-    return `${HEADER_COMMENT}\n${stringify(body, { lineWidth: 0 })}`;
+    return serialize(binding, value.type, wrapAll(fileKey, recipients), commitment, nonce, payload);
   } finally {
     sodium.memzero(fileKey);
     if (value.type === 'string') sodium.memzero(plaintext); // our copy; a caller's binary is theirs to keep
+  }
+}
+
+/** Seals the file key to each recipient (once per distinct key). */
+function wrapAll(fileKey: Uint8Array, recipients: readonly Recipient[]): { key: string; sealed: string }[] {
+  const unique = [...new Map(recipients.map((r) => [r.publicKey, r])).values()];
+  return unique.map((r) => {
+    let sealed: Uint8Array;
+    try {
+      sealed = r.wrap(fileKey);
+    } catch {
+      throw new EncryptionFailure(`cannot seal the file key to recipient ${r.publicKey}`);
+    }
+    return { key: r.publicKey, sealed: toBase64(sealed) };
+  });
+}
+
+function serialize(
+  binding: SealBinding,
+  type: SecretValue['type'],
+  stanzas: readonly { key: string; sealed: string }[],
+  commitment: Commitment | undefined,
+  nonce: Uint8Array,
+  payload: Uint8Array,
+): string {
+  const body = {
+    format: commitment ? ENVELOPE_FORMAT_COMMITTED : ENVELOPE_FORMAT,
+    store: binding.storeId,
+    secret: binding.secretArn,
+    version: binding.versionId,
+    type,
+    cipher: CIPHER,
+    recipients: stanzas,
+    ...(commitment ? { commitment: { writer: commitment.writer, mac: toBase64(commitment.mac) } } : {}),
+    nonce: toBase64(nonce),
+    payload: toBase64(payload),
+  };
+  // lineWidth 0: a folded base64 line would still parse, but diffs and greps are clearer unfolded
+  return `${HEADER_COMMENT}\n${stringify(body, { lineWidth: 0 })}`;
+}
+
+/**
+ * Re-keying: the same file with its file key sealed to `recipients` instead. The file key is opened with
+ * `identities` (DecryptionFailure naming `path` when none can), sealed to the recipients the file lacks
+ * and zeroed; stanzas of recipients who stay are kept, those of others dropped; the nonce,
+ * payload and commitment are kept byte for byte, so the value is never decrypted and the AEAD binding
+ * stays valid. The binding is checked first, so a file moved from elsewhere is not blessed by a re-key.
+ */
+export function rewrapEnvelope(
+  text: string,
+  binding: SealBinding,
+  identities: readonly Identity[],
+  recipients: readonly Recipient[],
+  path: string,
+): string {
+  if (recipients.length === 0) {
+    throw new EncryptionFailure(`cannot re-key ${path}: no recipient covers version ${binding.versionId} of ${binding.secretArn}`);
+  }
+  const envelope = parseEnvelope(text, path);
+  checkBinding(envelope, binding, path);
+  const fileKey = unwrapFileKey(envelope, identities, path);
+  try {
+    // A recipient who stays keeps its stanza: sealing the same file key again would protect nothing more,
+    // and X25519 is most of a re-key's cost. Only added recipients are sealed to.
+    const kept = new Map(envelope.stanzas.map((st) => [st.key, toBase64(st.sealed)]));
+    const added = wrapAll(fileKey, recipients.filter((r) => !kept.has(r.publicKey)));
+    const fresh = new Map(added.map((st) => [st.key, st.sealed]));
+    const unique = [...new Set(recipients.map((r) => r.publicKey))];
+    const stanzas = unique.map((key) => ({ key, sealed: kept.get(key) ?? fresh.get(key)! }));
+    return serialize(binding, envelope.type, stanzas, envelope.commitment, envelope.nonce, envelope.payload);
+  } finally {
+    sodiumSync().memzero(fileKey);
+  }
+}
+
+/**
+ * A retried put's value against a version's commitment, without decrypting: 'same' or 'different' when
+ * one of `signers` made the commitment; 'unknown' when the file has none or another writer made it.
+ * The MACs are compared in constant time.
+ */
+export function compareCommitment(
+  text: string,
+  binding: SealBinding,
+  value: SecretValue,
+  signers: readonly Signer[],
+  path: string,
+): 'same' | 'different' | 'unknown' {
+  const envelope = parseEnvelope(text, path);
+  checkBinding(envelope, binding, path);
+  const { commitment } = envelope;
+  const signer = commitment && signers.find((s) => s.publicKey === commitment.writer);
+  if (!commitment || !signer) return 'unknown';
+  if (envelope.type !== value.type) return 'different';
+  const plaintext = value.type === 'string' ? new TextEncoder().encode(value.text) : value.bytes;
+  const sodium = sodiumSync();
+  try {
+    const mine = commitTo(signer, binding, value, plaintext).mac;
+    return sodium.memcmp(mine, commitment.mac) ? 'same' : 'different';
+  } finally {
+    if (value.type === 'string') sodium.memzero(plaintext);
   }
 }
 
@@ -123,12 +262,26 @@ function parseEnvelope(text: string, path: string): Envelope {
   const data: unknown = doc.toJS();
   if (!record(data)) throw bad('it is not a YAML mapping');
   if (data.format === undefined) throw bad('missing field format');
-  if (data.format !== ENVELOPE_FORMAT) {
-    throw bad(`unknown format ${show(data.format)}; this secretstore reads ${ENVELOPE_FORMAT}`);
+  if (data.format !== ENVELOPE_FORMAT && data.format !== ENVELOPE_FORMAT_COMMITTED) {
+    throw bad(`unknown format ${show(data.format)}; this secretstore reads ${ENVELOPE_FORMAT} and ${ENVELOPE_FORMAT_COMMITTED}`);
   }
-  for (const field of FIELDS) if (!(field in data)) throw bad(`missing field ${field}`);
+  const format: EnvelopeFormat = data.format;
+  const fields: readonly string[] = format === ENVELOPE_FORMAT ? FIELDS : COMMITMENT_FIELDS;
+  for (const field of fields) if (!(field in data)) throw bad(`missing field ${field}`);
   for (const field of Object.keys(data)) {
-    if (!(FIELDS as readonly string[]).includes(field)) throw bad(`unexpected field ${show(field)}`);
+    if (!fields.includes(field)) throw bad(`unexpected field ${show(field)}`);
+  }
+  let commitment: Commitment | undefined;
+  if (format === ENVELOPE_FORMAT_COMMITTED) {
+    const c = data.commitment;
+    if (!record(c)) throw bad('commitment must be a mapping with writer and mac');
+    const extra = Object.keys(c).find((k) => k !== 'writer' && k !== 'mac');
+    if (extra !== undefined) throw bad(`unexpected field commitment.${show(extra)}`);
+    const writer = string(c.writer, 'commitment.writer');
+    if (!writer.startsWith('secretstoresig1')) throw bad('commitment.writer is not a writer key (secretstoresig1...)');
+    const mac = base64(c.mac, 'commitment.mac');
+    if (mac.length !== MAC_BYTES) throw bad(`commitment.mac is ${mac.length} bytes, not ${MAC_BYTES}`);
+    commitment = { writer, mac };
   }
   if (data.type !== 'string' && data.type !== 'binary') throw bad('type must be string or binary');
   if (data.cipher !== CIPHER) throw bad(`unknown cipher ${show(data.cipher)}; this secretstore knows ${CIPHER}`);
@@ -147,13 +300,14 @@ function parseEnvelope(text: string, path: string): Envelope {
   const payload = base64(data.payload, 'payload');
   if (payload.length < TAG_BYTES) throw bad(`payload is shorter than its ${TAG_BYTES}-byte authentication tag`);
   return {
-    format: ENVELOPE_FORMAT,
+    format,
     store: string(data.store, 'store'),
     secret: string(data.secret, 'secret'),
     version: string(data.version, 'version'),
     type: data.type,
     cipher: CIPHER,
     recipients: stanzas.map((s) => s.key),
+    ...(commitment ? { committedBy: commitment.writer, commitment } : {}),
     stanzas,
     nonce,
     payload,
@@ -162,8 +316,8 @@ function parseEnvelope(text: string, path: string): Envelope {
 
 /** Validates the whole file, but decrypts nothing and needs no key (nor libsodium). */
 export function readEnvelopeHeader(text: string, path: string): EnvelopeHeader {
-  const { format, store, secret, version, type, cipher, recipients } = parseEnvelope(text, path);
-  return { format, store, secret, version, type, cipher, recipients };
+  const { format, store, secret, version, type, cipher, recipients, committedBy } = parseEnvelope(text, path);
+  return { format, store, secret, version, type, cipher, recipients, ...(committedBy ? { committedBy } : {}) };
 }
 
 /** Opens a sealed version file with the first identity that is one of its recipients. */
@@ -174,18 +328,7 @@ export function openValue(
   path: string,
 ): SecretValue {
   const envelope = parseEnvelope(text, path);
-  // A friendlier message than the AEAD failure the binding would cause anyway
-  const mismatch = (
-    [
-      ['store', envelope.store, binding.storeId],
-      ['secret', envelope.secret, binding.secretArn],
-      ['version', envelope.version, binding.versionId],
-    ] as const
-  ).find(([, found, expected]) => found !== expected);
-  if (mismatch) {
-    const [what, found, expected] = mismatch;
-    throw new DecryptionFailure(`${path} belongs to ${what} ${found}, not ${expected} (was it copied or moved?)`);
-  }
+  checkBinding(envelope, binding, path);
 
   const sodium = sodiumSync();
   const fileKey = unwrapFileKey(envelope, identities, path);
@@ -194,7 +337,7 @@ export function openValue(
     plaintext = sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
       null,
       envelope.payload,
-      associatedData(binding, envelope.type),
+      associatedData(binding, envelope.type, envelope.commitment),
       envelope.nonce,
       fileKey,
     );
@@ -213,6 +356,21 @@ export function openValue(
     throw new DecryptionFailure(`${path} holds a string value that is not valid UTF-8`);
   } finally {
     sodium.memzero(plaintext);
+  }
+}
+
+/** A friendlier message than the AEAD failure a wrong binding would cause anyway. */
+function checkBinding(envelope: Envelope, binding: SealBinding, path: string): void {
+  const mismatch = (
+    [
+      ['store', envelope.store, binding.storeId],
+      ['secret', envelope.secret, binding.secretArn],
+      ['version', envelope.version, binding.versionId],
+    ] as const
+  ).find(([, found, expected]) => found !== expected);
+  if (mismatch) {
+    const [what, found, expected] = mismatch;
+    throw new DecryptionFailure(`${path} belongs to ${what} ${found}, not ${expected} (was it copied or moved?)`);
   }
 }
 

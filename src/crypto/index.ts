@@ -14,5 +14,13 @@ export {
 export type { IdentityKeys, PassphraseChange, ReadIdentityOptions } from './identity-file.js';
 export { DEFAULT_KDF_LIMITS, PASSPHRASE_ATTEMPTS } from './passphrase.js';
 export type { KdfLimits, Passphrase, PassphraseProvider, PassphraseRequest } from './passphrase.js';
-export { ENVELOPE_FORMAT, openValue, readEnvelopeHeader, sealValue } from './envelope.js';
-export type { EnvelopeHeader } from './envelope.js';
+export {
+  compareCommitment,
+  ENVELOPE_FORMAT,
+  ENVELOPE_FORMAT_COMMITTED,
+  openValue,
+  readEnvelopeHeader,
+  rewrapEnvelope,
+  sealValue,
+} from './envelope.js';
+export type { Commitment, EnvelopeFormat, EnvelopeHeader } from './envelope.js';

@@ -29,8 +29,17 @@ export interface StoreView {
 export interface OpContext {
   readonly store: StoreView;
   readonly now: Date;
-  /** Seal a value for this store's recipients, bound to the secret and VersionId: the file's text. */
+  /**
+   * Seal a value for the recipients whose scope covers the secret, bound to the secret and VersionId,
+   * with the writer's keyed commitment to the value: the file's text. Needs no decryption key.
+   */
   seal(secretArn: string, versionId: string, value: SecretValue): Promise<string>;
+  /**
+   * Whether version `versionId` holds `value` (an idempotent retry, spec 2.8): by decrypting when this
+   * identity can, else by the version's keyed commitment when this identity's writer made it; otherwise
+   * ResourceExistsException (it cannot tell).
+   */
+  sameValue(index: SecretIndex, versionId: string, value: SecretValue): Promise<boolean>;
   /** Six random characters from [A-Za-z0-9] for a new ARN. */
   newArnSuffix(): string;
   /** A uniformly random integer in [0, upperBound) from libsodium's CSPRNG (GetRandomPassword). */

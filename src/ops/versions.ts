@@ -9,7 +9,7 @@ import { AWSCURRENT, checkLabelQuota, describeMoves, labelNewVersion, type Label
 import { optional } from '../core/codec.js';
 import { applyPrune } from '../core/prune.js';
 import type { SecretIndex } from '../model/store.js';
-import { sameValue, type SecretValue } from '../model/value.js';
+import type { SecretValue } from '../model/value.js';
 import type { FileChange, OpContext } from './context.js';
 import { indexChange } from './common.js';
 import { afterNewCurrent, livePlaceholders, withPlaceholders } from './rotate-secret.js';
@@ -21,7 +21,8 @@ import { afterNewCurrent, livePlaceholders, withPlaceholders } from './rotate-se
  */
 export async function isReplay(ctx: OpContext, index: SecretIndex, token: string, value: SecretValue): Promise<boolean> {
   if (!(token in index.versions)) return false;
-  if (sameValue(await ctx.store.openVersion(index, token), value)) return true;
+  // A write-only writer compares by its keyed commitment, without decrypting (see ctx.sameValue)
+  if (await ctx.sameValue(index, token, value)) return true;
   throw new ResourceExistsException(Messages.tokenInUse(token, index.arn));
 }
 

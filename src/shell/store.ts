@@ -120,16 +120,16 @@ export class SecretStore {
 
   private context(config = this.config): OpContext {
     const identities = () => this.identities();
+    const keys = () => this.keys();
+    const root = this.location.root;
+    const view = new WorkTreeView(root, config, identities, this.options.progress);
     return {
-      store: new WorkTreeView(this.location.root, config, identities, this.options.progress),
+      store: view,
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
-      async seal(secretArn, versionId, value) {
-        const crypto = await loadCrypto();
-        const recipients = config.recipients.map((r) => crypto.parseRecipient(r.publicKey));
-        return crypto.sealValue(value, { storeId: config.storeId, secretArn, versionId }, recipients);
-      },
+      seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
+      sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(root, view, keys, index, versionId, value),
     };
   }
 

@@ -149,6 +149,7 @@ export async function runStoreless<K extends OperationName>(name: K, input: Inpu
     },
     now,
     seal: async () => noStore(),
+    sameValue: async () => noStore(),
     newArnSuffix: noStore,
     randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
   };
