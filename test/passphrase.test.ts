@@ -364,59 +364,6 @@ describe('the library functions', () => {
   });
 });
 
-/**
- * The README's "Passphrase-protected identities" blocks, exactly as written there (the first test checks
- * that), run with `bash -euo pipefail` in a fresh HOME with `secretstore` on PATH, one after the other as
- * in one terminal.
- */
-const README_BLOCKS = [
-  `export SECRETSTORE_PASSPHRASE='example passphrase; in CI it comes from the secret store'
-secretstore keygen --passphrase -o ~/.config/secretstore/identity
-grep 'key:' ~/.config/secretstore/identity          # the public and writer keys stay readable, for recipients
-mkdir team-secrets && cd team-secrets && git init -q
-secretstore init --name ci > /dev/null
-printf 'example-value' | secretstore create-secret --name prod/db --secret-string - > /dev/null`,
-  `unset SECRETSTORE_PASSPHRASE
-printf '#!/bin/sh\\necho "example passphrase; in CI it comes from the secret store"\\n' > ../askpass && chmod 700 ../askpass
-SECRETSTORE_ASKPASS=../askpass secretstore get-secret-value --secret-id prod/db --query SecretString --output text
-secretstore keygen -o ../bob.identity > /dev/null
-SECRETSTORE_NEW_PASSPHRASE='first example' secretstore identity protect ../bob.identity > /dev/null
-SECRETSTORE_PASSPHRASE='first example' SECRETSTORE_NEW_PASSPHRASE='second example' secretstore identity protect ../bob.identity > /dev/null
-SECRETSTORE_PASSPHRASE='second example' secretstore identity unprotect ../bob.identity --query PublicKeys --output text`,
-];
-
-describe('README: Passphrase-protected identities (every sh block runs)', () => {
-  const base = mkdtempSync(join(tmpdir(), 'secretstore-pass-readme-'));
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
-
-  it('the blocks are the README subsection\'s sh blocks, verbatim and complete', () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('### Passphrase-protected identities'), readme.indexOf('## The store format'));
-    expect(readme.indexOf('## Teams and trust')).toBeLessThan(readme.indexOf('### Passphrase-protected identities'));
-    expect([...section.matchAll(/```sh\n([\s\S]*?)\n```/g)].map((m) => m[1])).toEqual(README_BLOCKS);
-  });
-
-  it('they run as written: a protected identity through the variable, then askpass, then protect/change/unprotect', () => {
-    const env = testEnv(base);
-    const bin = join(base, 'bin');
-    execFileSync('mkdir', ['-p', bin, env.HOME!]);
-    writeFileSync(join(bin, 'secretstore'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} "$@"\n`, { mode: 0o755 });
-    const shellEnv = { ...env, PATH: `${bin}:${process.env.PATH}` };
-    // One bash for both blocks: the second starts where the first ended (in team-secrets).
-    const r = spawnSync('bash', ['--norc', '-euo', 'pipefail', '-c', README_BLOCKS.join('\n')], { cwd: base, env: shellEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(r.stderr).not.toMatch(/error/i);
-    expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split('\n');
-    // keygen prints the two public keys; grep finds the same two in the protected file's comments
-    expect(lines.slice(2, 4)).toEqual([`# public key: ${lines[0]}`, `# writer key: ${lines[1]}`]);
-    expect(lines[4]).toBe('example-value');
-    expect(lines[5]).toMatch(/^secretstore1\S+\tsecretstoresig1\S+$/);
-    expect(lines).toHaveLength(6);
-    expect(keyLines(readFileSync(join(base, 'home', '.config', 'secretstore', 'identity'), 'utf8'))).toEqual([]);
-    expect(keyLines(readFileSync(join(base, 'bob.identity'), 'utf8'))).toHaveLength(2);
-  });
-});
-
 describe('the library: openStore({ passphrase })', () => {
   it('a passphrase function replaces the three sources; it is asked once per client, and its bytes are zeroed', async () => {
     const { openStore } = await import('../src/index.js');

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -95,6 +95,20 @@ describe('README "Recipients, writers and re-keying" and "Write-only writers (CI
     expect(run.sh('secretstore --identity ../ops.identity get-secret-value --secret-id prod/api-key --query SecretString --output text')).toBe(value);
     expect(() => run.sh('secretstore --identity ../bob.identity get-secret-value --secret-id prod/api-key')).toThrow(/DecryptionFailure/);
     expect(() => run.sh('secretstore --identity ci.identity get-secret-value --secret-id prod/api-key')).toThrow(/no decryption key/);
+  });
+});
+
+describe('README "Passphrase-protected identities"', () => {
+  it('a protected identity through the variable, then askpass, then protect/change/unprotect keeps the keys', async () => {
+    const run = await runSection('passphrase');
+    const [variable, askpass] = run.results;
+    const lines = variable!.stdout.trim().split('\n');
+    // keygen prints the two public keys; grep finds the same two in the protected file's comments
+    expect(lines.slice(2)).toEqual([`# public key: ${lines[0]!}`, `# writer key: ${lines[1]!}`]);
+    const identity = readFileSync(join(run.base, 'home', '.config', 'secretstore', 'identity'), 'utf8');
+    expect(identity).not.toMatch(/SECRETSTORE-(SECRET|SIGNING)-KEY-1/i);
+    expect(askpass!.stdout).toMatch(/^example-value\nsecretstore1\S+\tsecretstoresig1\S+\n$/);
+    expect(readFileSync(join(run.cwd, '..', 'bob.identity'), 'utf8').match(/^SECRETSTORE-(SECRET|SIGNING)-KEY-1/gm)).toHaveLength(2);
   });
 });
 

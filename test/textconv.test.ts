@@ -32,13 +32,14 @@ describe('secretstore textconv', () => {
     const storeId = /storeId: (\S+)/.exec(readFileSync(join(t.dir, '.secretstore.yaml'), 'utf8'))![1]!;
     expect(r.stdout).toBe(
       [
-        '# secretstore.sealed/1 (sealed; the value is not shown)',
+        '# secretstore.sealed/2 (sealed; the value is not shown)',
         `secret: ${arn}`,
         `version: ${V1}`,
         'type: string',
         `store: ${storeId}`,
         'recipients:',
         '  - tester',
+        'committed by: tester',
         '',
       ].join('\n'),
     );

@@ -5,10 +5,14 @@
 import type { EnvelopeHeader } from '../crypto/envelope.js';
 import type { StoreConfig } from '../model/store.js';
 
-/** Public key -> recipient name, from a config (the first name wins if a key is listed twice). */
-export function recipientNames(config: Pick<StoreConfig, 'recipients'> | undefined): Map<string, string> {
+/**
+ * Key -> name, from a config: recipients' public keys and writers' keys (the first name wins if a key is
+ * listed twice; the two kinds of key never collide, their prefixes differ).
+ */
+export function recipientNames(config: Pick<StoreConfig, 'recipients' | 'writers'> | undefined): Map<string, string> {
   const names = new Map<string, string>();
   for (const r of config?.recipients ?? []) if (!names.has(r.publicKey)) names.set(r.publicKey, r.name);
+  for (const w of config?.writers ?? []) if (!names.has(w.writerKey)) names.set(w.writerKey, w.name);
   return names;
 }
 
@@ -21,6 +25,8 @@ export function renderSealedHeader(header: EnvelopeHeader, names: ReadonlyMap<st
     `store: ${header.store}`,
     'recipients:',
     ...header.recipients.map((key) => `  - ${names.get(key) ?? key}`),
+    // the writer whose keyed commitment the file carries (it can recognise its own retried put)
+    ...(header.committedBy ? [`committed by: ${names.get(header.committedBy) ?? header.committedBy}`] : []),
     '',
   ].join('\n');
 }
