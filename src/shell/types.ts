@@ -21,4 +21,9 @@ export interface Plan<T> {
   readonly changes: readonly FileChange[];
   /** First line names the operation and secret; never holds a value. */
   readonly message: string;
+  /**
+   * An existing commit to move HEAD to instead of making a new one (sync: a fast-forward, or a merge
+   * commit with two parents built beforehand). The changes must turn HEAD's tree into exactly its tree.
+   */
+  readonly commit?: string;
 }
