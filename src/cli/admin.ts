@@ -4,6 +4,7 @@ import { SHELLS, type Shell } from './completion.js';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
+import { addSyncCommands } from './sync.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -201,6 +202,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       // Inside a hook git points GIT_INDEX_FILE at the index being committed; work on that one.
       const index = io.env.GIT_INDEX_FILE;
       const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
-      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date())) io.warn(note);
+      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), { env: io.env, ...(globals().identity ? { identity: globals().identity! } : {}) })) io.warn(note);
     });
+  addSyncCommands(program, globals, io, print);
 }

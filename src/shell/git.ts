@@ -9,6 +9,11 @@ import { debugGit } from './debug.js';
 export interface GitRunOptions {
   /** Extra variables for this call only, e.g. `GIT_INDEX_FILE` for a temporary index. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Lets `git config` set a command git will run (`merge.*.driver`, `diff.*.textconv`), which
+   * simple-git refuses by default: only install-hooks does, with values it wrote itself.
+   */
+  readonly setsCommands?: boolean;
 }
 
 export interface Git {
@@ -72,7 +77,11 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
       baseDir: repoRoot,
       // simple-git guards GIT_* variables and GIT_CONFIG_* injection; ours are deliberate.
       allowEnvironment: Object.keys(env),
-      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+      unsafe: {
+        allowUnsafeConfigEnvCount: true,
+        allowUnsafeConfigPaths: true,
+        ...(opts.setsCommands ? { allowUnsafeMergeDriver: true, allowUnsafeDiffTextConv: true } : {}),
+      },
       // By default simple-git treats a non-zero exit with an empty stderr as success.
       errors: (error, result) => {
         if (result.exitCode === 0 && !error) return undefined;
