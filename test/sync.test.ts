@@ -213,7 +213,7 @@ describe('install-hooks and init (issue #5 item 2: registration)', () => {
     const before = t.b.snapshot();
     const r = t.b.cli(['install-hooks']);
     ok(r);
-    expect(r.json()).toMatchObject({ Hooks: ['.git/hooks/pre-commit', '.git/hooks/pre-merge-commit'], Attributes: true });
+    expect(r.json()).toMatchObject({ Hooks: ['.git/hooks/pre-commit', '.git/hooks/pre-merge-commit', '.git/hooks/post-merge'], Attributes: true });
     expect(t.b.snapshot()).toBe(before);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Offline teams: `secretstore sync` (fetch, semantic merge, push), `secretstore install-hooks` (this
- * clone's git integration) and the hidden commands git itself runs: `merge-driver` and
- * `hook pre-merge-commit`.
+ * clone's git integration) and the hidden commands git itself runs: `merge-driver`,
+ * `hook pre-merge-commit` and `hook post-merge`.
  */
 import { Option, type Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
@@ -115,6 +115,23 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       const index = io.env.GIT_INDEX_FILE;
       const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
       const signing = { env: io.env, ...(identity === undefined ? {} : { identity }) };
-      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), signing)) io.warn(note);
+      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), signing, { prune: false })) io.warn(note);
+    });
+
+  hook
+    ?.command('post-merge')
+    .description('Prune, in a commit of its own, what a merge made by git left over the policy.')
+    .action(async () => {
+      io.operation = 'PostMergeHook';
+      const [{ locateStore }, { openGit }, { postMerge }] = await Promise.all([
+        import('../shell/location.js'),
+        import('../shell/git.js'),
+        import('../shell/hook.js'),
+      ]);
+      const { store, identity } = globals();
+      const loc = locateStore({ store, cwd: io.cwd, env: io.env });
+      const git = openGit(loc.repoRoot, io.env);
+      const signing = { env: io.env, ...(identity === undefined ? {} : { identity }) };
+      for (const note of await postMerge(loc, (args) => git.run(args), new Date(), signing)) io.warn(note);
     });
 }

@@ -38,7 +38,18 @@ export interface HookSigning {
   readonly env: NodeJS.ProcessEnv;
 }
 
-export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date, signing?: HookSigning): Promise<string[]> {
+/**
+ * `prune: false` (the pre-merge-commit hook) only validates: git writes an automatic merge commit from
+ * the tree it merged before that hook runs, so a pruned index would not reach the commit; the
+ * post-merge hook (`postMerge`) prunes right after, in a commit of its own.
+ */
+export async function preCommit(
+  loc: StoreLocation,
+  git: GitRunner,
+  now: Date,
+  signing?: HookSigning,
+  opts: { prune?: boolean } = {},
+): Promise<string[]> {
   const base = `${loc.prefix}${SECRETS_DIR}`;
   const staged = (await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', base])).split('\0').filter(Boolean);
   if (staged.length === 0) return [];
@@ -62,6 +73,10 @@ export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date, s
     checkVersionFiles(index, indexFile, versionFiles);
     const { index: after, pruned } = applyPrune(index, now, config.policy);
     if (pruned.length === 0) continue;
+    if (opts.prune === false) {
+      notes.push(`secretstore: the merge leaves ${pruned.length} version(s) of ${index.name} over the policy; pruning them after the merge commit`);
+      continue;
+    }
     const worktreeIndex = join(loc.repoRoot, indexFile);
     if ((await readFile(worktreeIndex, 'utf8').catch(() => undefined)) !== text) {
       throw new InvalidRequestException(`${indexFile} has unstaged changes; stage or discard them so the hook can prune`);
@@ -83,4 +98,48 @@ export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date, s
     notes.push(`secretstore: pruned ${pruned.length} version(s) of ${index.name}: ${pruned.join(', ')}`);
   }
   return notes;
+}
+
+/**
+ * The post-merge hook: after git committed a merge (`git pull`, `git merge`), the secrets it touched
+ * are pruned by the same rule, in one commit of their own, signed like any other change. A
+ * fast-forward needs nothing: each of its commits was pruned when it was made.
+ */
+export async function postMerge(loc: StoreLocation, git: GitRunner, now: Date, signing: HookSigning): Promise<string[]> {
+  const merge = await git(['rev-parse', '-q', '--verify', 'HEAD^2']).catch(() => '');
+  if (merge.trim() === '') return [];
+  const base = `${loc.prefix}${SECRETS_DIR}`;
+  const changed = (await git(['diff', '--name-only', '-z', '--no-renames', 'HEAD^1', 'HEAD', '--', base])).split('\0').filter(Boolean);
+  const folders = [...touchedFolders(changed, base)];
+  if (folders.length === 0) return [];
+  const [{ transact }, { readConfig, WorkTreeView }] = await Promise.all([import('./transaction.js'), import('./view.js')]);
+  return transact(loc, async () => {
+    const config = await readConfig(loc.root);
+    const view = new WorkTreeView(loc.root, config, async () => []);
+    const changes: FileChange[] = [];
+    const lines: string[] = [];
+    for (const folder of folders) {
+      const text = await git(['show', `HEAD:${folder}/${INDEX_FILE}`]).catch(() => undefined);
+      if (text === undefined) continue; // the merge removed the secret
+      const name = parseSecretIndex(text, `${folder}/${INDEX_FILE}`).name;
+      const index = await view.readSecret(name);
+      if (index === undefined) continue;
+      const { index: after, pruned } = applyPrune(index, now, config.policy);
+      if (pruned.length === 0) continue;
+      changes.push(
+        { path: indexPath(name), content: serializeSecretIndex(after) },
+        ...pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
+      );
+      lines.push(...pruned.map((id) => `pruned: ${name} ${id}`));
+    }
+    if (changes.length === 0) return { result: [], changes: [], message: '' };
+    const { signer, why } = await optionalSigner(signing.identity, signing.env);
+    const notes = [`secretstore: pruned ${lines.length} version(s) after the merge, in a commit of its own`];
+    if (signer === undefined) notes.push(`secretstore: the pruned indexes are unsigned (${why ?? 'no signing key'})`);
+    return {
+      result: notes,
+      changes: await signChanges({ location: loc, config, signer }, changes),
+      message: `prune: after merge, ${lines.length} version(s)\n\n${lines.join('\n')}\n`,
+    };
+  });
 }

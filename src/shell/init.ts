@@ -122,17 +122,22 @@ function shellQuote(text: string): string {
  */
 export function hookScript(loc: StoreLocation, cliPath: string, hook: HookName = 'pre-commit'): string {
   const store = `./${loc.prefix}`;
-  const what = hook === 'pre-commit' ? 'commits' : 'merges (git pull, git merge)';
+  const paths = `-- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)}`;
+  const filter = {
+    'pre-commit': `${HOOK_MARK}: validates and prunes commits that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'pre-merge-commit': `${HOOK_MARK}: validates merges (git pull, git merge) that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'post-merge': `${HOOK_MARK}: prunes what a merge commit left over the policy.\ngit rev-parse -q --verify HEAD^2 >/dev/null || exit 0\ngit diff --quiet HEAD^1 HEAD ${paths} && exit 0`,
+  }[hook];
   return `#!/bin/sh
-${HOOK_MARK}: validates and prunes ${what} that touch the store.
-git diff --cached --quiet -- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)} && exit 0
+${filter}
 cli=${shellQuote(cliPath)}
 if [ -f "$cli" ]; then exec ${shellQuote(process.execPath)} "$cli" --store ${shellQuote(store)} hook ${hook}; fi
 exec secretstore --store ${shellQuote(store)} hook ${hook}
 `;
 }
 
-export type HookName = 'pre-commit' | 'pre-merge-commit';
+export type HookName = 'pre-commit' | 'pre-merge-commit' | 'post-merge';
+const HOOKS: readonly HookName[] = ['pre-commit', 'pre-merge-commit', 'post-merge'];
 
 /** The command git runs for the driver or converter: the secretstore that installed it, else one on PATH. */
 function commandLine(loc: StoreLocation, args: string): string {
@@ -165,13 +170,13 @@ export async function installHook(loc: StoreLocation, hook: HookName = 'pre-comm
 
 /**
  * `secretstore install-hooks` (and the end of init): this clone's git integration, which git does not
- * clone: both hooks, and the config entries naming the merge driver and the diff converter that the
+ * clone: the hooks (pre-commit, pre-merge-commit, post-merge), and the config entries naming the merge driver and the diff converter that the
  * committed .gitattributes refers to. Idempotent; a hook file that is not secretstore's is refused, as
  * init does, and nothing is changed then.
  */
 export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<InstallHooksResult> {
   const hooks = join(loc.gitDir, 'hooks');
-  for (const hook of ['pre-commit', 'pre-merge-commit'] as const) {
+  for (const hook of HOOKS) {
     const existing = await readFile(join(hooks, hook), 'utf8').catch(() => undefined);
     if (existing !== undefined && !existing.includes(HOOK_MARK)) {
       throw new InvalidRequestException(
@@ -179,7 +184,8 @@ export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv): 
       );
     }
   }
-  const installed = [await installHook(loc, 'pre-commit'), await installHook(loc, 'pre-merge-commit')];
+  const installed: string[] = [];
+  for (const hook of HOOKS) installed.push(await installHook(loc, hook));
   const entries: [string, string][] = [
     ['merge.secretstore.name', 'secretstore semantic merge of label indexes'],
     ['merge.secretstore.driver', commandLine(loc, 'merge-driver %O %A %B %P')],
