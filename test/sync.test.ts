@@ -201,12 +201,11 @@ describe('secretstore sync (issue #5 item 1)', () => {
 });
 
 describe('install-hooks and init (issue #5 item 2: registration)', () => {
-  it('init commits .gitattributes; install-hooks sets up a clone (hooks, driver and textconv config) and is idempotent', () => {
+  it('init commits .gitattributes; install-hooks sets up a clone (three hooks, the merge driver config) and is idempotent', () => {
     const { t } = teamWithDb();
     expect(readFileSync(join(t.b.dir, '.gitattributes'), 'utf8')).toContain('secrets/**/secret.yaml merge=secretstore\nsecrets/**/*.sealed diff=secretstore\n');
     for (const c of [t.a, t.b]) {
       expect(c.git(['config', '--get', 'merge.secretstore.driver'])).toMatch(/merge-driver %O %A %B %P\n$/);
-      expect(c.git(['config', '--get', 'diff.secretstore.textconv'])).toMatch(/ textconv\n$/);
       expect(existsSync(join(c.dir, '.git/hooks/pre-merge-commit'))).toBe(true);
       expect(existsSync(join(c.dir, '.git/hooks/pre-commit'))).toBe(true);
     }

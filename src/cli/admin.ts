@@ -39,7 +39,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.operation = 'Init';
       const { initStore } = await import('../shell/init.js');
       const { store, identity } = globals();
-      const result = await initStore({ store, identity, ...opts, cwd: io.cwd, env: io.env });
+      const textconv = program.commands.some((c) => c.name() === 'textconv');
+      const result = await initStore({ store, identity, ...opts, cwd: io.cwd, env: io.env, textconv });
       await print(result, 'Init');
     });
 

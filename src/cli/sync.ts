@@ -67,7 +67,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       io.operation = 'InstallHooks';
       const [{ locateStore }, { installHooks }] = await Promise.all([import('../shell/location.js'), import('../shell/init.js')]);
       const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
-      const result = await installHooks(loc, io.env);
+      const result = await installHooks(loc, io.env, { textconv: program.commands.some((c) => c.name() === 'textconv') });
       if (!result.Attributes) io.warn('secretstore: .gitattributes does not register the merge driver; add the lines init writes (see README "Sync and merging")');
       await print(result, 'InstallHooks');
     });

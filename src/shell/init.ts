@@ -28,6 +28,8 @@ export interface InitOptions {
   name?: string;
   region?: string;
   account?: string;
+  /** Whether this secretstore has the `textconv` command, so `diff.secretstore.textconv` may name it. */
+  textconv?: boolean;
 }
 
 export interface InitResult {
@@ -101,7 +103,7 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
       message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
     };
   });
-  const hooks = await installHooks(loc, opts.env);
+  const hooks = await installHooks(loc, opts.env, { textconv: opts.textconv === true });
   return {
     StoreRoot: loc.root,
     StoreId: config.storeId,
@@ -174,7 +176,7 @@ export async function installHook(loc: StoreLocation, hook: HookName = 'pre-comm
  * committed .gitattributes refers to. Idempotent; a hook file that is not secretstore's is refused, as
  * init does, and nothing is changed then.
  */
-export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<InstallHooksResult> {
+export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv, opts: { textconv?: boolean } = {}): Promise<InstallHooksResult> {
   const hooks = join(loc.gitDir, 'hooks');
   for (const hook of HOOKS) {
     const existing = await readFile(join(hooks, hook), 'utf8').catch(() => undefined);
@@ -189,7 +191,8 @@ export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv): 
   const entries: [string, string][] = [
     ['merge.secretstore.name', 'secretstore semantic merge of label indexes'],
     ['merge.secretstore.driver', commandLine(loc, 'merge-driver %O %A %B %P')],
-    ['diff.secretstore.textconv', commandLine(loc, 'textconv')],
+    // Named only when the command exists: git fails the whole diff when a text converter cannot run.
+    ...(opts.textconv ? [['diff.secretstore.textconv', commandLine(loc, 'textconv')] as [string, string]] : []),
   ];
   const git = openGit(loc.repoRoot, env);
   for (const [key, value] of entries) await git.run(['config', '--local', key, value], { setsCommands: true });
