@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSecretIndex } from '../src/core/codec.js';
+import { CLI } from './helpers/store.js';
 import { makeTeam, type Clone, type Team } from './helpers/team.js';
 
 let team: Team | undefined;
@@ -233,3 +235,57 @@ describe('install-hooks and init (issue #5 item 2: registration)', () => {
 function readdirGit(c: Clone): string[] {
   return readdirSync(join(c.dir, '.git')).filter((f) => f.startsWith('secretstore-sync') || f === 'secretstore-index.tmp');
 }
+
+describe('README "Sync and merging": its sh blocks run as written', () => {
+  // Exactly the README's blocks (checked below), run in order with bash, as a user would.
+  const BLOCKS = [
+    'git clone -q ../team-secrets.git ../laptop\ncd ../laptop && secretstore install-hooks > /dev/null\n',
+    'secretstore sync --prefer newest\ngit log -1 --format=%B\n',
+    'SECRETSTORE_PREFER=newest git pull -q --no-rebase --no-edit\n',
+  ];
+
+  it('the blocks are in the README, and each runs: clone + install-hooks, sync --prefer newest, git pull with the driver', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('### Sync and merging'), readme.indexOf('## The store format'));
+    expect([...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1])).toEqual(BLOCKS);
+
+    const t = makeTeam();
+    team = t;
+    const bin = join(t.base, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'secretstore'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+    chmodSync(join(bin, 'secretstore'), 0o755);
+    const env = { ...t.store.env, PATH: `${bin}:${t.store.env.PATH}` };
+    // The README's layout: the team's store in team-secrets/ next to its remote.
+    const home = join(t.base, 'team');
+    mkdirSync(home);
+    execFileSync('git', ['clone', '-q', '--bare', t.remote, join(home, 'team-secrets.git')], { env });
+    const teamClone = join(home, 'team-secrets');
+    execFileSync('git', ['clone', '-q', join(home, 'team-secrets.git'), teamClone], { env });
+    const bash = (code: string, cwd: string) => {
+      const r = spawnSync('bash', ['-euo', 'pipefail', '-c', code], { cwd, env, encoding: 'utf8' });
+      expect(r.status, `${code}\n${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+    bash('secretstore install-hooks > /dev/null', teamClone);
+    bash('printf v1 | secretstore create-secret --name db --secret-string - > /dev/null && git push -q', teamClone);
+
+    bash(BLOCKS[0]!, teamClone);
+    const laptop = join(home, 'laptop');
+    // Both move AWSCURRENT of db offline; the teammate pushes first.
+    bash('printf laptop | secretstore put-secret-value --secret-id db --secret-string - > /dev/null', laptop);
+    bash('printf team | secretstore put-secret-value --secret-id db --secret-string - > /dev/null && git push -q', teamClone);
+    const out = bash(BLOCKS[1]!, laptop);
+    expect(out).toContain('"Status": "Merged"');
+    expect(out).toContain('decision: db label AWSCURRENT: kept theirs'); // the teammate's put was the later one
+    expect(bash('secretstore get-secret-value --secret-id db --query SecretString --output text', laptop).trim()).toBe('team');
+    expect(bash('secretstore get-secret-value --secret-id db --version-stage AWSPREVIOUS --query SecretString --output text', laptop).trim()).toBe('laptop');
+
+    // The teammate changes db again offline (a label of its own), and pulls with plain git and the driver.
+    bash('printf beta | secretstore put-secret-value --secret-id db --secret-string - --version-stages beta > /dev/null', teamClone);
+    bash(BLOCKS[2]!, teamClone);
+    expect(bash('secretstore get-secret-value --secret-id db --query SecretString --output text', teamClone).trim()).toBe('team');
+    expect(bash('secretstore get-secret-value --secret-id db --version-stage AWSPREVIOUS --query SecretString --output text', teamClone).trim()).toBe('laptop');
+    expect(bash('secretstore get-secret-value --secret-id db --version-stage beta --query SecretString --output text', teamClone).trim()).toBe('beta');
+  });
+});
