@@ -6,9 +6,12 @@ import { parseSecretIndex } from '../src/core/codec.js';
 import { makeTeam, type Clone, type Team } from './helpers/team.js';
 
 let team: Team | undefined;
-afterEach(() => {
+afterEach(async () => {
   team?.cleanup();
   team = undefined;
+  // The tests run the CLI synchronously; one turn of the event loop between them lets vitest's worker
+  // answer its runner (a file of blocking tests would otherwise time out its RPC).
+  await new Promise((resolve) => setImmediate(resolve));
 });
 
 function ok(r: { status: number | null; stderr: string }): void {

@@ -7,9 +7,12 @@ import { CLI } from './helpers/store.js';
 import { makeTeam, type Clone, type Team } from './helpers/team.js';
 
 let team: Team | undefined;
-afterEach(() => {
+afterEach(async () => {
   team?.cleanup();
   team = undefined;
+  // The tests run the CLI synchronously; one turn of the event loop between them lets vitest's worker
+  // answer its runner (a file of blocking tests would otherwise time out its RPC).
+  await new Promise((resolve) => setImmediate(resolve));
 });
 
 function ok(r: { status: number | null; stderr: string }): void {
@@ -199,6 +202,28 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(r.status).toBe(254);
     expect(r.stderr).toContain('has no upstream; give --remote REMOTE');
     expect(sync(t.a, '--remote', 'origin').Status).toBe('UpToDate');
+    // An empty remote: nothing to integrate, the push creates the branch.
+    const other = join(t.base, 'other.git');
+    execFileSync('git', ['init', '-q', '--bare', other], { env: t.store.env });
+    t.a.git(['remote', 'add', 'other', other]);
+    expect(sync(t.a, '--remote', 'other').Status).toBe('Pushed');
+    expect(execFileSync('git', ['rev-parse', 'main'], { cwd: other, encoding: 'utf8' })).toBe(t.a.git(['rev-parse', 'HEAD']));
+  });
+
+  it('a file outside the label indexes changed differently on both sides is refused, with the repository untouched', () => {
+    const { t } = teamWithDb();
+    for (const [c, text] of [[t.a, 'from a\n'], [t.b, 'from b\n']] as const) {
+      writeFileSync(join(c.dir, 'NOTES.txt'), text);
+      c.git(['add', 'NOTES.txt']);
+      c.git(['commit', '-qm', 'notes']);
+    }
+    sync(t.a);
+    const before = t.b.snapshot();
+    const r = t.b.cli(['sync', '--prefer', 'ours']);
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('InvalidRequestException');
+    expect(r.stderr).toContain('NOTES.txt was changed differently on both sides');
+    expect(t.b.snapshot()).toBe(before);
   });
 });
 

@@ -86,14 +86,22 @@ export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<
   let pruned: { Name: string; VersionIds: string[] }[] = [];
   let status: 'UpToDate' | 'Pushed' | 'FastForwarded' | 'Merged' = 'UpToDate';
   for (let attempt = 0; ; attempt++) {
-    await git.run(['fetch', '-q', '--no-tags', upstream.remote, `+${upstream.ref}:${upstream.tracking}`]);
-    const theirs = await revParse(git, upstream.tracking);
+    const fetched = await git.run(['fetch', '-q', '--no-tags', upstream.remote, `+${upstream.ref}:${upstream.tracking}`]).then(
+      () => true,
+      (err: unknown) => {
+        // An empty remote, or a branch not pushed yet: nothing to integrate, the push creates it.
+        if (err instanceof GitCommandError && /couldn't find remote ref/i.test(err.stderr)) return false;
+        throw err;
+      },
+    );
+    const theirs = fetched ? await revParse(git, upstream.tracking) : undefined;
     const outcome = await integrate(loc, git, theirs, name, opts);
     if (outcome.kind === 'contested') return { Status: 'Contested', Upstream: name, Contests: outcome.contests };
     if (outcome.kind !== 'none') status = outcome.kind === 'merged' ? 'Merged' : 'FastForwarded';
     decisions = [...decisions, ...outcome.decisions];
     pruned = [...pruned, ...outcome.pruned];
-    const head = (await revParse(git, 'HEAD'))!;
+    const head = await revParse(git, 'HEAD');
+    if (head === undefined) throw new InvalidRequestException('the store branch has no commit yet');
     if (head === theirs) return { Status: status, Commit: head, Upstream: name, Decisions: decisions, Pruned: pruned, Retries: attempt };
     try {
       await git.run(['push', '-q', upstream.remote, `HEAD:${upstream.ref}`]);
