@@ -61,6 +61,17 @@ describe('the git merge driver (issue #5 item 2)', () => {
     expect(Object.keys(parseSecretIndex(byGit.index('db'), 'db').labels).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS', 'beta']);
   });
 
+  it('without a signing key the driver still merges, leaves the index unsigned and says so on stderr', () => {
+    const { t, byGit } = diverged(
+      (a) => put(a, 'db', 'a2'),
+      (b) => put(b, 'db', 'b2', ['beta']),
+    );
+    const r = git(byGit, ['pull', '-q', '--no-rebase', '--no-edit'], { SECRETSTORE_IDENTITY: join(t.base, 'no-such-identity') });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^secretstore: secrets\/db\/secret\.yaml: merged index left unsigned \(.+\)$/m);
+    expect(Object.keys(parseSecretIndex(byGit.index('db'), 'db').labels).sort()).toEqual(['AWSCURRENT', 'AWSPREVIOUS', 'beta']);
+  });
+
   it('a contested label with no decision leaves standard conflict markers and a one-line explanation, and git pull fails', () => {
     const { byGit } = diverged(
       (a) => put(a, 'db', 'a2'),

@@ -195,6 +195,32 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(lost.stderr).toContain('rejected 1 time(s)');
   });
 
+  it.each([
+    ['after-write-2', 'old'],
+    ['after-commit-tree', 'old'],
+    ['after-update-ref', 'new'],
+  ] as const)('a sync killed at %s leaves the old or the new state (the transaction journal), and the next sync finishes', (point, state) => {
+    const { t } = teamWithDb();
+    put(t.a, 'db', 'a2');
+    put(t.b, 'db', 'b2', ['beta']);
+    create(t.a, 'only-a', 'x');
+    sync(t.a);
+    const before = t.b.snapshot();
+    const killed = t.b.cli(['sync'], { env: { SECRETSTORE_FAULT_AT: point } });
+    expect(killed.status).toBeNull(); // SIGKILL
+    ok(t.b.cli(['list-secrets'])); // a reader recovers the dead writer's journal first
+    if (state === 'old') {
+      expect(t.b.snapshot()).toBe(before);
+      expect(sync(t.b).Status).toBe('Merged');
+    } else {
+      expect(t.b.git(['rev-list', '--parents', '-n', '1', 'HEAD']).trim().split(' ')).toHaveLength(3);
+      expect(t.b.git(['status', '--porcelain'])).toBe('');
+      expect(sync(t.b).Status).toBe('Pushed');
+    }
+    expect(value(t.b, 'only-a')).toBe('x');
+    expect(t.remoteHead()).toBe(t.b.git(['rev-parse', 'HEAD']).trim());
+  });
+
   it('sync without an upstream says how to set one', () => {
     const { t } = teamWithDb();
     t.a.git(['branch', '--unset-upstream']);

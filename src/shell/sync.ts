@@ -299,6 +299,9 @@ async function computeMerge(
   if (contests.length > 0) return { kind: 'contested', contests };
 
   // Every merged index is signed by whoever merges, as any other change (a stub until signing lands).
+  // The signer sees the merge as a plan on top of ours: the indexes, the version files it brings in
+  // (not yet in the work tree) and the ones it prunes, so it can hash every sealed file it names.
+  written.push(...(await incomingVersionFiles(loc, git, ours, theirs, folders)));
   const signed = await signChanges({ location: loc, config, signer: opts.signer }, written);
   const tree = await buildTree(loc, git, [ours, theirs], take, signed, folders);
   const lines = [
@@ -309,6 +312,20 @@ async function computeMerge(
   const message = `sync: merge ${upstream} (${indexes.length} label index(es) merged, ${decisions.length} decision(s))\n\n${lines.join('\n')}\n`;
   const commit = await git.commitTree(tree, [ours, theirs], message);
   return { kind: 'merged', commit, message, decisions, pruned };
+}
+
+/** The version files of merged secrets that ours lacks, with their content (from theirs), store-relative. */
+async function incomingVersionFiles(loc: StoreLocation, git: Git, ours: string, theirs: string, folders: readonly MergedFolder[]): Promise<FileChange[]> {
+  const out: FileChange[] = [];
+  for (const { folder, versionFiles } of folders) {
+    if (versionFiles.length === 0) continue;
+    const present = new Set(splitZ(await git.run(['ls-tree', '-r', '-z', '--name-only', ours, '--', `${folder}/${VERSIONS_DIR}/`])));
+    for (const path of versionFiles.filter((p) => !present.has(p))) {
+      const content = await git.run(['show', `${theirs}:${path}`]).catch(() => undefined);
+      if (content !== undefined) out.push({ path: path.slice(loc.prefix.length), content });
+    }
+  }
+  return out;
 }
 
 /** A secret folder the semantic merge decided: exactly these version files (none: the secret is gone). */
