@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSecretIndex } from '../src/core/codec.js';
@@ -64,6 +64,12 @@ describe('secretstore sync (issue #5 item 1)', () => {
     const b2 = put(t.b, 'db', 'b2', ['beta']);
     create(t.a, 'only-a', 'from a');
     create(t.b, 'only-b', 'from b');
+    // Files outside the store come along byte for byte, with their executable bit (a rotation script).
+    const bytes = Buffer.from([0, 255, 254, 1, 128, 10]);
+    writeFileSync(join(t.a.dir, 'logo.bin'), bytes);
+    writeFileSync(join(t.a.dir, 'rotate.sh'), '#!/bin/sh\necho rotated\n', { mode: 0o755 });
+    t.a.git(['add', 'logo.bin', 'rotate.sh']);
+    t.a.git(['commit', '-qm', 'tools']);
     expect(sync(t.a).Status).toBe('Pushed');
     const merged = sync(t.b);
     expect(merged.Status).toBe('Merged');
@@ -78,6 +84,8 @@ describe('secretstore sync (issue #5 item 1)', () => {
       expect([value(c, 'only-a'), value(c, 'only-b')]).toEqual(['from a', 'from b']);
       expect(c.git(['status', '--porcelain'])).toBe('');
     }
+    expect(readFileSync(join(t.b.dir, 'logo.bin')).equals(bytes)).toBe(true);
+    expect(statSync(join(t.b.dir, 'rotate.sh')).mode & 0o111).not.toBe(0);
   });
 
   it('nothing is decrypted: sync works without a decryption key (a write-only identity)', () => {

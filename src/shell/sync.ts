@@ -75,7 +75,7 @@ interface Upstream {
   readonly tracking: string;
 }
 
-const REJECTED = /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|stale info/;
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first/;
 
 export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<SyncResult> {
   const git = openGit(loc.repoRoot, opts.env);
@@ -188,7 +188,13 @@ async function changesBetween(git: Git, from: string, to: string): Promise<FileC
     const batch = entries.slice(i, i + 8);
     changes.push(
       ...(await Promise.all(
-        batch.map(async (e): Promise<FileChange> => (e.oid === undefined ? { path: e.path, delete: true } : { path: e.path, content: await git.run(['cat-file', 'blob', e.oid]) })),
+        batch.map(async (e): Promise<FileChange> => {
+          if (e.oid === undefined) return { path: e.path, delete: true };
+          if (e.mode !== '100644' && e.mode !== '100755') {
+            throw new InvalidRequestException(`${e.path} is a symbolic link or submodule (mode ${e.mode}); sync writes regular files only: merge with git`);
+          }
+          return { path: e.path, content: await git.readBlob(e.oid), ...(e.mode === '100755' ? { executable: true } : {}) };
+        }),
       )),
     );
   }

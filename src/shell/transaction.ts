@@ -196,7 +196,8 @@ function isNoop(repoRoot: string, change: RepoChange): boolean {
   try {
     const current = readFileSync(file);
     const next = typeof change.content === 'string' ? Buffer.from(change.content) : change.content;
-    return current.equals(next);
+    const executable = (lstatSync(file).mode & 0o100) !== 0;
+    return current.equals(next) && (change.executable ?? false) === executable;
   } catch {
     return false;
   }
@@ -212,7 +213,7 @@ function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]): void {
     } else {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = tempFileFor(file);
-      writeFileSync(tmp, change.content);
+      writeFileSync(tmp, change.content, { mode: change.executable ? 0o777 : 0o666 }); // less the umask, as git checks out
       faultPoint(`after-temp-${i + 1}`);
       renameSync(tmp, file);
     }

@@ -12,7 +12,12 @@ export interface StoreLocation {
 
 /** One file change of a transaction. Paths are POSIX and relative to the store root. */
 export type FileChange =
-  | { readonly path: string; readonly content: string | Uint8Array }
+  | {
+      readonly path: string;
+      readonly content: string | Uint8Array;
+      /** Written with the executable bit (a sync bringing in a committed script); default false. */
+      readonly executable?: boolean;
+    }
   | { readonly path: string; readonly delete: true };
 
 /** What an operation hands the transaction: its result, the files to change, the commit message. */
