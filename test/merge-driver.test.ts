@@ -128,6 +128,27 @@ describe('the git merge driver (issue #5 item 2)', () => {
     expect(byGit.git(['status', '--porcelain'])).toBe('');
   });
 
+  it('a merge that would break an invariant (more than 20 labels) is refused: sync changes nothing, the driver leaves markers', () => {
+    const label = (c: Clone, prefix: string) => {
+      const current = parseSecretIndex(c.index('db'), 'db').labels.AWSCURRENT!;
+      for (let i = 0; i < 10; i++) ok(c.cli(['update-secret-version-stage', '--secret-id', 'db', '--version-stage', `${prefix}${i}`, '--move-to-version-id', current]));
+    };
+    const { bySync, byGit } = diverged(
+      (a) => label(a, 'a'),
+      (b) => label(b, 'b'),
+    );
+    const before = bySync.snapshot();
+    const r = bySync.cli(['sync', '--prefer', 'newest']);
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('InvalidRequestException');
+    expect(r.stderr).toContain('merge refused: db (merged) would carry more than 20 labels');
+    expect(bySync.snapshot()).toBe(before);
+    const pulled = git(byGit, ['pull', '--no-rebase', '--no-edit']);
+    expect(pulled.status).not.toBe(0);
+    expect(pulled.stderr).toContain('secretstore: secrets/db/secret.yaml: left conflict markers: merge refused');
+    expect(readFileSync(join(byGit.dir, 'secrets/db/secret.yaml'), 'utf8')).toMatch(/^<<<<<<< ours$[\s\S]*^=======$[\s\S]*^>>>>>>> theirs$/m);
+  });
+
   it('git pull --rebase replays a label change through the driver with every label kept', () => {
     const { bySync, byGit } = diverged(
       (a) => put(a, 'db', 'a2'),

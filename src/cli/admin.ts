@@ -31,7 +31,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .command('init')
     .helpGroup('Store and keys')
     .addHelpText('after', '\nExample:\n  mkdir team-secrets && cd team-secrets && git init && secretstore init --name alice --region eu-west-1')
-    .description('Make this git repository (or --store folder) a store with you as recipient; installs the pre-commit hook.')
+    .description('Make this git repository (or --store folder) a store with you as recipient; installs the git hooks and the merge driver (install-hooks).')
     .option('--name <name>', 'your name as a recipient (default: your login name)')
     .option('--region <region>', 'region used in ARNs', 'us-east-1')
     .option('--account <account>', '12-digit account id used in ARNs', '000000000000')

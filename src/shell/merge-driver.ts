@@ -12,9 +12,9 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InvalidParameterException } from '../errors.js';
+import { InvalidParameterException, SecretsManagerError } from '../errors.js';
 import { serializeSecretIndex } from '../core/codec.js';
-import { describeContest, describeDecision, mergeSecretIndex, parseIndexForMerge, PREFERENCES, type Preference } from '../core/merge.js';
+import { describeContest, describeDecision, mergeSecretIndex, parseIndexForMerge, PREFERENCES, type MergeOutcome, type Preference } from '../core/merge.js';
 import { GitCommandError, openGit } from './git.js';
 import { signChanges } from './signing.js';
 import type { StoreLocation } from './types.js';
@@ -54,21 +54,24 @@ async function preference(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<P
 
 export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Promise<MergeDriverResult> {
   const [baseText, oursText, theirsText] = await Promise.all([a.base, a.ours, a.theirs].map((f) => readFile(resolve(a.cwd, f), 'utf8')));
-  const read = (text: string, side: string) => (text!.trim() === '' ? undefined : parseIndexForMerge(text!, `${a.path} (${side})`));
+  const read = (text: string, side: string) => (text.trim() === '' ? undefined : parseIndexForMerge(text, `${a.path} (${side})`));
   const config = await readConfig(loc.root);
   const prefer = await preference(loc, a.env);
-  const outcome = mergeSecretIndex(read(baseText!, 'base'), read(oursText!, 'ours'), read(theirsText!, 'theirs'), {
-    now: new Date(),
-    policy: { ...config.policy, pruneAbove: NEVER },
-    ...(prefer ? { prefer } : {}),
-  });
+  let outcome: MergeOutcome;
+  try {
+    outcome = mergeSecretIndex(read(baseText!, 'base'), read(oursText!, 'ours'), read(theirsText!, 'theirs'), {
+      now: new Date(),
+      policy: { ...config.policy, pruneAbove: NEVER },
+      ...(prefer ? { prefer } : {}),
+    });
+  } catch (err) {
+    // A damaged side, or a merge that would break an invariant: a person decides, with git's markers.
+    if (!(err instanceof SecretsManagerError)) throw err;
+    await leaveMarkers(loc, a);
+    return { ok: false, notes: [`secretstore: ${a.path}: left conflict markers: ${err.message}`] };
+  }
   if (outcome.kind === 'contested') {
-    // Standard markers, as git's own merge would leave them, so every merge tool knows what to do.
-    await openGit(loc.repoRoot, a.env)
-      .run(['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', resolve(a.cwd, a.ours), resolve(a.cwd, a.base), resolve(a.cwd, a.theirs)])
-      .catch((err: unknown) => {
-        if (!(err instanceof GitCommandError && (err.exitCode ?? 0) > 0)) throw err; // exit code = number of conflicts
-      });
+    await leaveMarkers(loc, a);
     const what = outcome.contests.map(describeContest).join('; ');
     return {
       ok: false,
@@ -84,4 +87,27 @@ export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Pr
   if (change === undefined || !('content' in change)) throw new InvalidParameterException(`signing dropped ${storePath}`);
   await writeFile(resolve(a.cwd, a.ours), change.content);
   return { ok: true, notes };
+}
+
+/**
+ * Standard markers in %A, as git's own merge would leave them, so every merge tool knows what to do.
+ * When the lines happen to merge cleanly (the conflict is in meaning, not in lines), the whole file is
+ * put between markers instead, so a person still has to decide.
+ */
+async function leaveMarkers(loc: StoreLocation, a: MergeDriverArgs): Promise<void> {
+  const [ours, base, theirs] = [a.ours, a.base, a.theirs].map((f) => resolve(a.cwd, f)) as [string, string, string];
+  const [oursText, theirsText] = await Promise.all([readFile(ours, 'utf8'), readFile(theirs, 'utf8')]);
+  const conflicted = await openGit(loc.repoRoot, a.env)
+    .run(['merge-file', '-L', 'ours', '-L', 'base', '-L', 'theirs', ours, base, theirs])
+    .then(
+      () => false,
+      (err: unknown) => {
+        if (err instanceof GitCommandError && (err.exitCode ?? 0) > 0) return true; // exit code = number of conflicts
+        throw err;
+      },
+    );
+  if (!conflicted) {
+    const line = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+    await writeFile(ours, `<<<<<<< ours\n${line(oursText)}=======\n${line(theirsText)}>>>>>>> theirs\n`);
+  }
 }
