@@ -183,6 +183,43 @@ describe('semantic merge of label indexes (issue #5 item 1)', () => {
     expect(() => mergeSecretIndex(base, o, t, opts)).toThrow(/merge refused/);
   });
 
+  it('placeholders follow the version rule; a placeholder filled on one side is a version', () => {
+    const b = { ...base, labels: { ...base.labels, AWSPENDING: 'p1' }, placeholders: { p1: at(2) } };
+    const filled = { ...b, versions: { ...b.versions, p1: at(3) }, placeholders: undefined };
+    const tagged = { ...b, tags: [{ Key: 'k', Value: 'v' }] };
+    const r = merged(b, filled, tagged).index!;
+    expect(r.versions.p1).toBe(at(3));
+    expect(r.placeholders).toBeUndefined();
+    expect(r.labels.AWSPENDING).toBe('p1');
+    // Cancelled on one side (placeholder and AWSPENDING gone), untouched on the other: stays cancelled.
+    const cancelled = { ...b, labels: base.labels, placeholders: undefined };
+    const c = merged(b, cancelled, tagged).index!;
+    expect([c.placeholders, c.labels.AWSPENDING]).toEqual([undefined, undefined]);
+  });
+
+  it('when only one side moved AWSCURRENT, its AWSPREVIOUS comes with it even if the other side moved AWSPREVIOUS', () => {
+    const b = put(base, 'v2', 2); // AWSCURRENT v2, AWSPREVIOUS v1
+    const o = put(b, 'v3', 3); // AWSCURRENT v3, AWSPREVIOUS v2
+    const t = { ...b, labels: { AWSCURRENT: 'v2' } }; // AWSPREVIOUS removed by hand
+    expect(merged(b, o, t).index!.labels).toEqual({ AWSCURRENT: 'v3', AWSPREVIOUS: 'v2' });
+  });
+
+  it('rotation merges per field: lastRotatedDate the later, nextRotationDate the earlier, a changed command contested', () => {
+    const b = { ...base, rotation: { enabled: true, lambdaArn: 'rotate.sh', lastRotatedDate: at(1), nextRotationDate: at(30) } };
+    const o = { ...b, rotation: { ...b.rotation, lastRotatedDate: at(5), nextRotationDate: at(40) } };
+    const t = { ...b, rotation: { ...b.rotation, lastRotatedDate: at(4), nextRotationDate: at(35) } };
+    expect(merged(b, o, t).index!.rotation).toEqual({ enabled: true, lambdaArn: 'rotate.sh', lastRotatedDate: at(5), nextRotationDate: at(35) });
+    const o2 = { ...b, rotation: { ...b.rotation, lambdaArn: 'ours.sh' } };
+    const t2 = { ...b, rotation: { ...b.rotation, lambdaArn: 'theirs.sh' } };
+    const r = mergeSecretIndex(b, o2, t2, opts);
+    expect(r.kind === 'contested' && r.contests.map((c) => [c.what, c.ours, c.theirs])).toEqual([['field rotation.lambdaArn', 'ours.sh', 'theirs.sh']]);
+  });
+
+  it('the same VersionId created on both sides with different times is refused whatever the preference', () => {
+    const r = mergeSecretIndex(base, put(base, 'v2', 2), put(base, 'v2', 3), { ...opts, prefer: 'ours' });
+    expect(r.kind === 'contested' && r.contests[0]).toMatchObject({ what: 'version v2', preferable: false });
+  });
+
   it('parseIndexForMerge ignores a trailing signature block (signed changes)', () => {
     const text = `${serializeSecretIndex(base)}signature:\n  writer: alice\n  sig: abc\n`;
     expect(parseIndexForMerge(text, 'x')).toEqual(base);
