@@ -39,7 +39,7 @@ export interface InitResult {
   Writer: { Name: string; WriterKey: string };
   Hook: string;
   /** What `installHooks` set up in this clone. */
-  Hooks: InstallHooksResult;
+  GitIntegration: InstallHooksResult;
 }
 
 export interface InstallHooksResult {
@@ -110,7 +110,7 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     Recipient: { Name: name, PublicKey: recipient.publicKey },
     Writer: { Name: name, WriterKey: writer.writerKey },
     Hook: hooks.Hooks[0]!,
-    Hooks: hooks,
+    GitIntegration: hooks,
   };
 }
 
