@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function ok(r: { status: number | null; stderr: string }): void {
-  if (r.status !== 0) throw new Error(r.stderr);
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
 }
 
 function put(c: Clone, name: string, value: string, stages?: string[]): string {

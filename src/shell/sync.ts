@@ -75,7 +75,8 @@ interface Upstream {
   readonly tracking: string;
 }
 
-const REJECTED = /\[rejected\]|non-fast-forward|fetch first/;
+/** A push that lost a race: refused as not a fast-forward, or beaten to the ref while the remote updated it. */
+const REJECTED = /\[rejected\]|non-fast-forward|fetch first|cannot lock ref .* but expected/;
 
 export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<SyncResult> {
   const git = openGit(loc.repoRoot, opts.env);
