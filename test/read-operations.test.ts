@@ -66,7 +66,7 @@ describe('CreateSecret (spec 3.1, 8.1)', () => {
   });
   it('names with ../ and 513 characters are ValidationException', async () => {
     await expect(store.createSecret({ Name: '../escape' })).resolves.toMatchObject({ Name: '../escape' });
-    expect(t.git(['ls-files']).split('\n').every((f) => f === '' || f === '.secretstore.yaml' || f.startsWith('secrets/'))).toBe(true);
+    expect(t.git(['ls-files']).split('\n').every((f) => f === '' || f === '.secretstore.yaml' || f === '.gitattributes' || f.startsWith('secrets/'))).toBe(true);
     await expect(store.createSecret({ Name: 'x'.repeat(513) })).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(store.createSecret({ Name: 'a\\b' })).rejects.toMatchObject({ name: 'ValidationException' });
   });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -109,6 +109,23 @@ describe('README "Passphrase-protected identities"', () => {
     expect(identity).not.toMatch(/SECRETSTORE-(SECRET|SIGNING)-KEY-1/i);
     expect(askpass!.stdout).toMatch(/^example-value\nsecretstore1\S+\tsecretstoresig1\S+\n$/);
     expect(readFileSync(join(run.cwd, '..', 'bob.identity'), 'utf8').match(/^SECRETSTORE-(SECRET|SIGNING)-KEY-1/gm)).toHaveLength(2);
+  });
+});
+
+describe('README "Sync and merging"', () => {
+  it('sync --prefer newest keeps the teammate\'s later value as AWSCURRENT, yours as AWSPREVIOUS; git pull with the driver agrees', async () => {
+    const run = await runSection('sync');
+    const [, synced] = run.results;
+    expect(synced!.stdout).toContain('"Status": "Merged"');
+    expect(synced!.stdout).toContain('decision: prod/api-key label AWSCURRENT: kept theirs');
+    const desktop = join(run.cwd, '..', 'desktop');
+    const current = versionWith(run, 'prod/api-key', 'AWSCURRENT', desktop);
+    const previous = versionWith(run, 'prod/api-key', 'AWSPREVIOUS', desktop);
+    // the teammate's clone, after its plain git pull: the same labels, plus its own beta
+    expect(versionWith(run, 'prod/api-key', 'AWSCURRENT')).toBe(current);
+    expect(versionWith(run, 'prod/api-key', 'AWSPREVIOUS')).toBe(previous);
+    expect(versionWith(run, 'prod/api-key', 'beta')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.sh('git status --porcelain')).toBe('');
   });
 });
 

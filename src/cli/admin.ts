@@ -7,6 +7,7 @@ import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
 import { addRecipientCommands } from './recipients.js';
+import { addSyncCommands } from './sync.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -37,7 +38,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .command('init')
     .helpGroup('Store and keys')
     .addHelpText('after', '\nExample:\n  mkdir team-secrets && cd team-secrets && git init && secretstore init --name alice --region eu-west-1')
-    .description('Make this git repository (or --store folder) a store with you as recipient; installs the pre-commit hook.')
+    .description('Make this git repository (or --store folder) a store with you as recipient; installs the git hooks and the merge driver (install-hooks).')
     .option('--name <name>', 'your name as a recipient (default: your login name)')
     .option('--region <region>', 'region used in ARNs', 'us-east-1')
     .option('--account <account>', '12-digit account id used in ARNs', '000000000000')
@@ -211,6 +212,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       // Inside a hook git points GIT_INDEX_FILE at the index being committed; work on that one.
       const index = io.env.GIT_INDEX_FILE;
       const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
-      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date())) io.warn(note);
+      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), { env: io.env, ...(globals().identity ? { identity: globals().identity! } : {}) })) io.warn(note);
     });
+  addSyncCommands(program, globals, io, print);
 }

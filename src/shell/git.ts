@@ -9,12 +9,19 @@ import { debugGit } from './debug.js';
 export interface GitRunOptions {
   /** Extra variables for this call only, e.g. `GIT_INDEX_FILE` for a temporary index. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Lets `git config` set a command git will run (`merge.*.driver`, `diff.*.textconv`), which
+   * simple-git refuses by default: only install-hooks does, with values it wrote itself.
+   */
+  readonly setsCommands?: boolean;
 }
 
 export interface Git {
   readonly repoRoot: string;
   /** Runs `git <args>` in the repository's top level and resolves with its stdout. */
   run(args: readonly string[], opts?: GitRunOptions): Promise<string>;
+  /** The bytes of a blob, exactly (run's output is text). */
+  readBlob(oid: string): Promise<Buffer>;
   /** `git commit-tree`, falling back to a fixed identity when the user has none configured. */
   commitTree(tree: string, parents: readonly string[], message: string, opts?: GitRunOptions): Promise<string>;
 }
@@ -65,18 +72,23 @@ const NO_IDENTITY = /Please tell me who you are|unable to auto-detect email addr
 export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.env): Git {
   const base = gitEnv(source);
 
-  async function run(args: readonly string[], opts: GitRunOptions = {}): Promise<string> {
+  /** A simple-git client for one command; `failure` receives the exit code and stderr of a failed one. */
+  function client(opts: GitRunOptions, failure: { exitCode?: number | null; stderr?: string }) {
     const env = { ...base, ...opts.env };
-    let failure: { exitCode: number | null; stderr: string } | undefined;
-    const git = simpleGit({
+    return simpleGit({
       baseDir: repoRoot,
       // simple-git guards GIT_* variables and GIT_CONFIG_* injection; ours are deliberate.
       allowEnvironment: Object.keys(env),
-      unsafe: { allowUnsafeConfigEnvCount: true, allowUnsafeConfigPaths: true },
+      unsafe: {
+        allowUnsafeConfigEnvCount: true,
+        allowUnsafeConfigPaths: true,
+        ...(opts.setsCommands ? { allowUnsafeMergeDriver: true, allowUnsafeDiffTextConv: true } : {}),
+      },
       // By default simple-git treats a non-zero exit with an empty stderr as success.
       errors: (error, result) => {
         if (result.exitCode === 0 && !error) return undefined;
-        failure = { exitCode: result.exitCode, stderr: Buffer.concat(result.stdErr).toString('utf8') };
+        failure.exitCode = result.exitCode;
+        failure.stderr = Buffer.concat(result.stdErr).toString('utf8');
         return error instanceof Error ? error : new Error(failure.stderr);
       },
     })
@@ -85,14 +97,27 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
       // update-index...), which would triple the cost of a put. An empty chunk, emitted once its
       // listeners are attached, ends that wait without anything reaching git or its hooks.
       .outputHandler((_command, stdout) => queueMicrotask(() => stdout.emit('data', Buffer.alloc(0))));
+  }
+
+  async function timedRun<T>(args: readonly string[], opts: GitRunOptions, call: (git: ReturnType<typeof client>) => Promise<T>): Promise<T> {
+    const failure: { exitCode?: number | null; stderr?: string } = {};
     const started = performance.now();
     try {
-      return await git.raw([...args]);
+      return await call(client(opts, failure));
     } catch (err) {
-      throw new GitCommandError(args, failure?.exitCode ?? null, failure?.stderr ?? String(err));
+      throw new GitCommandError(args, failure.exitCode ?? null, failure.stderr ?? String(err));
     } finally {
-      debugGit(args, started, failure === undefined ? undefined : failure.exitCode);
+      debugGit(args, started, failure.stderr === undefined ? undefined : (failure.exitCode ?? null));
     }
+  }
+
+  async function run(args: readonly string[], opts: GitRunOptions = {}): Promise<string> {
+    return timedRun(args, opts, (git) => git.raw([...args]));
+  }
+
+  async function readBlob(oid: string): Promise<Buffer> {
+    const args = ['cat-file', 'blob', oid];
+    return timedRun(args, {}, (git) => git.binaryCatFile(['blob', oid]) as Promise<Buffer>);
   }
 
   async function commitTree(
@@ -118,7 +143,7 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
     }
   }
 
-  return { repoRoot, run, commitTree };
+  return { repoRoot, run, readBlob, commitTree };
 }
 
 /**

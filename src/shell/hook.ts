@@ -1,16 +1,21 @@
 /**
  * The pre-commit hook: a commit made by hand (not through secretstore) that touches the store is
  * validated with the same codec and invariants as every read, and pruned with the same function as
- * put. It works on what is staged, since that is what the commit will hold.
+ * put. It works on what is staged, since that is what the commit will hold. The pre-merge-commit hook
+ * runs the same check on a merge made by plain git (`git pull`, `git merge`), so a merge that leaves
+ * more versions than the policy allows is pruned too. An index the hook rewrites is signed like any
+ * other change (signChanges).
  */
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
-import { INDEX_FILE, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
-import type { StoreLocation } from './types.js';
+import { signChanges } from './signing.js';
+import type { FileChange, StoreLocation } from './types.js';
 import { checkVersionFiles } from './view.js';
+import { optionalSigner } from './writer-key.js';
 
 /** Runs git in the repository's top level and returns stdout. */
 export type GitRunner = (args: string[]) => Promise<string>;
@@ -27,7 +32,24 @@ function touchedFolders(paths: readonly string[], base: string): Set<string> {
   return folders;
 }
 
-export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date): Promise<string[]> {
+/** Whose key signs an index the hook rewrites: loaded only when there is something to prune. */
+export interface HookSigning {
+  readonly identity?: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/**
+ * `prune: false` (the pre-merge-commit hook) only validates: git writes an automatic merge commit from
+ * the tree it merged before that hook runs, so a pruned index would not reach the commit; the
+ * post-merge hook (`postMerge`) prunes right after, in a commit of its own.
+ */
+export async function preCommit(
+  loc: StoreLocation,
+  git: GitRunner,
+  now: Date,
+  signing?: HookSigning,
+  opts: { prune?: boolean } = {},
+): Promise<string[]> {
   const base = `${loc.prefix}${SECRETS_DIR}`;
   const staged = (await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', base])).split('\0').filter(Boolean);
   if (staged.length === 0) return [];
@@ -51,16 +73,73 @@ export async function preCommit(loc: StoreLocation, git: GitRunner, now: Date): 
     checkVersionFiles(index, indexFile, versionFiles);
     const { index: after, pruned } = applyPrune(index, now, config.policy);
     if (pruned.length === 0) continue;
+    if (opts.prune === false) {
+      notes.push(`secretstore: the merge leaves ${pruned.length} version(s) of ${index.name} over the policy; pruning them after the merge commit`);
+      continue;
+    }
     const worktreeIndex = join(loc.repoRoot, indexFile);
     if ((await readFile(worktreeIndex, 'utf8').catch(() => undefined)) !== text) {
       throw new InvalidRequestException(`${indexFile} has unstaged changes; stage or discard them so the hook can prune`);
     }
     const removed = pruned.map((id) => `${loc.prefix}${versionPath(index.name, id)}`);
+    const changes: FileChange[] = [
+      { path: indexPath(index.name), content: serializeSecretIndex(after) },
+      ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
+    ];
+    const signer = signing ? await optionalSigner(signing.identity, signing.env) : { signer: undefined, why: 'no identity given' };
+    if (signer.signer === undefined) notes.push(`secretstore: the pruned index of ${index.name} is unsigned (${signer.why ?? 'no signing key'})`);
+    const signed = await signChanges({ location: loc, config, signer: signer.signer }, changes);
+    const content = signed.find((c) => c.path === indexPath(index.name));
+    if (content === undefined || !('content' in content)) throw new InvalidRequestException(`signing dropped ${indexFile}`);
     await git(['rm', '-q', '--cached', '--', ...removed]);
     await Promise.all(removed.map((p) => unlink(join(loc.repoRoot, p)).catch(() => undefined)));
-    await writeFile(worktreeIndex, serializeSecretIndex(after));
+    await writeFile(worktreeIndex, content.content);
     await git(['add', '--', indexFile]);
     notes.push(`secretstore: pruned ${pruned.length} version(s) of ${index.name}: ${pruned.join(', ')}`);
   }
   return notes;
+}
+
+/**
+ * The post-merge hook: after git committed a merge (`git pull`, `git merge`), the secrets it touched
+ * are pruned by the same rule, in one commit of their own, signed like any other change. A
+ * fast-forward needs nothing: each of its commits was pruned when it was made.
+ */
+export async function postMerge(loc: StoreLocation, git: GitRunner, now: Date, signing: HookSigning): Promise<string[]> {
+  const merge = await git(['rev-parse', '-q', '--verify', 'HEAD^2']).catch(() => '');
+  if (merge.trim() === '') return [];
+  const base = `${loc.prefix}${SECRETS_DIR}`;
+  const changed = (await git(['diff', '--name-only', '-z', '--no-renames', 'HEAD^1', 'HEAD', '--', base])).split('\0').filter(Boolean);
+  const folders = [...touchedFolders(changed, base)];
+  if (folders.length === 0) return [];
+  const [{ transact }, { readConfig, WorkTreeView }] = await Promise.all([import('./transaction.js'), import('./view.js')]);
+  return transact(loc, async () => {
+    const config = await readConfig(loc.root);
+    const view = new WorkTreeView(loc.root, config, async () => []);
+    const changes: FileChange[] = [];
+    const lines: string[] = [];
+    for (const folder of folders) {
+      const text = await git(['show', `HEAD:${folder}/${INDEX_FILE}`]).catch(() => undefined);
+      if (text === undefined) continue; // the merge removed the secret
+      const name = parseSecretIndex(text, `${folder}/${INDEX_FILE}`).name;
+      const index = await view.readSecret(name);
+      if (index === undefined) continue;
+      const { index: after, pruned } = applyPrune(index, now, config.policy);
+      if (pruned.length === 0) continue;
+      changes.push(
+        { path: indexPath(name), content: serializeSecretIndex(after) },
+        ...pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
+      );
+      lines.push(...pruned.map((id) => `pruned: ${name} ${id}`));
+    }
+    if (changes.length === 0) return { result: [], changes: [], message: '' };
+    const { signer, why } = await optionalSigner(signing.identity, signing.env);
+    const notes = [`secretstore: pruned ${lines.length} version(s) after the merge, in a commit of its own`];
+    if (signer === undefined) notes.push(`secretstore: the pruned indexes are unsigned (${why ?? 'no signing key'})`);
+    return {
+      result: notes,
+      changes: await signChanges({ location: loc, config, signer }, changes),
+      message: `prune: after merge, ${lines.length} version(s)\n\n${lines.join('\n')}\n`,
+    };
+  });
 }

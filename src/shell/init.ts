@@ -1,4 +1,8 @@
-/** `secretstore init`: the store's configuration as its first commit, and the pre-commit hook. */
+/**
+ * `secretstore init`: the store's configuration (and its .gitattributes) as its first commit, and the
+ * git integration of this clone (`installHooks`): the pre-commit and pre-merge-commit hooks, and the
+ * config entries of the merge driver and the sealed-file diff, which git does not clone.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,6 +13,7 @@ import { InvalidRequestException, ResourceExistsException } from '../errors.js';
 import { CONFIG_FILE, serializeConfig } from '../core/codec.js';
 import { SECRETS_DIR } from '../core/layout.js';
 import { DEFAULT_POLICY, type StoreConfig } from '../model/store.js';
+import { openGit } from './git.js';
 import { locateStore } from './location.js';
 import { transact } from './transaction.js';
 import type { StoreLocation } from './types.js';
@@ -31,6 +36,28 @@ export interface InitResult {
   Recipient: { Name: string; PublicKey: string };
   Writer: { Name: string; WriterKey: string };
   Hook: string;
+  /** What `installHooks` set up in this clone. */
+  GitIntegration: InstallHooksResult;
+}
+
+export interface InstallHooksResult {
+  /** The hook files, repository-relative. */
+  Hooks: string[];
+  /** The git config entries set in this clone (`merge.secretstore.driver`, ...). */
+  Config: string[];
+  /** Whether the store's .gitattributes registers the merge driver and the diff converter. */
+  Attributes: boolean;
+}
+
+/** Committed by init at the store root: the merge driver for label indexes, the text converter for sealed files. */
+export const GITATTRIBUTES_FILE = '.gitattributes';
+export const GITATTRIBUTES_LINES = [`${SECRETS_DIR}/**/secret.yaml merge=secretstore`, `${SECRETS_DIR}/**/*.sealed diff=secretstore`] as const;
+
+export function gitattributesText(existing = ''): string {
+  const missing = GITATTRIBUTES_LINES.filter((l) => !existing.split('\n').includes(l));
+  if (missing.length === 0) return existing;
+  const head = existing === '' ? '# secretstore: semantic merges of label indexes, readable diffs of sealed files\n' : existing.endsWith('\n') ? existing : `${existing}\n`;
+  return `${head}${missing.join('\n')}\n`;
 }
 
 const HOOK_MARK = '# installed by secretstore init';
@@ -70,16 +97,21 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     }
     return {
       result: undefined,
-      changes: [{ path: CONFIG_FILE, content: serializeConfig(config) }],
+      changes: [
+        { path: CONFIG_FILE, content: serializeConfig(config) },
+        { path: GITATTRIBUTES_FILE, content: gitattributesText(await readFile(join(loc.root, GITATTRIBUTES_FILE), 'utf8').catch(() => '')) },
+      ],
       message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
     };
   });
+  const hooks = await installHooks(loc, opts.env);
   return {
     StoreRoot: loc.root,
     StoreId: config.storeId,
     Recipient: { Name: name, PublicKey: recipient.publicKey },
     Writer: { Name: name, WriterKey: writer.writerKey },
-    Hook: await installHook(loc),
+    Hook: hooks.Hooks[0]!,
+    GitIntegration: hooks,
   };
 }
 
@@ -91,15 +123,30 @@ function shellQuote(text: string): string {
  * The hook filters in shell first: a commit that touches nothing under the store starts no Node
  * process (~100 ms). It prefers the secretstore that installed it, then one on PATH.
  */
-export function hookScript(loc: StoreLocation, cliPath: string): string {
+export function hookScript(loc: StoreLocation, cliPath: string, hook: HookName = 'pre-commit'): string {
   const store = `./${loc.prefix}`;
+  const paths = `-- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)}`;
+  const filter = {
+    'pre-commit': `${HOOK_MARK}: validates and prunes commits that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'pre-merge-commit': `${HOOK_MARK}: validates merges (git pull, git merge) that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'post-merge': `${HOOK_MARK}: prunes what a merge commit left over the policy.\ngit rev-parse -q --verify HEAD^2 >/dev/null || exit 0\ngit diff --quiet HEAD^1 HEAD ${paths} && exit 0`,
+  }[hook];
   return `#!/bin/sh
-${HOOK_MARK}: validates and prunes commits that touch the store.
-git diff --cached --quiet -- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)} && exit 0
+${filter}
 cli=${shellQuote(cliPath)}
-if [ -f "$cli" ]; then exec ${shellQuote(process.execPath)} "$cli" --store ${shellQuote(store)} hook pre-commit; fi
-exec secretstore --store ${shellQuote(store)} hook pre-commit
+if [ -f "$cli" ]; then exec ${shellQuote(process.execPath)} "$cli" --store ${shellQuote(store)} hook ${hook}; fi
+exec secretstore --store ${shellQuote(store)} hook ${hook}
 `;
+}
+
+export type HookName = 'pre-commit' | 'pre-merge-commit' | 'post-merge';
+const HOOKS: readonly HookName[] = ['pre-commit', 'pre-merge-commit', 'post-merge'];
+
+/** The command git runs for the driver or converter: the secretstore that installed it, else one on PATH. */
+function commandLine(loc: StoreLocation, args: string): string {
+  const cli = cliPath();
+  const store = `--store ${shellQuote(`./${loc.prefix}`)}`;
+  return existsSync(cli) ? `${shellQuote(process.execPath)} ${shellQuote(cli)} ${store} ${args}` : `secretstore ${store} ${args}`;
 }
 
 /** `dist/secretstore.js` of the package this module belongs to (bundled, compiled or run from source). */
@@ -109,18 +156,47 @@ function cliPath(): string {
   return join(dir, 'dist', 'secretstore.js');
 }
 
-export async function installHook(loc: StoreLocation): Promise<string> {
+export async function installHook(loc: StoreLocation, hook: HookName = 'pre-commit'): Promise<string> {
   const hooks = join(loc.gitDir, 'hooks');
-  const path = join(hooks, 'pre-commit');
+  const path = join(hooks, hook);
   const existing = await readFile(path, 'utf8').catch(() => undefined);
   if (existing !== undefined && !existing.includes(HOOK_MARK)) {
     throw new InvalidRequestException(
-      `${path} exists and is not secretstore's; add "secretstore --store ./${loc.prefix} hook pre-commit" to it by hand`,
+      `${path} exists and is not secretstore's; add "secretstore --store ./${loc.prefix} hook ${hook}" to it by hand`,
     );
   }
   await mkdir(hooks, { recursive: true });
-  await writeFile(path, hookScript(loc, cliPath()));
+  await writeFile(path, hookScript(loc, cliPath(), hook));
   await chmod(path, 0o755);
   return relative(loc.repoRoot, path) || path;
+}
+
+/**
+ * `secretstore install-hooks` (and the end of init): this clone's git integration, which git does not
+ * clone: the hooks (pre-commit, pre-merge-commit, post-merge), and the config entries naming the merge driver and the diff converter that the
+ * committed .gitattributes refers to. Idempotent; a hook file that is not secretstore's is refused, as
+ * init does, and nothing is changed then.
+ */
+export async function installHooks(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<InstallHooksResult> {
+  const hooks = join(loc.gitDir, 'hooks');
+  for (const hook of HOOKS) {
+    const existing = await readFile(join(hooks, hook), 'utf8').catch(() => undefined);
+    if (existing !== undefined && !existing.includes(HOOK_MARK)) {
+      throw new InvalidRequestException(
+        `${join(hooks, hook)} exists and is not secretstore's; add "secretstore --store ./${loc.prefix} hook ${hook}" to it by hand`,
+      );
+    }
+  }
+  const installed: string[] = [];
+  for (const hook of HOOKS) installed.push(await installHook(loc, hook));
+  const entries: [string, string][] = [
+    ['merge.secretstore.name', 'secretstore semantic merge of label indexes'],
+    ['merge.secretstore.driver', commandLine(loc, 'merge-driver %O %A %B %P')],
+    ['diff.secretstore.textconv', commandLine(loc, 'textconv')],
+  ];
+  const git = openGit(loc.repoRoot, env);
+  for (const [key, value] of entries) await git.run(['config', '--local', key, value], { setsCommands: true });
+  const attributes = await readFile(join(loc.root, GITATTRIBUTES_FILE), 'utf8').catch(() => '');
+  return { Hooks: installed, Config: entries.map(([k]) => k), Attributes: gitattributesText(attributes) === attributes };
 }
 

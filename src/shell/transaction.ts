@@ -44,12 +44,12 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     faultPoint('after-lock');
     const plan = await work();
     const planned = plan.changes.map((c) => toRepoChange(loc, c));
-    if (planned.length === 0) return plan.result;
+    if (planned.length === 0 && plan.commit === undefined) return plan.result;
     const paths = planned.map((c) => c.path);
-    const head = await checkUntouched(git, paths);
+    const head = paths.length > 0 ? await checkUntouched(git, paths) : await resolveHead(git);
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
     const changes = planned.filter((c) => !isNoop(loc.repoRoot, c));
-    if (changes.length === 0) return plan.result;
+    if (changes.length === 0 && plan.commit === undefined) return plan.result;
 
     const journaled = changes.map((c) => c.path);
     lock.journal(journaled);
@@ -57,7 +57,7 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     let commit: string;
     try {
       writeWorkTree(loc.repoRoot, changes);
-      commit = await commitChanges(git, loc, journaled, head, plan.message);
+      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit);
     } catch (err) {
       await repairOrAbandon(git, loc, journaled, lock, err);
       throw err;
@@ -65,7 +65,7 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     try {
       // The real index learns the new content of exactly these paths, so `git status` is clean
       // and whatever else the user staged is left as it was.
-      await git.run(['update-index', '--add', '--remove', '--', ...journaled]);
+      if (journaled.length > 0) await git.run(['update-index', '--add', '--remove', '--', ...journaled]);
       faultPoint('after-index');
     } catch (err) {
       // The commit has landed, so the operation succeeded: only the index is behind.
@@ -196,7 +196,8 @@ function isNoop(repoRoot: string, change: RepoChange): boolean {
   try {
     const current = readFileSync(file);
     const next = typeof change.content === 'string' ? Buffer.from(change.content) : change.content;
-    return current.equals(next);
+    const executable = (lstatSync(file).mode & 0o100) !== 0;
+    return current.equals(next) && (change.executable ?? false) === executable;
   } catch {
     return false;
   }
@@ -212,7 +213,7 @@ function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]): void {
     } else {
       mkdirSync(dirname(file), { recursive: true });
       const tmp = tempFileFor(file);
-      writeFileSync(tmp, change.content);
+      writeFileSync(tmp, change.content, { mode: change.executable ? 0o777 : 0o666 }); // less the umask, as git checks out
       faultPoint(`after-temp-${i + 1}`);
       renameSync(tmp, file);
     }
@@ -226,6 +227,7 @@ async function commitChanges(
   paths: readonly string[],
   head: string | undefined,
   message: string,
+  existing?: string,
 ): Promise<string> {
   removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
   const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
@@ -245,7 +247,10 @@ async function commitChanges(
     await git.run(['read-tree', head], temp);
     tree = await stageAndWriteTree(git, paths, temp);
   }
-  const commit = await git.commitTree(tree, head ? [head] : [], message);
+  const commit = existing ?? (await git.commitTree(tree, head ? [head] : [], message));
+  if (existing !== undefined && (await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
+    throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);
+  }
   faultPoint('after-commit-tree');
   const expected = head ?? '0'.repeat(commit.length); // all zeros: "must not exist yet"
   const reflog = `secretstore: ${message.split('\n', 1)[0]}`;

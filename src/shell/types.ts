@@ -12,7 +12,12 @@ export interface StoreLocation {
 
 /** One file change of a transaction. Paths are POSIX and relative to the store root. */
 export type FileChange =
-  | { readonly path: string; readonly content: string | Uint8Array }
+  | {
+      readonly path: string;
+      readonly content: string | Uint8Array;
+      /** Written with the executable bit (a sync bringing in a committed script); default false. */
+      readonly executable?: boolean;
+    }
   | { readonly path: string; readonly delete: true };
 
 /** What an operation hands the transaction: its result, the files to change, the commit message. */
@@ -21,4 +26,9 @@ export interface Plan<T> {
   readonly changes: readonly FileChange[];
   /** First line names the operation and secret; never holds a value. */
   readonly message: string;
+  /**
+   * An existing commit to move HEAD to instead of making a new one (sync: a fast-forward, or a merge
+   * commit with two parents built beforehand). The changes must turn HEAD's tree into exactly its tree.
+   */
+  readonly commit?: string;
 }

@@ -1,0 +1,87 @@
+/**
+ * A team as users have it: a bare remote and two clones in one temp folder, the first made with
+ * `secretstore init` (makeStore), the second by `git clone` plus `secretstore install-hooks`. Both use
+ * the same identity, so both can read every value.
+ */
+import { cpSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Policy } from '../../src/model/store.js';
+import { makeStore, runCli, snapshotRepo, type CliResult, type TestStore } from './store.js';
+
+export interface Clone {
+  readonly name: string;
+  readonly dir: string;
+  cli(args: readonly string[], opts?: { input?: string; env?: NodeJS.ProcessEnv }): CliResult;
+  git(args: readonly string[], env?: NodeJS.ProcessEnv): string;
+  snapshot(): string;
+  /** `secret.yaml` of `name` at HEAD. */
+  index(name: string): string;
+}
+
+export interface Team {
+  readonly base: string;
+  readonly remote: string;
+  readonly a: Clone;
+  readonly b: Clone;
+  readonly store: TestStore;
+  /** A further clone of the remote (with install-hooks), or a byte copy of a clone and the remote. */
+  clone(name: string): Clone;
+  copy(from: Clone, name: string): Clone;
+  remoteHead(): string;
+  cleanup(): void;
+}
+
+function cloneAt(dir: string, name: string, env: NodeJS.ProcessEnv): Clone {
+  const git = (args: readonly string[], extra?: NodeJS.ProcessEnv) =>
+    execFileSync('git', args, { cwd: dir, env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return {
+    name,
+    dir,
+    cli: (args, o = {}) => runCli(args, { ...env, ...o.env }, dir, o.input),
+    git,
+    snapshot: () => snapshotRepo(dir),
+    index: (secret) => {
+      const path = git(['ls-tree', '-r', '--name-only', 'HEAD']).split('\n').find((p) => p === `secrets/${secret}/secret.yaml`);
+      return path ? git(['show', `HEAD:${path}`]) : '';
+    },
+  };
+}
+
+export function makeTeam(opts: { policy?: Partial<Policy> } = {}): Team {
+  const store = makeStore(opts);
+  const { base, env } = store;
+  const remote = join(base, 'remote.git');
+  execFileSync('git', ['init', '-q', '--bare', remote], { env });
+  const a = cloneAt(store.dir, 'a', env);
+  a.git(['remote', 'add', 'origin', remote]);
+  a.git(['push', '-q', '-u', 'origin', 'main']);
+  const clone = (name: string): Clone => {
+    const dir = join(base, name);
+    execFileSync('git', ['clone', '-q', remote, dir], { env });
+    const c = cloneAt(dir, name, env);
+    const r = c.cli(['install-hooks']);
+    if (r.status !== 0) throw new Error(`install-hooks failed: ${r.stderr}`);
+    return c;
+  };
+  return {
+    base,
+    remote,
+    a,
+    b: clone('b'),
+    store,
+    clone,
+    copy(from, name) {
+      const dir = join(base, name);
+      const bare = join(base, `${name}-remote.git`);
+      cpSync(from.dir, dir, { recursive: true });
+      cpSync(remote, bare, { recursive: true });
+      const c = cloneAt(dir, name, env);
+      c.git(['remote', 'set-url', 'origin', bare]);
+      // The hooks and driver name the store by a relative path, so the copy is self-contained.
+      return c;
+    },
+    remoteHead: () => execFileSync('git', ['rev-parse', 'main'], { cwd: remote, env, encoding: 'utf8' }).trim(),
+    cleanup: () => store.cleanup(),
+  };
+}
