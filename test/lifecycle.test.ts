@@ -689,12 +689,12 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     const t0 = new Date(Date.now() + 1000);
     await (await at(t0)).deleteSecret({ SecretId: name, RecoveryWindowInDays: 30 });
     const mark = head();
-    const result = await pruneStore(store.client.location, new Date(t0.getTime() + 31 * DAY));
+    const result = await pruneStore(store.client, new Date(t0.getTime() + 31 * DAY));
     expect(result.Purged).toEqual([name]);
     expect(commitsSince(mark)).toEqual([`purge: ${name} past its recovery window`]);
     expect(trackedFiles(`secrets/${name}`)).toEqual([]);
     // Nothing left to purge: the output keeps its old shape.
-    expect(await pruneStore(store.client.location, new Date(t0.getTime() + 31 * DAY))).not.toHaveProperty('Purged');
+    expect(await pruneStore(store.client, new Date(t0.getTime() + 31 * DAY))).not.toHaveProperty('Purged');
   });
 
   it('the registry entry is a small reviewable file naming the secret and its purge time', async () => {
@@ -716,7 +716,7 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     t.git(['commit', '-q', '--no-verify', '-am', 'schedule by hand']);
     await expect(store.describeSecret({ SecretId: name })).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     const mark = head();
-    expect((await pruneStore(store.client.location, new Date())).Purged).toEqual([name]);
+    expect((await pruneStore(store.client, new Date())).Purged).toEqual([name]);
     expect(commitsSince(mark)).toEqual([`purge: ${name} past its recovery window`]);
     expect(trackedFiles(`secrets/${name}`)).toEqual([]);
   });

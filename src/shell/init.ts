@@ -65,9 +65,11 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     if (await readFile(join(loc.root, CONFIG_FILE)).then(() => true, () => false)) {
       throw new ResourceExistsException(`${loc.root} is already a secretstore (${CONFIG_FILE} exists)`);
     }
+    // The first configuration is signed by the writer it names: the store's root of trust.
+    const { signChanges } = await import('./signing.js');
     return {
       result: undefined,
-      changes: [{ path: CONFIG_FILE, content: serializeConfig(config) }],
+      changes: await signChanges({ location: loc, config, signer }, [{ path: CONFIG_FILE, content: serializeConfig(config) }]),
       message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
     };
   });

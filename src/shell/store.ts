@@ -15,6 +15,7 @@ import { CONFIG_FILE } from '../core/codec.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
+import type { TrustOptions } from './trust.js';
 import type { Plan, StoreLocation } from './types.js';
 import { loadCrypto, readConfig, WorkTreeView } from './view.js';
 
@@ -31,6 +32,12 @@ export interface OpenStoreOptions {
   generateTokens?: boolean;
   /** Progress of long reads (a cold list-secrets); the CLI draws it on a terminal, others draw none. */
   progress?: ProgressFactory;
+  /**
+   * Read secrets whose latest change is not signed by a trusted writer (the CLI's `--allow-unsigned`),
+   * warning through `warn` (default: stderr) about each one let through. Writes still sign.
+   */
+  allowUnsigned?: boolean;
+  warn?: (line: string) => void;
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -105,7 +112,7 @@ export class SecretStore {
       if (plan.changes.length === 0) return plan;
       const { signChanges } = await import('./signing.js');
       const signer = (await this.keys()).signers[0];
-      return { ...plan, changes: await signChanges({ location: this.location, config, signer }, plan.changes) };
+      return { ...plan, changes: await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes) };
     });
   }
 
@@ -118,7 +125,7 @@ export class SecretStore {
   private context(config = this.config): OpContext {
     const identities = () => this.identities();
     return {
-      store: new WorkTreeView(this.location.root, config, identities, this.options.progress),
+      store: new WorkTreeView(this.location.root, config, identities, this.options.progress, this.trust),
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
@@ -128,6 +135,11 @@ export class SecretStore {
         return crypto.sealValue(value, { storeId: config.storeId, secretArn, versionId }, recipients);
       },
     };
+  }
+
+  /** Whether reads refuse files without a trusted signature (see OpenStoreOptions.allowUnsigned). */
+  get trust(): TrustOptions {
+    return { allowUnsigned: this.options.allowUnsigned === true, ...(this.options.warn ? { warn: this.options.warn } : {}) };
   }
 
   now(): Date {
