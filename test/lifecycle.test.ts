@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { resign } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
 import { pruneStore } from '../src/shell/prune.js';
 
@@ -713,6 +714,7 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     const file = join(t.dir, `secrets/${name}/secret.yaml`);
     const text = (await import('node:fs')).readFileSync(file, 'utf8');
     writeFileSync(file, text.replace(/^(lastChangedDate: .*)$/m, '$1\ndeletedDate: 2000-01-01T00:00:00.000Z'));
+    await resign(t, [`secrets/${name}/secret.yaml`]); // a writer's hand edit, signed
     t.git(['commit', '-q', '--no-verify', '-am', 'schedule by hand']);
     await expect(store.describeSecret({ SecretId: name })).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     const mark = head();

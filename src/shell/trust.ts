@@ -3,7 +3,7 @@
  * one-line error naming the secret, the file and why, or, when the caller passed `--allow-unsigned`
  * (OpenStoreOptions.allowUnsigned), let it through with a warning on stderr.
  */
-import { InvalidRequestException } from '../errors.js';
+import { InvalidRequestException, type SecretsManagerErrorClass } from '../errors.js';
 import { parseWriterKey } from '../crypto/keys.js';
 import type { WriterKey } from '../crypto/types.js';
 
@@ -30,8 +30,11 @@ export function verifyWriter(key: string, message: Uint8Array, signature: Uint8A
   return writer !== null && writer.verify(message, signature);
 }
 
-/** `problem` is "<subject>: <file> <why>". Throws, or warns and returns when unsigned reads are allowed. */
-export function refuseUntrusted(trust: TrustOptions, problem: string): void {
-  if (!trust.allowUnsigned) throw new InvalidRequestException(`${problem}; refusing to use it (pass --allow-unsigned to read it anyway)`);
+/**
+ * `problem` is "<subject>: <file> <why>". Throws (InvalidRequestException by default), or warns and
+ * returns when unsigned reads are allowed.
+ */
+export function refuseUntrusted(trust: TrustOptions, problem: string, error: SecretsManagerErrorClass = InvalidRequestException): void {
+  if (!trust.allowUnsigned) throw new error(`${problem}; refusing to use it (pass --allow-unsigned to read it anyway)`);
   (trust.warn ?? ((line: string) => process.stderr.write(`${line}\n`)))(`warning: ${problem}; used anyway because of --allow-unsigned`);
 }

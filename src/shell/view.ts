@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InternalServiceError, InvalidRequestException } from '../errors.js';
+import { DecryptionFailure, InternalServiceError, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -125,7 +125,8 @@ export class WorkTreeView implements StoreView {
     const signed = this.signedFiles.get(index.name);
     // Anyone with the public keys can seal a value for a known VersionId: the signed hash is what says it is the writer's.
     if (signed !== undefined && signed[versionId] !== sha256Hex(text)) {
-      refuseUntrusted(this.trust, `secret '${index.name}': ${file} is not the sealed file its signed index lists (swapped or tampered)`);
+      // DecryptionFailure, as for a sealed file that fails authentication: this one is not the writer's either.
+      refuseUntrusted(this.trust, `secret '${index.name}': ${file} is not the sealed file its signed index lists (swapped or tampered)`, DecryptionFailure);
     }
     return crypto.openValue(text, { storeId: this.config.storeId, secretArn: index.arn, versionId }, identities, file);
   }
