@@ -4,6 +4,7 @@ import { SHELLS, type Shell } from './completion.js';
 import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
+import { addVerifyCommands } from './verify.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -185,6 +186,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       io.out(await completeSecretIds(prefix, { store: globals().store, cwd: io.cwd, env: io.env }));
     });
   addEditCommand(program, globals, io, print);
+  addVerifyCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

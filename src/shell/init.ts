@@ -33,7 +33,7 @@ export interface InitResult {
   Hook: string;
 }
 
-const HOOK_MARK = '# installed by secretstore init';
+export const HOOK_MARK = '# installed by secretstore init';
 
 export async function initStore(opts: InitOptions): Promise<InitResult> {
   const loc = locateStore({ store: opts.store, cwd: opts.cwd, env: opts.env });
