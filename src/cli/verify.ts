@@ -39,4 +39,22 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
       }
       if (report.Findings.length > 0) io.exitCode = EXIT_FINDINGS;
     });
+
+  program
+    .command('sign')
+    .helpGroup('Store and keys')
+    .description(
+      'Sign indexes (secret.yaml) and .secretstore.yaml edited by hand, as they are in the work tree, and commit them in one commit ' +
+        '(e.g. after resolving a conflict by hand). Without options: every index and the configuration that differ from HEAD. ' +
+        'Refused unless your key is a trusted writer (for the configuration: an unscoped writer of the configuration at HEAD).',
+    )
+    .option('--secret-id <names...>', 'only these secrets (by name)')
+    .option('--config', 'only (or also) .secretstore.yaml')
+    .addHelpText('after', '\nExample:\n  git merge origin/main   # a conflict in secrets/prod/db/secret.yaml, resolved in an editor\n  secretstore sign --secret-id prod/db')
+    .action(async (opts: { secretId?: string[]; config?: boolean }) => {
+      io.operation = 'Sign';
+      const [{ SecretStore }, { signHandEdits }] = await Promise.all([import('../shell/store.js'), import('../shell/sign.js')]);
+      const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
+      await print(await signHandEdits(store, { ...(opts.secretId ? { secretIds: opts.secretId } : {}), config: opts.config === true }), 'Sign');
+    });
 }

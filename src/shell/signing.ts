@@ -39,6 +39,11 @@ export interface SigningContext {
    * it signs hand edits that are not committed yet.
    */
   readonly previous?: ReadonlyMap<string, Previous>;
+  /**
+   * Hash every sealed file of a touched secret as it is in the work tree, instead of carrying hashes
+   * forward: `secretstore sign`, where the writer vouches for hand edits, sealed files included.
+   */
+  readonly rehash?: boolean;
 }
 
 async function readText(root: string, path: string): Promise<string | undefined> {
@@ -114,7 +119,7 @@ export async function signChanges(ctx: SigningContext, changes: readonly FileCha
     const writer = writerFor(config, signer, index.name);
     // Hashes the previous signature vouches for, if it is valid and trusted (see the header).
     let carried: Readonly<Record<string, string>> = {};
-    if (current !== undefined) {
+    if (current !== undefined && !ctx.rehash) {
       const verdict = checkSigned(splitSigned(current), { storeId: config.storeId, path: indexFile, name: index.name }, config.writers, verifyWriter);
       if (verdict.ok) carried = verdict.block.files ?? {};
     }

@@ -17,7 +17,8 @@ import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
 import type { TrustOptions } from './trust.js';
 import type { Plan, StoreLocation } from './types.js';
-import { loadCrypto, readConfig, WorkTreeView } from './view.js';
+import { readTrustedConfig } from './config-trust.js';
+import { loadCrypto, WorkTreeView } from './view.js';
 
 export interface OpenStoreOptions {
   /** The store folder; default `$SECRETSTORE_DIR`, else the git top level of `cwd`. */
@@ -63,7 +64,8 @@ export class SecretStore {
     const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
     // Stamp first, then read: a change in between only costs one more read at the next refresh.
     const stamp = await configStamp(location.root);
-    return new SecretStore(location, await readConfig(location.root), stamp, { ...options, env });
+    const trust = { allowUnsigned: options.allowUnsigned === true, ...(options.warn ? { warn: options.warn } : {}) };
+    return new SecretStore(location, await readTrustedConfig(location, trust), stamp, { ...options, env });
   }
 
   /** `.secretstore.yaml` as read by `open` or the last `refreshConfig`. Writes re-read it inside the lock. */
@@ -78,7 +80,7 @@ export class SecretStore {
   async refreshConfig(): Promise<StoreConfig> {
     const stamp = await configStamp(this.location.root);
     if (stamp !== this.configStamp) {
-      this.currentConfig = await readConfig(this.location.root);
+      this.currentConfig = await readTrustedConfig(this.location, this.trust);
       this.configStamp = stamp;
     }
     return this.currentConfig;
@@ -107,7 +109,7 @@ export class SecretStore {
     const { transact } = await import('./transaction.js');
     // Re-read the configuration inside the lock: another writer may have changed it.
     return transact(this.location, async () => {
-      const config = await readConfig(this.location.root);
+      const config = await readTrustedConfig(this.location, this.trust);
       const plan = await compute(this.context(config));
       if (plan.changes.length === 0) return plan;
       const { signChanges } = await import('./signing.js');
