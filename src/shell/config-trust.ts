@@ -108,3 +108,23 @@ export async function readTrustedConfig(loc: StoreLocation, trust: TrustOptions)
   await checkConfigTrust(loc, await readFile(join(loc.root, CONFIG_FILE), 'utf8'), config, trust);
   return config;
 }
+
+/**
+ * The configuration a signer must be a writer of, when `text` (HEAD's) may itself be untrusted (a hand
+ * edit committed without a signature, or one signed by an outsider): `text`'s if it passes the check,
+ * else the one this clone pinned last; undefined when there is neither.
+ */
+export async function trustedBaseConfig(loc: StoreLocation, text: string): Promise<StoreConfig | undefined> {
+  try {
+    const config = parseConfig(text, CONFIG_FILE);
+    await checkConfigTrust(loc, text, config, {});
+    return config;
+  } catch {
+    const pin = readPin(loc);
+    try {
+      return pin === undefined ? undefined : parseConfig(pin, CONFIG_FILE);
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
-import { CONFIG_FILE, parseConfig } from '../core/codec.js';
+import { CONFIG_FILE } from '../core/codec.js';
+import { trustedBaseConfig } from './config-trust.js';
 import { INDEX_FILE, secretDir, SECRETS_DIR } from '../core/layout.js';
 import { sha256Hex, splitSigned, type Previous } from '../core/signature.js';
 import { openGit, readBlobs } from './git.js';
@@ -59,12 +60,14 @@ export async function signHandEdits(store: SecretStore, opts: { secretIds?: read
     return content === undefined ? { path, delete: true } : { path, content: path.endsWith('.sealed') ? content : content.toString('utf8') };
   });
   const signer = (await store.keys()).signers[0];
+  // Trust comes from HEAD's configuration if it is trusted, else from the last one this clone trusted:
+  // neither a hand edit nor an outsider's signed configuration can vouch for itself.
+  const config = await trustedBaseConfig(loc, headConfig ?? (edited.get(CONFIG_FILE) ?? '').toString());
+  if (config === undefined) throw new InvalidRequestException(`there is no trusted ${CONFIG_FILE} to sign against (none at HEAD, none pinned by this clone)`);
   try {
     await transact(
       loc,
       async () => {
-        // Trust comes from HEAD's configuration: a hand edit cannot vouch for itself.
-        const config = parseConfig(headConfig ?? (edited.get(CONFIG_FILE) ?? '').toString(), CONFIG_FILE);
         const signed = await signChanges({ location: loc, config, signer, now: store.now(), previous, rehash: true }, changes);
         return {
           result: undefined,

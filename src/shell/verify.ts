@@ -246,7 +246,8 @@ async function verifyConfigHistory(store: SecretStore, find: (file: string, what
   if (current !== texts[texts.length - 1]) versions.push({ at: 'the work tree', text: current });
   let trusted: StoreConfig | undefined;
   let previousText: string | undefined;
-  for (const { at, text } of versions) {
+  for (const [i, { at, text }] of versions.entries()) {
+    const last = i === versions.length - 1;
     if (text === undefined) {
       find(CONFIG_FILE, `is deleted in ${at}`);
       continue;
@@ -261,8 +262,11 @@ async function verifyConfigHistory(store: SecretStore, find: (file: string, what
     if (trusted !== undefined && config.storeId !== trusted.storeId) find(CONFIG_FILE, `in ${at}: the storeId changed`);
     // The first configuration is its own root of trust; each later one answers to the one before.
     const verdict = checkSigned(splitSigned(text), { storeId: config.storeId, path: CONFIG_FILE, name: undefined }, (trusted ?? config).writers, verifyWriter);
-    if (!verdict.ok) find(CONFIG_FILE, `in ${at}: ${verdict.why}`);
-    else if (!chainsTo(verdict.block.previous, [hashOf(previousText)])) find(CONFIG_FILE, `in ${at}: is a signed state that does not follow the one it replaced (a replay?)`);
+    // A state no trusted writer signed is a finding while it is the current one; once a trusted writer
+    // signs a later state on top of it (secretstore sign after a hand edit), that writer vouches for the result.
+    if (!verdict.ok) {
+      if (last) find(CONFIG_FILE, `in ${at}: ${verdict.why}`);
+    } else if (!chainsTo(verdict.block.previous, [hashOf(previousText)])) find(CONFIG_FILE, `in ${at}: is a signed state that does not follow the one it replaced (a replay?)`);
     if (verdict.ok || trusted === undefined) trusted = config; // an untrusted change gives no new trust
     previousText = text;
   }
