@@ -51,11 +51,12 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     )
     .option('--secret-id <names...>', 'only these secrets (by name)')
     .option('--config', 'only (or also) .secretstore.yaml')
-    .addHelpText('after', '\nExample:\n  git merge origin/main   # a conflict in secrets/prod/db/secret.yaml, resolved in an editor\n  secretstore sign --secret-id prod/db')
-    .action(async (opts: { secretId?: string[]; config?: boolean }) => {
+    .option('-m, --message <text>', "the commit message's first line (default: sign: N file(s) edited by hand...)")
+    .addHelpText('after', '\nExample:\n  git merge origin/main   # a conflict in secrets/prod/db/secret.yaml, resolved in an editor\n  secretstore sign --secret-id prod/db -m "prod/db: merge resolved by hand"')
+    .action(async (opts: { secretId?: string[]; config?: boolean; message?: string }) => {
       io.operation = 'Sign';
       const [{ SecretStore }, { signHandEdits }] = await Promise.all([import('../shell/store.js'), import('../shell/sign.js')]);
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
-      await print(await signHandEdits(store, { ...(opts.secretId ? { secretIds: opts.secretId } : {}), config: opts.config === true }), 'Sign');
+      await print(await signHandEdits(store, { ...(opts.secretId ? { secretIds: opts.secretId } : {}), config: opts.config === true, ...(opts.message ? { message: opts.message } : {}) }), 'Sign');
     });
 }

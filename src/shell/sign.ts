@@ -25,7 +25,10 @@ export interface SignResult {
   Signed: string[];
 }
 
-export async function signHandEdits(store: SecretStore, opts: { secretIds?: readonly string[]; config?: boolean }): Promise<SignResult> {
+export async function signHandEdits(
+  store: SecretStore,
+  opts: { secretIds?: readonly string[]; config?: boolean; message?: string },
+): Promise<SignResult> {
   const loc = store.location;
   const git = openGit(loc.repoRoot, store.options.env ?? process.env);
   const base = [`${loc.prefix}${SECRETS_DIR}`, `${loc.prefix}${CONFIG_FILE}`];
@@ -72,7 +75,7 @@ export async function signHandEdits(store: SecretStore, opts: { secretIds?: read
         return {
           result: undefined,
           changes: signed,
-          message: `sign: ${signable.length} file(s) edited by hand, signed by their writer\n\n${paths.join('\n')}\n`,
+          message: `${opts.message?.trim() || `sign: ${signable.length} file(s) edited by hand, signed by their writer`}\n\nsigned: ${paths.join('\nsigned: ')}\n`,
         };
       },
       { adopt: paths },
