@@ -2,7 +2,7 @@
  * Signed changes (issue #4, item 4): every change secretstore commits is signed by a trusted writer, and
  * reads refuse a label index or sealed file whose latest change is not, unless --allow-unsigned.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
@@ -182,5 +182,38 @@ describe('writes refuse a key that is not a trusted writer, before writing anyth
     writeFileSync(join(t.dir, CONFIG_FILE), read(CONFIG_FILE).replace('pruneAbove: 100', 'pruneAbove: 99'));
     await expect(resign(t, [CONFIG_FILE], { identity: scoped })).rejects.toMatchObject({ name: 'AccessDeniedException' });
     t.git(['checkout', '--', CONFIG_FILE]);
+  });
+});
+
+describe('reads refuse a replayed signed index (issue item 4: a label rolled back to an old, validly signed state)', () => {
+  it('an old signed secret.yaml restored in a new commit is refused by get and describe; the states this clone wrote read fast', () => {
+    t.cli(['create-secret', '--name', 'replay/me', '--secret-string', 'one']);
+    const path = indexPath('replay/me');
+    const old = read(path); // signed by tester, previous: null
+    t.cli(['put-secret-value', '--secret-id', 'replay/me', '--secret-string', 'two']);
+    expect(get('replay/me').stdout).toBe('two\n');
+    // Restore the old state; keep the new version's file so nothing but the chain is wrong.
+    const newId = labels('replay/me').current;
+    writeFileSync(join(t.dir, path), old);
+    t.git(['rm', '-q', versionPath('replay/me', newId)]);
+    commitByHand('restore the old index');
+    for (const args of [['get-secret-value', '--secret-id', 'replay/me'], ['describe-secret', '--secret-id', 'replay/me']]) {
+      const r = t.cli(args);
+      expect(r.status).toBe(254);
+      expect(r.stderr).toContain(`secret 'replay/me': ${path} is a signed state that does not follow the one it replaced`);
+    }
+    const allowed = get('replay/me', ['--allow-unsigned']);
+    expect(allowed.stdout).toBe('one\n');
+    expect(allowed.stderr).toContain('a replay?');
+  });
+
+  it('a state pulled from another clone (not written here) is checked against git once and accepted', () => {
+    const clone = join(t.base, 'clone');
+    t.git(['clone', '-q', t.dir, clone]);
+    const r = t.cli(['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text'], { cwd: clone });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('v1\n');
+    // Remembered: the clone's per-path record of the last state it verified.
+    expect(readdirSync(join(clone, '.git', 'secretstore-cache', 'known')).length).toBeGreaterThan(0);
   });
 });

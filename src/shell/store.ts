@@ -16,7 +16,8 @@ import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
 import type { TrustOptions } from './trust.js';
-import type { Plan, StoreLocation } from './types.js';
+import type { FileChange, Plan, StoreLocation } from './types.js';
+import { INDEX_FILE } from '../core/layout.js';
 import { readTrustedConfig } from './config-trust.js';
 import { loadCrypto, WorkTreeView } from './view.js';
 
@@ -107,15 +108,23 @@ export class SecretStore {
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
     const { transact } = await import('./transaction.js');
+    let signed: readonly FileChange[] = [];
     // Re-read the configuration inside the lock: another writer may have changed it.
-    return transact(this.location, async () => {
+    const result = await transact(this.location, async () => {
       const config = await readTrustedConfig(this.location, this.trust);
       const plan = await compute(this.context(config));
       if (plan.changes.length === 0) return plan;
       const { signChanges } = await import('./signing.js');
       const signer = (await this.keys()).signers[0];
-      return { ...plan, changes: await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes) };
+      signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
+      return { ...plan, changes: signed };
     });
+    // The states this client wrote need no replay check when it reads them (src/shell/replay.ts).
+    if (signed.length > 0) {
+      const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
+      for (const c of signed) if ('content' in c && c.path.endsWith(`/${INDEX_FILE}`)) remember(this.location, c.path, sha256Hex(splitSigned(String(c.content)).unsigned));
+    }
+    return result;
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {

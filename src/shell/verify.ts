@@ -21,13 +21,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName } from '../core/layout.js';
-import { checkSigned, sha256Hex, splitSigned, type Previous, type SignatureBlock } from '../core/signature.js';
+import { checkSigned, sha256Hex, splitSigned, type SignatureBlock } from '../core/signature.js';
 import type { Identity } from '../crypto/types.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import { GitCommandError, openGit, readBlobs } from './git.js';
 import { HOOK_MARK } from './init.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
+import { chainsTo } from './replay.js';
 import { verifyWriter } from './trust.js';
 import { loadCrypto } from './view.js';
 
@@ -183,12 +184,6 @@ async function grepTracked(git: ReturnType<typeof openGit>, pattern: string): Pr
 }
 
 const hashOf = (text: string | undefined): string | null => (text === undefined ? null : sha256Hex(splitSigned(text).unsigned));
-
-function chainsTo(previous: Previous, parents: readonly (string | null)[]): boolean {
-  if (previous === null || typeof previous === 'string') return parents.includes(previous);
-  const [a, b] = previous;
-  return parents.length === 2 && ((parents[0] === a && parents[1] === b) || (parents[0] === b && parents[1] === a));
-}
 
 /**
  * The replay check: each signed index's `previous` must be the state it replaced, that is the file in the

@@ -19,7 +19,7 @@ import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
-import { checkSigned, sha256Hex, splitSigned } from '../core/signature.js';
+import { checkSigned, sha256Hex, splitSigned, type Previous } from '../core/signature.js';
 import { refuseUntrusted, verifyWriter, type TrustOptions } from './trust.js';
 
 
@@ -95,12 +95,23 @@ export class WorkTreeView implements StoreView {
       if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
       try {
         checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
-        this.signedFiles.set(name, checkIndexSignature(this.config, this.trust, file, name, text));
+        const signed = checkIndexSignature(this.config, this.trust, file, name, text);
+        if (signed !== undefined) await this.checkReplay(name, file, text, signed.previous);
+        this.signedFiles.set(name, signed?.files);
         return index;
       } catch (err) {
         if (attempt >= READ_ATTEMPTS) throw err;
         await sleep(5 * attempt);
       }
+    }
+  }
+
+  /** See src/shell/replay.ts: one small read when this clone has seen the state before. */
+  private async checkReplay(name: string, file: string, text: string, previous: Previous): Promise<void> {
+    const loc = locateStore({ store: this.root, cwd: this.root, env: {} });
+    const { followsHistory } = await import('./replay.js');
+    if (!(await followsHistory(loc, file, sha256Hex(splitSigned(text).unsigned), previous))) {
+      refuseUntrusted(this.trust, `secret '${name}': ${file} is a signed state that does not follow the one it replaced (an older signed index restored: a replay?)`);
     }
   }
 
@@ -133,7 +144,7 @@ export class WorkTreeView implements StoreView {
 }
 
 /**
- * The sealed-file hashes of an index whose signature is valid and by a writer trusted for the secret;
+ * The sealed-file hashes and `previous` of an index whose signature is valid and by a writer trusted for the secret;
  * undefined when it is not and the caller allows unsigned reads (otherwise InvalidRequestException).
  */
 export function checkIndexSignature(
@@ -142,9 +153,9 @@ export function checkIndexSignature(
   file: string,
   name: string,
   text: string,
-): Readonly<Record<string, string>> | undefined {
+): { files: Readonly<Record<string, string>>; previous: Previous } | undefined {
   const verdict = checkSigned(splitSigned(text), { storeId: config.storeId, path: file, name }, config.writers, verifyWriter);
-  if (verdict.ok) return verdict.block.files ?? {};
+  if (verdict.ok) return { files: verdict.block.files ?? {}, previous: verdict.block.previous };
   refuseUntrusted(trust, `secret '${name}': ${file} ${verdict.why}`);
   return undefined;
 }
