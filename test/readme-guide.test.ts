@@ -183,7 +183,7 @@ function versionWith(run: SectionRun, secretId: string, stage: string, dir?: str
 
 describe('the README guide (doc tests)', () => {
   it('has the five sections, each block marked in the guide, and no value typed on a command line', () => {
-    expect([...SECTIONS.keys()]).toEqual(['setup', 'rotate', 'review', 'offline', 'migrate']);
+    expect([...SECTIONS.keys()]).toEqual(['setup', 'rotate', 'review', 'offline', 'migrate', 'verify']);
     const guide = README.slice(README.indexOf('## Guide: everyday tasks'), README.indexOf('## The store format'));
     expect(guide.length).toBeGreaterThan(0);
     for (const heading of ['Set up a team store', 'Rotate a value', 'Review a pull request', 'Work offline', 'Move from sops or pass']) {
@@ -318,6 +318,15 @@ describe('the README guide (doc tests)', () => {
     // setup's four commits, then three creates and one put: one commit each, and no value in git.
     expect(run.sh('git rev-list --count HEAD').trim()).toBe('8');
     expect(run.sh('git log -p')).not.toMatch(/EXAMPLE-(PASS|SOPS)/);
+    expect(run.sh('git status --porcelain')).toBe('');
+  });
+
+  it('Signed changes and verify: a clean store verifies, sign commits one signed change, the pre-push hook runs verify', () => {
+    const run = runSection('verify');
+    expect(run.results[0]!.stdout).toMatch(/^verify: 1 secret\(s\), 2 sealed file\(s\) \(2 opened, 0 header checked\): no findings\n/);
+    expect(run.results[0]!.stdout).toContain('prod/api-key\n');
+    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: labels fixed by hand\n');
+    expect(run.sh('.git/hooks/pre-push')).toContain('no findings');
     expect(run.sh('git status --porcelain')).toBe('');
   });
 });
