@@ -31,16 +31,21 @@ run(process.execPath, [cli, 'keygen', '-o', join(base, 'outsider')], { env });
 const t0 = performance.now();
 const dir = await makeStore(base, env, SIZE);
 console.log(`made a signed store of ${SIZE} secrets in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-const verify = (extra = []) => () => run(process.execPath, [cli, ...extra, 'verify'], { cwd: dir, env });
-const asRecipient = median(Array.from({ length: RUNS }, () => timed(verify())));
-const headerOnly = median(Array.from({ length: RUNS }, () => timed(verify(['--identity', join(base, 'outsider')]))));
+const verify = (extra = [], cache = true) => () =>
+  run(process.execPath, [cli, ...extra, 'verify'], { cwd: dir, env: cache ? env : { ...env, SECRETSTORE_NO_CACHE: '1' } });
+// Cold: nothing remembered (SECRETSTORE_NO_CACHE=1), every sealed file opened or parsed; warm: a second run,
+// as a pre-push hook runs it, where only changed files are checked again.
+const asRecipient = median(Array.from({ length: RUNS }, () => timed(verify([], false))));
+const headerOnly = median(Array.from({ length: RUNS }, () => timed(verify(['--identity', join(base, 'outsider')], false))));
+verify()();
+const warm = median(Array.from({ length: RUNS }, () => timed(verify())));
 const clone = join(base, 'clone');
 run('git', ['clone', '-q', dir, clone], { env });
 const get = () => run(process.execPath, [cli, 'get-secret-value', '--secret-id', 'app-1/service-1/password'], { cwd: clone, env });
 const cold = timed(get);
-const warm = median(Array.from({ length: 5 }, () => timed(get)));
+const warmGet = median(Array.from({ length: 5 }, () => timed(get)));
 const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
-console.log(`secretstore verify, ${SIZE} secrets (median of ${RUNS}): ${fmt(asRecipient)} decrypting every sealed file, ${fmt(headerOnly)} checking headers only`);
-console.log(`get-secret-value in a fresh clone: ${cold.toFixed(0)} ms first (replay check asks git), ${warm.toFixed(0)} ms after (median of 5)`);
+console.log(`secretstore verify, ${SIZE} secrets (median of ${RUNS}): cold ${fmt(asRecipient)} decrypting every sealed file, ${fmt(headerOnly)} checking headers only; warm (nothing changed) ${fmt(warm)}`);
+console.log(`get-secret-value in a fresh clone: ${cold.toFixed(0)} ms first (replay check asks git), ${warmGet.toFixed(0)} ms after (median of 5)`);
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
 else rmSync(base, { recursive: true, force: true });

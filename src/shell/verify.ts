@@ -16,9 +16,9 @@
  * It reads the work tree (what reads see) and git: a fixed number of git processes, whatever the size of
  * the store (ls-files, grep, two logs, two cat-file batches).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName } from '../core/layout.js';
 import { checkSigned, sha256Hex, splitSigned, type SignatureBlock } from '../core/signature.js';
@@ -88,6 +88,11 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
   }
   const crypto = await loadCrypto();
   const mine = new Set(identities.map((i) => i.publicKey));
+  // Sealed files that passed before, by content, binding and identity (see `passedCache`).
+  const identityKey = [...mine].sort().join(' ');
+  const cacheFile = join(loc.gitDir, 'secretstore-cache', `verified-${sha256Hex(loc.prefix).slice(0, 16)}.json`);
+  const passed = loadPassed(cacheFile);
+  const next = new Map<string, 0 | 1>();
   const chained: { path: string; block: SignatureBlock }[] = [];
   let sealedFiles = 0;
   let opened = 0;
@@ -131,15 +136,24 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
           find(file, 'is tracked but missing from the work tree');
           continue;
         }
-        if (files !== undefined && files[id] !== sha256Hex(content)) find(file, 'is not the sealed file its signed index lists (swapped or tampered)');
+        const contentHash = sha256Hex(content);
+        if (files !== undefined && files[id] !== contentHash) find(file, 'is not the sealed file its signed index lists (swapped or tampered)');
         sealedFiles++;
         const binding = { storeId: config.storeId, secretArn: index.arn, versionId: id };
+        const key = sha256Hex(JSON.stringify([binding, contentHash, identityKey]));
+        const known = passed.get(key);
+        if (known !== undefined) {
+          next.set(key, known);
+          opened += known;
+          continue;
+        }
         try {
           const header = crypto.readEnvelopeHeader(content, file);
           if (header.recipients.some((r) => mine.has(r))) {
             const value = crypto.openValue(content, binding, identities, file);
             if (value.type === 'binary') value.bytes.fill(0);
             opened++;
+            next.set(key, 1);
           } else {
             const wrong = (
               [
@@ -149,6 +163,7 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
               ] as const
             ).find(([, found, expected]) => found !== expected);
             if (wrong) find(file, `its header names ${wrong[0]} ${wrong[1]}, not ${wrong[2]} (copied, moved or edited)`);
+            else next.set(key, 0);
           }
         } catch (err) {
           find(file, (err as Error).message.replace(`${file} `, ''));
@@ -162,7 +177,40 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
   for (const [folder, names] of sealedIn) for (const name of names) find(`${folder}/${VERSIONS_DIR}/${name}`, `has no ${INDEX_FILE} beside its versions folder`);
 
   for (const { path, why } of await replays(store, chained)) find(path, why);
+  savePassed(cacheFile, next);
   return { Findings: findings, Secrets: indexes.length, SealedFiles: sealedFiles, Opened: opened };
+}
+
+/*
+ * The passed-files cache: opening 10,000 sealed files costs seconds, and a pre-push hook runs verify on a
+ * store where little changed. A sealed file that passed (opened, 1; or header bound, 0) is remembered by the
+ * sha256 of its content, its binding and the identities used, in `<git dir>/secretstore-cache/verified-*.json`
+ * (never tracked, written only by this clone); any change to one of them checks it again. Only files that
+ * are still there are kept. Deleting the file changes no result.
+ */
+const PASSED_FORMAT = 'secretstore.verified/1';
+
+function loadPassed(file: string): Map<string, 0 | 1> {
+  if (process.env.SECRETSTORE_NO_CACHE) return new Map();
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; passed?: unknown };
+    if (data.format !== PASSED_FORMAT || typeof data.passed !== 'object' || data.passed === null) return new Map();
+    return new Map(Object.entries(data.passed as Record<string, unknown>).filter((e): e is [string, 0 | 1] => e[1] === 0 || e[1] === 1));
+  } catch {
+    return new Map();
+  }
+}
+
+function savePassed(file: string, passed: ReadonlyMap<string, 0 | 1>): void {
+  if (process.env.SECRETSTORE_NO_CACHE) return;
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, JSON.stringify({ format: PASSED_FORMAT, passed: Object.fromEntries(passed) }));
+    renameSync(temp, file);
+  } catch {
+    // Only the next run's speed depends on it.
+  }
 }
 
 function readText(root: string, path: string): string | undefined {

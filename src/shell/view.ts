@@ -95,14 +95,16 @@ export class WorkTreeView implements StoreView {
       if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
       try {
         checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
-        const signed = checkIndexSignature(this.config, this.trust, file, name, text);
-        if (signed !== undefined) await this.checkReplay(name, file, text, signed.previous);
-        this.signedFiles.set(name, signed?.files);
-        return index;
       } catch (err) {
         if (attempt >= READ_ATTEMPTS) throw err;
         await sleep(5 * attempt);
+        continue;
       }
+      // Outside the retries: the text was read whole (writers rename), so its signature is what it is.
+      const signed = checkIndexSignature(this.config, this.trust, file, name, text);
+      if (signed !== undefined) await this.checkReplay(name, file, text, signed.previous);
+      this.signedFiles.set(name, signed?.files);
+      return index;
     }
   }
 
