@@ -6,7 +6,7 @@
  */
 import { parseDocument, stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
-import { splitSigned } from './signature.js';
+import { unsignedText } from './signature.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -88,7 +88,7 @@ class Fields {
  * model is exactly what was signed, and operations never see the block. Checking it is the reader's job.
  */
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(splitSigned(text).unsigned, YAML_OPTIONS);
+  const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
   if (doc.errors.length > 0) {
     throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
   }

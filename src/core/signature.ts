@@ -55,10 +55,21 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const BASE64_SIG = /^[A-Za-z0-9+/]{86}==$/;
 const BLOCK_START = /^signature:/gm;
 
-/** Splits a file at its trailing top-level `signature:` key (the last line starting with it). */
-export function splitSigned(text: string): SplitFile {
+function blockStart(text: string): number {
   let at = -1;
   for (const m of text.matchAll(BLOCK_START)) at = m.index;
+  return at;
+}
+
+/** The text before the signature block (all of it when there is none): what the codec parses. */
+export function unsignedText(text: string): string {
+  const at = blockStart(text);
+  return at < 0 ? text : text.slice(0, at);
+}
+
+/** Splits a file at its trailing top-level `signature:` key (the last line starting with it). */
+export function splitSigned(text: string): SplitFile {
+  const at = blockStart(text);
   if (at < 0) return { unsigned: text };
   const unsigned = text.slice(0, at);
   const doc = parseDocument(text.slice(at), { schema: 'core' });
