@@ -6,14 +6,10 @@
 // Times vary a lot on a shared 2-core machine; the ratios are what to compare.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
-import { indexPath, versionPath } from '../dist/lib/core/layout.js';
-import { secretArn } from '../dist/lib/core/arn.js';
-import { cryptoReady, parseRecipient, sealValue } from '../dist/lib/crypto/index.js';
-import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cli, makeStore as makeBenchStore } from './store.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const CONCURRENCY = 50;
@@ -21,7 +17,6 @@ const SERVER_SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 3);
 // Without the cache a 10,000-secret listing takes seconds: fewer runs.
 const NOCACHE_RUNS = Math.min(RUNS, Number(process.env.BENCH_NOCACHE_RUNS ?? 5));
 const SIZES = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
-const cli = resolve('dist/secretstore.js');
 const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-'));
 // The user's environment as it is (NODE_OPTIONS, NODE_EXTRA_CA_CERTS... change Node's start-up, for
 // the baseline and the CLI alike), with a private home and a fixed git identity.
@@ -57,35 +52,9 @@ function run(cmd, args, opts = {}) {
   return r.stdout;
 }
 
-/**
- * A store of `count` secrets written straight with the project's own codec and sealing (a CLI call per
- * secret would take an hour), then committed at once.
- */
-async function makeStore(count) {
-  const dir = join(base, `store-${count}`);
-  run('git', ['init', '-q', '-b', 'main', dir]);
-  run(process.execPath, [cli, 'init', '--name', 'bench'], { cwd: dir });
-  const config = parseConfig(readFileSync(join(dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
-  await cryptoReady();
-  const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
-  const now = new Date().toISOString();
-  for (let i = 0; i < count; i++) {
-    const name = `app-${i % 100}/service-${i}/password`;
-    const arn = secretArn(config, name, 'AbC123');
-    const versionId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-    const index = { name, arn, createdDate: now, lastChangedDate: now, labels: { AWSCURRENT: versionId }, versions: { [versionId]: now } };
-    for (const [path, content] of [
-      [indexPath(name), serializeSecretIndex(index)],
-      [versionPath(name, versionId), sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients)],
-    ]) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), content);
-    }
-  }
-  run('git', ['add', '-A'], { cwd: dir });
-  run('git', ['commit', '-q', '--no-verify', '-m', `bench: ${count} secrets`], { cwd: dir });
-  writeFileSync(join(base, 'value.txt'), 'bench-value');
-  return dir;
+/** A signed store of `count` secrets (bench/store.mjs). */
+function makeStore(count) {
+  return makeBenchStore(base, env, count);
 }
 
 /**

@@ -29,6 +29,8 @@ export const ValidationException = exception('ValidationException');
 export const EncryptionFailure = exception('EncryptionFailure');
 export const DecryptionFailure = exception('DecryptionFailure');
 export const InternalServiceError = exception('InternalServiceError', 500);
+/** AWS's common error for a caller without permission: here, a key that is not a trusted writer. */
+export const AccessDeniedException = exception('AccessDeniedException');
 
 export type SecretsManagerErrorClass = ReturnType<typeof exception>;
 

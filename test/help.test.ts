@@ -22,7 +22,7 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys'];
-const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks'];
+const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
 function commandsByGroup(help: string): Map<string, string[]> {
@@ -65,7 +65,7 @@ describe('secretstore --help', () => {
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
     expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
-    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity', 'recipients', 'writers', 'sync', 'install-hooks']);
+    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign']);
     expect(groups.get('Review and history')).toEqual(['log', 'review', 'textconv']);
     // One line each: a summary, not the whole description.
     expect(r.stdout).toMatch(/^ {2}exec \[options\] \[command\.\.\.\] +Run COMMAND with the secrets in its environment$/m);

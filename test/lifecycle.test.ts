@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { resign } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
 import { pruneStore } from '../src/shell/prune.js';
 
@@ -689,12 +690,12 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     const t0 = new Date(Date.now() + 1000);
     await (await at(t0)).deleteSecret({ SecretId: name, RecoveryWindowInDays: 30 });
     const mark = head();
-    const result = await pruneStore(store.client.location, new Date(t0.getTime() + 31 * DAY));
+    const result = await pruneStore(store.client, new Date(t0.getTime() + 31 * DAY));
     expect(result.Purged).toEqual([name]);
     expect(commitsSince(mark)).toEqual([`purge: ${name} past its recovery window`]);
     expect(trackedFiles(`secrets/${name}`)).toEqual([]);
     // Nothing left to purge: the output keeps its old shape.
-    expect(await pruneStore(store.client.location, new Date(t0.getTime() + 31 * DAY))).not.toHaveProperty('Purged');
+    expect(await pruneStore(store.client, new Date(t0.getTime() + 31 * DAY))).not.toHaveProperty('Purged');
   });
 
   it('the registry entry is a small reviewable file naming the secret and its purge time', async () => {
@@ -713,10 +714,11 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     const file = join(t.dir, `secrets/${name}/secret.yaml`);
     const text = (await import('node:fs')).readFileSync(file, 'utf8');
     writeFileSync(file, text.replace(/^(lastChangedDate: .*)$/m, '$1\ndeletedDate: 2000-01-01T00:00:00.000Z'));
+    await resign(t, [`secrets/${name}/secret.yaml`]); // a writer's hand edit, signed
     t.git(['commit', '-q', '--no-verify', '-am', 'schedule by hand']);
     await expect(store.describeSecret({ SecretId: name })).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     const mark = head();
-    expect((await pruneStore(store.client.location, new Date())).Purged).toEqual([name]);
+    expect((await pruneStore(store.client, new Date())).Purged).toEqual([name]);
     expect(commitsSince(mark)).toEqual([`purge: ${name} past its recovery window`]);
     expect(trackedFiles(`secrets/${name}`)).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, wr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { resign } from './helpers/sign.js';
 import type { ListSecretsRequest, SecretListEntry, Store } from '../src/index.js';
 import { indexPath, secretDir, versionPath } from '../src/core/layout.js';
 import { splitWords } from '../src/core/filters.js';
@@ -11,9 +12,10 @@ const names = (r: { SecretList: SecretListEntry[] }) => r.SecretList.map((s) => 
 const SCHEDULED = 'deletedDate: 2099-01-01T00:00:00.000Z';
 
 /** Schedule a secret for deletion by hand, as delete-secret would record it (spec 2.9). */
-function scheduleByHand(t: TestStore, name: string, line = SCHEDULED): void {
+async function scheduleByHand(t: TestStore, name: string, line = SCHEDULED): Promise<void> {
   const file = join(t.dir, indexPath(name));
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^(lastChangedDate: .*)$/m, `$1\n${line}`));
+  await resign(t, [indexPath(name)]); // signed by the store's writer, as a write would be
   t.git(['commit', '-qam', `schedule ${name} by hand`]);
 }
 
@@ -437,7 +439,7 @@ describe('ListSecrets entries, order and pages; BatchGetSecretValue (spec 3.4, 3
   });
 
   describe('with a secret scheduled for deletion (spec 2.9)', () => {
-    beforeAll(() => scheduleByHand(t, 'echo'));
+    beforeAll(async () => await scheduleByHand(t, 'echo'));
 
     it('ListSecrets hides it unless IncludePlannedDeletion, which shows its DeletedDate (#56)', async () => {
       expect(names(await store.listSecrets({}))).not.toContain('echo');
@@ -483,7 +485,7 @@ describe('ListSecrets entries, order and pages; BatchGetSecretValue (spec 3.4, 3
     });
     it('a secret whose purge time has passed is listed by neither, even with IncludePlannedDeletion (Decisions: DeletedDate)', async () => {
       await store.createSecret({ Name: 'purged', SecretString: 'p' });
-      scheduleByHand(t, 'purged', 'deletedDate: 2030-02-15T00:00:00.000Z'); // before the clock (2030-03-01)
+      await scheduleByHand(t, 'purged', 'deletedDate: 2030-02-15T00:00:00.000Z'); // before the clock (2030-03-01)
       expect(names(await store.listSecrets({ IncludePlannedDeletion: true }))).not.toContain('purged');
       const r = await store.batchGetSecretValue({ SecretIdList: ['purged'] });
       expect(r.Errors.map((e) => e.ErrorCode)).toEqual(['ResourceNotFoundException']);
@@ -590,6 +592,7 @@ describe('listing reads only index files, through a summary cache that changes n
     const file = join(t.dir, indexPath('svc/a'));
     const { mtime, atime, size } = statSync(file);
     writeFileSync(file, readFileSync(file, 'utf8').replace('description: before', 'description: edited'));
+    await resign(t, [indexPath('svc/a')], { keepPrevious: true }); // signed by the writer, and the same length
     expect(statSync(file).size).toBe(size);
     utimesSync(file, atime, mtime);
     expect(await described()).toEqual(['edited', 'before', 'before', 'before']);

@@ -6,7 +6,8 @@ import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { parseConfig, serializeSecretIndex } from '../src/core/codec.js';
 import { indexPath, versionPath } from '../src/core/layout.js';
 import { secretArn } from '../src/core/arn.js';
-import { cryptoReady, parseRecipient, sealValue } from '../src/crypto/index.js';
+import { cryptoReady, parseRecipient, readIdentityFile, sealValue } from '../src/crypto/index.js';
+import { appendSignature, sha256Hex } from '../src/core/signature.js';
 import { createProgress, progressAllowed, renderProgress, type ProgressStream } from '../src/shell/progress.js';
 import { setDebug } from '../src/shell/debug.js';
 
@@ -117,15 +118,23 @@ async function fillStore(): Promise<void> {
   const config = parseConfig(readFileSync(join(t.dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
   await cryptoReady();
   const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
+  const [signer] = (await readIdentityFile(t.identity)).signers;
   const now = new Date().toISOString();
   for (let i = 0; i < COUNT; i++) {
     const name = `app-${i % 10}/service-${i}`;
     const arn = secretArn(config, name, 'AbC123');
     const versionId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     const index = { name, arn, createdDate: now, lastChangedDate: now, labels: { AWSCURRENT: versionId }, versions: { [versionId]: now } };
+    const sealed = sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients);
+    // Signed by the store's writer, as bench/store.mjs does, or every read would refuse it (issue #4).
+    const signed = appendSignature(
+      serializeSecretIndex(index),
+      { storeId: config.storeId, path: indexPath(name), previous: null, files: { [versionId]: sha256Hex(sealed) }, key: signer!.publicKey, writer: 'tester', date: now },
+      (m) => signer!.sign(m),
+    );
     const files: [string, string][] = [
-      [indexPath(name), serializeSecretIndex(index)],
-      [versionPath(name, versionId), sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients)],
+      [indexPath(name), signed],
+      [versionPath(name, versionId), sealed],
     ];
     for (const [path, content] of files) {
       mkdirSync(dirname(join(t.dir, path)), { recursive: true });

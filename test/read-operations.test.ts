@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { resign } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
 import { indexPath } from '../src/core/layout.js';
 
@@ -140,6 +141,7 @@ describe('GetSecretValue (spec 3.3, 8.4)', () => {
     await store.createSecret({ Name: 'scheduled', SecretString: 'x' });
     const file = join(t.dir, indexPath('scheduled'));
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^(lastChangedDate: .*)$/m, '$1\ndeletedDate: 2099-01-01T00:00:00.000Z'));
+    await resign(t, [indexPath('scheduled')]); // a writer's hand edit, signed
     t.git(['commit', '-qam', 'schedule deletion by hand']);
     const message = "You can't perform this operation on the secret because it was marked for deletion.";
     await expect(store.getSecretValue({ SecretId: 'scheduled' })).rejects.toMatchObject({ name: 'InvalidRequestException', message });

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -125,6 +125,17 @@ describe('README "Sync and merging"', () => {
     expect(versionWith(run, 'prod/api-key', 'AWSCURRENT')).toBe(current);
     expect(versionWith(run, 'prod/api-key', 'AWSPREVIOUS')).toBe(previous);
     expect(versionWith(run, 'prod/api-key', 'beta')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.sh('git status --porcelain')).toBe('');
+  });
+});
+
+describe('README "Signed changes and verify"', () => {
+  it('a clean store verifies, sign commits one signed change, the pre-push hook runs verify', async () => {
+    const run = await runSection('verify');
+    expect(run.results[0]!.stdout).toMatch(/^verify: 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\n/);
+    expect(run.results[0]!.stdout).toContain('prod/api-key\n');
+    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: labels fixed by hand\n');
+    expect(run.sh('.git/hooks/pre-push')).toContain('no findings');
     expect(run.sh('git status --porcelain')).toBe('');
   });
 });

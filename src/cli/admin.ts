@@ -1,13 +1,14 @@
 /** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve, exec, env, edit and the pre-commit hook. */
 import { Argument, type Command } from 'commander';
 import { SHELLS, type Shell } from './completion.js';
-import type { CliIo, GlobalOptions, Printer } from './program.js';
+import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
 import { addRecipientCommands } from './recipients.js';
 import { addSyncCommands } from './sync.js';
+import { addVerifyCommands } from './verify.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -61,8 +62,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { SecretStore } = await import('../shell/store.js');
       const { pruneStore } = await import('../shell/prune.js');
       const { progressOn } = await import('../shell/progress.js');
-      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
-      await print(await pruneStore(store.location, new Date(), opts.secretId, progressOn(process.stderr, io.env)), 'Prune');
+      const progress = progressOn(process.stderr, io.env);
+      const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
+      await print(await pruneStore(store, new Date(), opts.secretId, progress), 'Prune');
     });
 
   program
@@ -79,7 +81,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { SecretStore } = await import('../shell/store.js');
       const { rotateDue } = await import('../shell/workflows.js');
       const { progressOn } = await import('../shell/progress.js');
-      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      const store = await SecretStore.open(storeOptions(globals(), io));
       const result = await rotateDue(store, { dryRun: opts.dryRun === true, progress: progressOn(process.stderr, io.env) });
       await print(result, 'RotateDue');
       if (result.Failed.length > 0) {
@@ -195,6 +197,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
   addIdentityCommands(program, globals, io, print);
   addHistoryCommands(program, globals, io, print);
   addRecipientCommands(program, globals, io, print);
+  addVerifyCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook

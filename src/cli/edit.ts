@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
-import type { CliIo, GlobalOptions, Printer } from './program.js';
+import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { UsageError } from './output.js';
 
 /** Whether a value is a JSON object or array (then an edit must leave it valid JSON). */
@@ -52,7 +52,7 @@ export function addEditCommand(program: Command, globals: () => GlobalOptions, i
       io.operation = 'Edit';
       if (opts.secretId === undefined) throw new UsageError('the following arguments are required: --secret-id');
       const [{ SecretStore }, { editInPrivateFile, editorCommand }] = await Promise.all([import('../shell/store.js'), import('../shell/edit.js')]);
-      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env });
+      const store = await SecretStore.open(storeOptions(globals(), io));
       io.operation = 'GetSecretValue';
       const current = await store.run('GetSecretValue', {
         SecretId: opts.secretId,

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ENV_FORMATS, type EnvFormat } from '../core/env-mapping.js';
-import type { CliIo, GlobalOptions } from './program.js';
+import { storeOptions, type CliIo, type GlobalOptions } from './program.js';
 import { UsageError } from './output.js';
 
 interface SecretOptions {
@@ -39,7 +39,7 @@ async function variables(opts: SecretOptions, globals: GlobalOptions, io: CliIo,
   io.operation = mapped;
   if (opts.prefix !== undefined) checkPrefix(opts.prefix);
   io.operation = 'GetSecretValue';
-  const store = await SecretStore.open({ store: globals.store, identity: globals.identity, cwd: io.cwd, env: io.env });
+  const store = await SecretStore.open(storeOptions(globals, io));
   const values = await readSecretValues(store, ids, {
     ...(opts.versionStage === undefined ? {} : { versionStage: opts.versionStage }),
     ...(opts.versionId === undefined ? {} : { versionId: opts.versionId }),

@@ -63,6 +63,19 @@ export interface GlobalOptions {
   query?: string;
   paginate: boolean;
   debug?: boolean;
+  allowUnsigned?: boolean;
+}
+
+/** What every command that opens the store passes to `SecretStore.open`, from the global options. */
+export function storeOptions(globals: GlobalOptions, io: CliIo) {
+  return {
+    store: globals.store,
+    identity: globals.identity,
+    cwd: io.cwd,
+    env: io.env,
+    allowUnsigned: globals.allowUnsigned === true,
+    warn: io.warn,
+  };
 }
 
 /** Prints a command's result in the format and with the query the user asked for. */
@@ -228,6 +241,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--query <jmespath>', 'a JMESPath query to filter the response')
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
+    .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();
@@ -271,7 +285,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       const { SecretStore } = await import('../shell/store.js');
       const { progressOn } = await import('../shell/progress.js');
       const progress = progressOn(process.stderr, io.env);
-      const store = await SecretStore.open({ store: globals().store, identity: globals().identity, cwd: io.cwd, env: io.env, progress });
+      const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
       const call = (token: { NextToken?: string }) => timed(`operation ${op.name}`, () => store.run(name, { ...request, ...pageSize, ...token } as never));

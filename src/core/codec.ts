@@ -6,6 +6,7 @@
  */
 import { parseDocument, stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
+import { unsignedText } from './signature.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -82,8 +83,12 @@ class Fields {
   }
 }
 
+/**
+ * Only the text before a trailing `signature:` block is the file's content (src/core/signature.ts): the
+ * model is exactly what was signed, and operations never see the block. Checking it is the reader's job.
+ */
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(text, YAML_OPTIONS);
+  const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
   if (doc.errors.length > 0) {
     throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
   }

@@ -1,3 +1,4 @@
+import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { bech32 } from 'bech32';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { sodiumSync } from './sodium.js';
@@ -11,6 +12,8 @@ const SIGNING_HRP = 'secretstore-signing-key-';
 /** Context of the key a writer derives from its seed for value commitments (see `Signer.commit`). */
 const COMMITMENT_CONTEXT = new TextEncoder().encode('secretstore commitment key v1');
 const KEY_BYTES = 32;
+/** DER SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410); the 32 key bytes follow. */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** bech32's default limit (90, from BIP-173) is about addresses, not keys; ours are shorter but need not depend on it. */
 const BECH32_LIMIT = 256;
 
@@ -142,13 +145,18 @@ export function parseWriterKey(text: string): WriterKey {
     throw new InvalidParameterException(why);
   }
   const publicKey = encodeKey(WRITER_HRP, key);
+  // Node's Ed25519 (OpenSSL), not libsodium: every read checks an index signature, and a read that
+  // opens no value (describe, list) should not pay libsodium's start-up for it. Same algorithm, RFC 8032.
+  let keyObject: KeyObject | undefined;
   return Object.freeze({
     publicKey,
     verify(message: Uint8Array, signature: Uint8Array): boolean {
+      if (signature.length !== 64) return false; // not a signature by any Ed25519 key
       try {
-        return sodiumSync().crypto_sign_verify_detached(signature, message, key);
+        keyObject ??= createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, key]), format: 'der', type: 'spki' });
+        return verifySignature(null, message, keyObject, signature);
       } catch {
-        return false; // wrong length: not a signature by this key
+        return false; // a point that is not on the curve: no valid signature
       }
     },
   });

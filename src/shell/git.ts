@@ -155,6 +155,8 @@ export async function readBlobs(repoRoot: string, ids: readonly string[], source
   const wanted = [...new Set(ids)];
   const blobs = new Map<string, Buffer>();
   if (wanted.length === 0) return blobs;
+  // one name per line on stdin: a line break inside one would ask for another object
+  if (wanted.some((id) => /[\n\r]/.test(id))) throw new InternalServiceError('a git object name holds a line break');
   const { spawn } = await import('node:child_process');
   const args = ['cat-file', '--batch'];
   const started = performance.now();
@@ -185,4 +187,10 @@ export async function readBlobs(repoRoot: string, ids: readonly string[], source
     at += length + 1;
   }
   return blobs;
+}
+
+/** `readBlobs` as UTF-8 text, in the order asked; undefined where a name names no object. */
+export async function readTexts(repoRoot: string, specs: readonly string[], source: NodeJS.ProcessEnv = process.env): Promise<(string | undefined)[]> {
+  const blobs = await readBlobs(repoRoot, specs, source);
+  return specs.map((spec) => blobs.get(spec)?.toString('utf8'));
 }

@@ -60,7 +60,7 @@ export function gitattributesText(existing = ''): string {
   return `${head}${missing.join('\n')}\n`;
 }
 
-const HOOK_MARK = '# installed by secretstore init';
+export const HOOK_MARK = '# installed by secretstore init';
 
 export async function initStore(opts: InitOptions): Promise<InitResult> {
   const loc = locateStore({ store: opts.store, cwd: opts.cwd, env: opts.env });
@@ -95,12 +95,14 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     if (await readFile(join(loc.root, CONFIG_FILE)).then(() => true, () => false)) {
       throw new ResourceExistsException(`${loc.root} is already a secretstore (${CONFIG_FILE} exists)`);
     }
+    // The first configuration is signed by the writer it names: the store's root of trust.
+    const { signChanges } = await import('./signing.js');
     return {
       result: undefined,
-      changes: [
+      changes: await signChanges({ location: loc, config, signer }, [
         { path: CONFIG_FILE, content: serializeConfig(config) },
         { path: GITATTRIBUTES_FILE, content: gitattributesText(await readFile(join(loc.root, GITATTRIBUTES_FILE), 'utf8').catch(() => '')) },
-      ],
+      ]),
       message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
     };
   });

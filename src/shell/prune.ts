@@ -8,11 +8,11 @@ import { versionPath } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
 import { checkSecretId } from '../core/validate.js';
 import { indexChange } from '../ops/common.js';
-import type { FileChange, StoreLocation } from './types.js';
+import type { StoreView } from '../ops/context.js';
+import type { FileChange, Plan } from './types.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { purgeWith } from './purge.js';
-import { transact } from './transaction.js';
-import { readConfig, WorkTreeView } from './view.js';
+import type { SecretStore } from './store.js';
 
 export interface PruneResult {
   Pruned: { Name: string; VersionIds: string[] }[];
@@ -20,49 +20,44 @@ export interface PruneResult {
   Purged?: string[];
 }
 
-/** `progress` (the CLI draws it on stderr) follows the walk over every secret; none by default. */
-export async function pruneStore(loc: StoreLocation, now: Date, secretId?: string, progress: ProgressFactory = noProgress): Promise<PruneResult> {
-  const purged = await purgeWith(
-    loc.root,
-    now,
-    (compute) => transact(loc, async () => compute(new WorkTreeView(loc.root, await readConfig(loc.root), async () => []))),
-    secretId === undefined,
-  );
-  const result = await pruneVersions(loc, now, secretId, progress);
+/**
+ * `progress` (the CLI draws it on stderr) follows the walk over every secret; none by default. Both
+ * commits go through `SecretStore.commit`, so they are signed like every other write.
+ */
+export async function pruneStore(store: SecretStore, now: Date, secretId?: string, progress: ProgressFactory = noProgress): Promise<PruneResult> {
+  const purged = await purgeWith(store.location.root, now, (compute) => store.commit((ctx) => compute(ctx.store)), secretId === undefined);
+  const result = await store.commit((ctx) => planPrune(ctx.store, now, secretId, progress));
   return purged.length > 0 ? { ...result, Purged: purged } : result;
 }
 
-async function pruneVersions(loc: StoreLocation, now: Date, secretId: string | undefined, progress: ProgressFactory): Promise<PruneResult> {
-  return transact(loc, async () => {
-    const config = await readConfig(loc.root);
-    const view = new WorkTreeView(loc.root, config, async () => [], progress);
-    const names =
-      secretId === undefined
-        ? await view.listSecretNames()
-        : [(await resolveSecretId(checkSecretId(secretId), config, (n) => view.readSecret(n))).name];
-    const changes: FileChange[] = [];
-    const pruned: PruneResult['Pruned'] = [];
-    const bar = progress('prune', names.length);
-    try {
-      for (const name of names) {
-        const before = (await view.readSecret(name))!;
-        bar.tick();
-        const after = applyPrune(before, now, config.policy);
-        if (after.pruned.length === 0) continue;
-        pruned.push({ Name: name, VersionIds: after.pruned });
-        changes.push(
-          indexChange(after.index),
-          ...after.pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
-        );
-      }
-    } finally {
-      bar.done();
+async function planPrune(view: StoreView, now: Date, secretId: string | undefined, progress: ProgressFactory): Promise<Plan<PruneResult>> {
+  const config = view.config;
+  const names =
+    secretId === undefined
+      ? await view.listSecretNames()
+      : [(await resolveSecretId(checkSecretId(secretId), config, (n) => view.readSecret(n))).name];
+  const changes: FileChange[] = [];
+  const pruned: PruneResult['Pruned'] = [];
+  const bar = progress('prune', names.length);
+  try {
+    for (const name of names) {
+      const before = (await view.readSecret(name))!;
+      bar.tick();
+      const after = applyPrune(before, now, config.policy);
+      if (after.pruned.length === 0) continue;
+      pruned.push({ Name: name, VersionIds: after.pruned });
+      changes.push(
+        indexChange(after.index),
+        ...after.pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
+      );
     }
-    const lines = pruned.flatMap((p) => p.VersionIds.map((id) => `pruned: ${p.Name} ${id}`));
-    return {
-      result: { Pruned: pruned },
-      changes,
-      message: `prune: ${lines.length} version(s) of ${pruned.length} secret(s)\n\n${lines.join('\n')}\n`,
-    };
-  });
+  } finally {
+    bar.done();
+  }
+  const lines = pruned.flatMap((p) => p.VersionIds.map((id) => `pruned: ${p.Name} ${id}`));
+  return {
+    result: { Pruned: pruned },
+    changes,
+    message: `prune: ${lines.length} version(s) of ${pruned.length} secret(s)\n\n${lines.join('\n')}\n`,
+  };
 }

@@ -16,8 +16,11 @@ import { CONFIG_FILE } from '../core/codec.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
-import type { Plan, StoreLocation } from './types.js';
-import { loadCrypto, readConfig, WorkTreeView } from './view.js';
+import type { TrustOptions } from './trust.js';
+import type { FileChange, Plan, StoreLocation } from './types.js';
+import { INDEX_FILE } from '../core/layout.js';
+import { readTrustedConfig } from './config-trust.js';
+import { loadCrypto, WorkTreeView } from './view.js';
 
 export interface OpenStoreOptions {
   /** The store folder; default `$SECRETSTORE_DIR`, else the git top level of `cwd`. */
@@ -34,6 +37,12 @@ export interface OpenStoreOptions {
   progress?: ProgressFactory;
   /** The passphrase of a protected identity file; default: $SECRETSTORE_PASSPHRASE, $SECRETSTORE_ASKPASS, the terminal. */
   passphrase?: PassphraseProvider;
+  /**
+   * Read secrets whose latest change is not signed by a trusted writer (the CLI's `--allow-unsigned`),
+   * warning through `warn` (default: stderr) about each one let through. Writes still sign.
+   */
+  allowUnsigned?: boolean;
+  warn?: (line: string) => void;
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -59,7 +68,8 @@ export class SecretStore {
     const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
     // Stamp first, then read: a change in between only costs one more read at the next refresh.
     const stamp = await configStamp(location.root);
-    return new SecretStore(location, await readConfig(location.root), stamp, { ...options, env });
+    const trust = { allowUnsigned: options.allowUnsigned === true, ...(options.warn ? { warn: options.warn } : {}) };
+    return new SecretStore(location, await readTrustedConfig(location, trust), stamp, { ...options, env });
   }
 
   /** `.secretstore.yaml` as read by `open` or the last `refreshConfig`. Writes re-read it inside the lock. */
@@ -74,7 +84,7 @@ export class SecretStore {
   async refreshConfig(): Promise<StoreConfig> {
     const stamp = await configStamp(this.location.root);
     if (stamp !== this.configStamp) {
-      this.currentConfig = await readConfig(this.location.root);
+      this.currentConfig = await readTrustedConfig(this.location, this.trust);
       this.configStamp = stamp;
     }
     return this.currentConfig;
@@ -101,15 +111,23 @@ export class SecretStore {
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
     const { transact } = await import('./transaction.js');
+    let signed: readonly FileChange[] = [];
     // Re-read the configuration inside the lock: another writer may have changed it.
-    return transact(this.location, async () => {
-      const config = await readConfig(this.location.root);
+    const result = await transact(this.location, async () => {
+      const config = await readTrustedConfig(this.location, this.trust);
       const plan = await compute(this.context(config));
       if (plan.changes.length === 0) return plan;
       const { signChanges } = await import('./signing.js');
       const signer = (await this.keys()).signers[0];
-      return { ...plan, changes: await signChanges({ location: this.location, config, signer }, plan.changes) };
+      signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
+      return { ...plan, changes: signed };
     });
+    // The states this client wrote need no replay check when it reads them (src/shell/replay.ts).
+    if (signed.length > 0) {
+      const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
+      for (const c of signed) if ('content' in c && c.path.endsWith(`/${INDEX_FILE}`)) remember(this.location, c.path, sha256Hex(splitSigned(String(c.content)).unsigned));
+    }
+    return result;
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
@@ -122,7 +140,7 @@ export class SecretStore {
     const identities = () => this.identities();
     const keys = () => this.keys();
     const root = this.location.root;
-    const view = new WorkTreeView(root, config, identities, this.options.progress);
+    const view = new WorkTreeView(root, config, identities, this.options.progress, this.trust);
     return {
       store: view,
       now: this.now(),
@@ -131,6 +149,11 @@ export class SecretStore {
       seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
       sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(root, view, keys, index, versionId, value),
     };
+  }
+
+  /** Whether reads refuse files without a trusted signature (see OpenStoreOptions.allowUnsigned). */
+  get trust(): TrustOptions {
+    return { allowUnsigned: this.options.allowUnsigned === true, ...(this.options.warn ? { warn: this.options.warn } : {}) };
   }
 
   now(): Date {

@@ -37,7 +37,16 @@ import type { FileChange, Plan, StoreLocation } from './types.js';
 /** A change with its path made repo-relative. */
 type RepoChange = FileChange;
 
-export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>): Promise<T> {
+export interface TransactOptions {
+  /**
+   * Store paths whose uncommitted edits the plan takes over instead of refusing them (`secretstore sign`
+   * commits hand edits, signed). On failure they are brought back to HEAD like every journaled path, so
+   * the caller keeps their edited text to write back.
+   */
+  readonly adopt?: readonly string[];
+}
+
+export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
   const git = openGit(loc.repoRoot);
   const lock = await acquireLock(loc.gitDir, (paths) => restoreToHead(git, loc, paths));
   try {
@@ -46,7 +55,8 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     const planned = plan.changes.map((c) => toRepoChange(loc, c));
     if (planned.length === 0 && plan.commit === undefined) return plan.result;
     const paths = planned.map((c) => c.path);
-    const head = paths.length > 0 ? await checkUntouched(git, paths) : await resolveHead(git);
+    const adopted = new Set((opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
+    const head = paths.length > 0 ? await checkUntouched(git, paths, adopted) : await resolveHead(git);
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
     const changes = planned.filter((c) => !isNoop(loc.repoRoot, c));
     if (changes.length === 0 && plan.commit === undefined) return plan.result;
@@ -152,7 +162,7 @@ function toRepoChange(loc: StoreLocation, change: FileChange): RepoChange {
  * ignored): writing it would mix the user's change into our commit or destroy it on rollback.
  * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
  */
-async function checkUntouched(git: Git, paths: readonly string[]): Promise<string | undefined> {
+async function checkUntouched(git: Git, paths: readonly string[], adopted: ReadonlySet<string> = new Set()): Promise<string | undefined> {
   if (new Set(paths).size !== paths.length) {
     throw new InvalidParameterException('a plan changes the same path twice');
   }
@@ -179,6 +189,7 @@ async function checkUntouched(git: Git, paths: readonly string[]): Promise<strin
     const fields = entry.split(' ');
     const kind = fields[0];
     const path = (kind === '1' ? fields.slice(8) : kind === 'u' ? fields.slice(10) : fields.slice(1)).join(' ');
+    if ((kind === '1' || kind === '?') && adopted.has(path)) continue; // a tracked file edited by hand, taken over by the plan
     const why =
       kind === '?'
         ? 'is untracked; commit or delete it first'

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync,
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InternalServiceError, InvalidRequestException } from '../errors.js';
+import { DecryptionFailure, InternalServiceError, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -19,6 +19,8 @@ import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
+import { checkSigned, sha256Hex, splitSigned, type Previous } from '../core/signature.js';
+import { refuseUntrusted, verifyWriter, type TrustOptions } from './trust.js';
 
 
 export async function readConfig(root: string): Promise<StoreConfig> {
@@ -61,6 +63,8 @@ export class WorkTreeView implements StoreView {
   private readonly cache = new Map<string, SecretIndex | undefined>();
   private identities?: Promise<readonly Identity[]>;
   private summaries?: Promise<SecretSummary[]>;
+  /** Per secret read: the sealed-file hashes its verified signature lists (undefined: let through unsigned). */
+  private readonly signedFiles = new Map<string, Readonly<Record<string, string>> | undefined>();
 
   constructor(
     readonly root: string,
@@ -68,6 +72,8 @@ export class WorkTreeView implements StoreView {
     private readonly loadIdentities: () => Promise<readonly Identity[]>,
     /** Draws the cold listing's progress (see `listSummaries`); none by default. */
     private readonly progress?: ProgressFactory,
+    /** Whether files without a trusted signature are refused (the default) or read with a warning. */
+    private readonly trust: TrustOptions = {},
   ) {}
 
   async readSecret(name: string): Promise<SecretIndex | undefined> {
@@ -89,11 +95,25 @@ export class WorkTreeView implements StoreView {
       if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
       try {
         checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
-        return index;
       } catch (err) {
         if (attempt >= READ_ATTEMPTS) throw err;
         await sleep(5 * attempt);
+        continue;
       }
+      // Outside the retries: the text was read whole (writers rename), so its signature is what it is.
+      const signed = checkIndexSignature(this.config, this.trust, file, name, text);
+      if (signed !== undefined) await this.checkReplay(name, file, text, signed.previous);
+      this.signedFiles.set(name, signed?.files);
+      return index;
+    }
+  }
+
+  /** See src/shell/replay.ts: one small read when this clone has seen the state before. */
+  private async checkReplay(name: string, file: string, text: string, previous: Previous): Promise<void> {
+    const loc = locateStore({ store: this.root, cwd: this.root, env: {} });
+    const { followsHistory } = await import('./replay.js');
+    if (!(await followsHistory(loc, file, sha256Hex(splitSigned(text).unsigned), previous))) {
+      refuseUntrusted(this.trust, `secret '${name}': ${file} is a signed state that does not follow the one it replaced (an older signed index restored: a replay?)`);
     }
   }
 
@@ -103,7 +123,7 @@ export class WorkTreeView implements StoreView {
 
   listSecretSummaries(): Promise<SecretSummary[]> {
     // Synchronous on purpose: ~30,000 stat calls for 10,000 secrets cost 3-4 times more as promises.
-    this.summaries ??= new Promise((resolve) => resolve(listSummaries(this.root, this.progress)));
+    this.summaries ??= new Promise((resolve) => resolve(listSummaries(this.root, this.progress, { config: this.config, trust: this.trust })));
     return this.summaries;
   }
 
@@ -113,9 +133,33 @@ export class WorkTreeView implements StoreView {
       readFile(join(this.root, file), 'utf8'),
       (this.identities ??= this.loadIdentities()),
       loadCrypto(),
+      this.readSecret(index.name), // the signature's file hashes (a no-op when the operation read it already)
     ]);
+    const signed = this.signedFiles.get(index.name);
+    // Anyone with the public keys can seal a value for a known VersionId: the signed hash is what says it is the writer's.
+    if (signed !== undefined && signed[versionId] !== sha256Hex(text)) {
+      // DecryptionFailure, as for a sealed file that fails authentication: this one is not the writer's either.
+      refuseUntrusted(this.trust, `secret '${index.name}': ${file} is not the sealed file its signed index lists (swapped or tampered)`, DecryptionFailure);
+    }
     return crypto.openValue(text, { storeId: this.config.storeId, secretArn: index.arn, versionId }, identities, file);
   }
+}
+
+/**
+ * The sealed-file hashes and `previous` of an index whose signature is valid and by a writer trusted for the secret;
+ * undefined when it is not and the caller allows unsigned reads (otherwise InvalidRequestException).
+ */
+export function checkIndexSignature(
+  config: StoreConfig,
+  trust: TrustOptions,
+  file: string,
+  name: string,
+  text: string,
+): { files: Readonly<Record<string, string>>; previous: Previous } | undefined {
+  const verdict = checkSigned(splitSigned(text), { storeId: config.storeId, path: file, name }, config.writers, verifyWriter);
+  if (verdict.ok) return { files: verdict.block.files ?? {}, previous: verdict.block.previous };
+  refuseUntrusted(trust, `secret '${name}': ${file} ${verdict.why}`);
+  return undefined;
 }
 
 /** The index and the versions folder must agree: a file without an entry, or an entry without a file, is damage. */
@@ -232,12 +276,12 @@ function cacheFile(root: string): string | undefined {
   }
 }
 
-function loadCache(file: string | undefined): CacheData {
+function loadCache(file: string | undefined, trustKey: string): CacheData {
   const empty: CacheData = { dirs: {}, files: {} };
   if (file === undefined) return empty;
   try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; codec?: unknown } & Partial<CacheData>;
-    if (data.format !== CACHE_FORMAT || data.codec !== codecFingerprint()) return empty;
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; codec?: unknown; trust?: unknown } & Partial<CacheData>;
+    if (data.format !== CACHE_FORMAT || data.codec !== codecFingerprint() || data.trust !== trustKey) return empty;
     const isMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
     // Entries are checked one by one as they are used (see dirEntry / fileEntry).
     return { dirs: isMap(data.dirs) ? data.dirs! : {}, files: isMap(data.files) ? data.files! : {} };
@@ -246,11 +290,11 @@ function loadCache(file: string | undefined): CacheData {
   }
 }
 
-function saveCache(file: string, data: CacheData): void {
+function saveCache(file: string, trustKey: string, data: CacheData): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, JSON.stringify({ format: CACHE_FORMAT, codec: codecFingerprint(), ...data }));
+    writeFileSync(temp, JSON.stringify({ format: CACHE_FORMAT, codec: codecFingerprint(), trust: trustKey, ...data }));
     renameSync(temp, file);
   } catch {
     // A read-only or full disk only costs the next listing its speed.
@@ -300,19 +344,29 @@ function gone<T>(read: () => T): T | undefined {
  * Every secret's summary, in no particular order: the folder walk and the parsing, through the cache.
  * `progress` counts the index files parsed (cache misses): a warm listing never starts a progress line.
  */
-export function listSummaries(root: string, progress?: ProgressFactory): SecretSummary[] {
+export function listSummaries(root: string, progress?: ProgressFactory, signed?: SignedListing): SecretSummary[] {
   let bar: Progress | undefined;
   try {
-    return walkSummaries(root, () => (bar ??= progress?.('reading secret indexes', undefined))?.tick());
+    return walkSummaries(root, () => (bar ??= progress?.('reading secret indexes', undefined))?.tick(), signed);
   } finally {
     bar?.done();
   }
 }
 
-function walkSummaries(root: string, parsed: () => void): SecretSummary[] {
+/**
+ * Each index parsed is also checked for a trusted signature; only verified summaries are remembered, and
+ * the cache is keyed by who is trusted (store id and writers), so a change of writers starts it afresh.
+ */
+export interface SignedListing {
+  readonly config: StoreConfig;
+  readonly trust: TrustOptions;
+}
+
+function walkSummaries(root: string, parsed: () => void, signed?: SignedListing): SecretSummary[] {
   const started = Date.now();
   const file = cacheFile(root);
-  const old = loadCache(file);
+  const trustKey = signed === undefined ? 'unchecked' : sha256Hex(JSON.stringify([signed.config.storeId, signed.config.writers]));
+  const old = loadCache(file, trustKey);
   const next: CacheData = { dirs: {}, files: {} };
   const trusted = (st: Stats) => st.ctimeMs < started - RACY_MS;
   const base = `${root}/${SECRETS_DIR}`;
@@ -347,9 +401,18 @@ function walkSummaries(root: string, parsed: () => void): SecretSummary[] {
         } else {
           const path = `${SECRETS_DIR}/${relFile}`;
           const text = gone(() => readFileSync(`${root}/${path}`, 'utf8'));
-          entry = text === undefined ? undefined : [fst.size, fst.mtimeMs, fst.ctimeMs, fst.ino, summaryOf(text, path)];
+          let verified = true;
+          if (text !== undefined) {
+            const summary = summaryOf(text, path);
+            if (signed !== undefined) verified = checkIndexSignature(signed.config, signed.trust, path, summary.name, text) !== undefined;
+            entry = [fst.size, fst.mtimeMs, fst.ctimeMs, fst.ino, summary];
+          }
           parsed();
-          changed ||= trusted(fst);
+          changed ||= trusted(fst) && verified;
+          if (!verified) {
+            out.push(entry![4]); // let through by --allow-unsigned (with a warning), never remembered
+            entry = undefined;
+          }
         }
         if (entry !== undefined) {
           if (trusted(fst)) next.files[relFile] = entry;
@@ -368,6 +431,6 @@ function walkSummaries(root: string, parsed: () => void): SecretSummary[] {
   const rootStat = statSync(base, { throwIfNoEntry: false });
   if (rootStat?.isDirectory()) visit('', base, rootStat);
   // Rewrite only when something worth remembering changed, or something remembered is gone.
-  if (file !== undefined && (changed || hits !== Object.keys(old.dirs).length + Object.keys(old.files).length)) saveCache(file, next);
+  if (file !== undefined && (changed || hits !== Object.keys(old.dirs).length + Object.keys(old.files).length)) saveCache(file, trustKey, next);
   return out;
 }

@@ -98,7 +98,7 @@ export async function rotateDue(
 ): Promise<RotateDueResult> {
   const now = store.now();
   const progress = options.progress ?? noProgress;
-  const view = new WorkTreeView(store.location.root, store.config, async () => [], progress);
+  const view = new WorkTreeView(store.location.root, store.config, async () => [], progress, store.trust);
   const due: SecretIndex[] = [];
   const names = await view.listSecretNames();
   // Only the scan: the rotation commands below write to the same stderr.

@@ -74,7 +74,9 @@ export function makeStore(opts: { policy?: Partial<Policy> } = {}): TestStore {
     let text = readFileSync(file, 'utf8');
     for (const [key, value] of Object.entries(opts.policy)) text = text.replace(new RegExp(`(${key}: )\\d+`), `$1${value}`);
     writeFileSync(file, text);
-    git(['commit', '-qam', 'test policy']);
+    // A configuration change is signed by a writer (issue #4): `secretstore sign` commits the edit signed.
+    const signed = cli(['sign', '--config']);
+    if (signed.status !== 0) throw new Error(`secretstore sign failed: ${signed.stderr}`);
   }
   return {
     base,

@@ -1,0 +1,50 @@
+// A benchmark store of `count` secrets written straight with the project's own codec, sealing and signing
+// (a CLI call per secret would take an hour), then committed at once. Shared by run.mjs and verify.mjs.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
+import { indexPath, versionPath } from '../dist/lib/core/layout.js';
+import { secretArn } from '../dist/lib/core/arn.js';
+import { appendSignature, sha256Hex } from '../dist/lib/core/signature.js';
+import { cryptoReady, parseRecipient, readIdentityFile, resolveIdentityPath, sealValue } from '../dist/lib/crypto/index.js';
+
+export const cli = resolve('dist/secretstore.js');
+
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `env` must hold the identity `secretstore init` uses (it becomes the store's writer and signs every index). */
+export async function makeStore(base, env, count) {
+  const dir = join(base, `store-${count}`);
+  run('git', ['init', '-q', '-b', 'main', dir], { env });
+  run(process.execPath, [cli, 'init', '--name', 'bench'], { cwd: dir, env });
+  const config = parseConfig(readFileSync(join(dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
+  await cryptoReady();
+  const [signer] = (await readIdentityFile(resolveIdentityPath({ env }))).signers;
+  const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
+  const now = new Date().toISOString();
+  for (let i = 0; i < count; i++) {
+    const name = `app-${i % 100}/service-${i}/password`;
+    const arn = secretArn(config, name, 'AbC123');
+    const versionId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+    const index = { name, arn, createdDate: now, lastChangedDate: now, labels: { AWSCURRENT: versionId }, versions: { [versionId]: now } };
+    const sealed = sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients);
+    const signed = appendSignature(
+      serializeSecretIndex(index),
+      { storeId: config.storeId, path: indexPath(name), previous: null, files: { [versionId]: sha256Hex(sealed) }, key: signer.publicKey, writer: 'bench', date: now },
+      (m) => signer.sign(m),
+    );
+    for (const [path, content] of [[indexPath(name), signed], [versionPath(name, versionId), sealed]]) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+  }
+  run('git', ['add', '-A'], { cwd: dir, env });
+  run('git', ['commit', '-q', '--no-verify', '-m', `bench: ${count} secrets`], { cwd: dir, env });
+  writeFileSync(join(base, 'value.txt'), 'bench-value');
+  return dir;
+}
