@@ -28,7 +28,7 @@ import { GitCommandError, openGit, readBlobs } from './git.js';
 import { HOOK_MARK } from './init.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
-import { chainsTo } from './replay.js';
+import { chainsTo, shallowCommits } from './replay.js';
 import { verifyWriter } from './trust.js';
 import { loadCrypto } from './view.js';
 
@@ -256,11 +256,17 @@ async function replays(store: SecretStore, signed: readonly { path: string; bloc
   if (!hasHead) return [];
   const dirty = new Set((await git.run(['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--', base])).split('\0').filter(Boolean));
   const last = new Map<string, string[]>(); // repo path -> parents of the commit that last changed it
-  const log = await git.run(['log', '--format=%x01%P', '--name-only', '--no-renames', '-z', 'HEAD', '--', base]);
+  const shallow = shallowCommits(loc);
+  const unknowable = new Set<string>(); // last changed by a shallow clone's boundary commit: no parent to compare with
+  const log = await git.run(['log', '--format=%x01%H %P', '--name-only', '--no-renames', '-z', 'HEAD', '--', base]);
   for (const entry of log.split('\x01').slice(1)) {
     const [head, ...names] = entry.split(/[\n\0]/).filter(Boolean);
-    const parents = (head ?? '').split(' ').filter(Boolean);
-    for (const name of names) if (name.endsWith(`/${INDEX_FILE}`) && !last.has(name)) last.set(name, parents);
+    const [commit, ...parents] = (head ?? '').split(' ').filter(Boolean);
+    for (const name of names) {
+      if (!name.endsWith(`/${INDEX_FILE}`) || last.has(name)) continue;
+      last.set(name, parents);
+      if (parents.length === 0 && commit !== undefined && shallow.has(commit)) unknowable.add(name);
+    }
   }
   const specs: string[] = [];
   const wanted = signed.map(({ path }) => {
@@ -273,6 +279,7 @@ async function replays(store: SecretStore, signed: readonly { path: string; bloc
   const blobs = await readBlobs(loc.repoRoot, specs, env);
   const out: { path: string; why: string }[] = [];
   signed.forEach(({ path, block }, i) => {
+    if (unknowable.has(`${loc.prefix}${path}`) && !dirty.has(`${loc.prefix}${path}`)) return; // see shallowCommits
     const { at, count } = wanted[i]!;
     const parents = count === 0 ? [null] : blobs.slice(at, at + count).map(hashOf);
     if (!chainsTo(block.previous, parents)) {
