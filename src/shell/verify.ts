@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName } from '../core/layout.js';
-import { checkSigned, sha256Hex, splitSigned, type SignatureBlock, type Verdict } from '../core/signature.js';
+import { checkSigned, sha256Hex, splitSigned, trustedWriter, type SignatureBlock, type Verdict } from '../core/signature.js';
 import type { Identity } from '../crypto/types.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import { GitCommandError, openGit, readBlobs } from './git.js';
@@ -123,9 +123,10 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
       // An index whose exact text passed under the same writers is not verified again (see `loadPassed`).
       const indexKey = sha256Hex(JSON.stringify([path, sha256Hex(text), writersKey]));
       const split = splitSigned(text);
+      const writer = passed.has(indexKey) && split.block !== undefined ? trustedWriter(config.writers, split.block.key, index.name) : undefined;
       const verdict: Verdict =
-        passed.has(indexKey) && split.block !== undefined
-          ? { ok: true, block: split.block, writer: config.writers[0]! }
+        writer !== undefined && split.block !== undefined
+          ? { ok: true, block: split.block, writer }
           : checkSigned(split, { storeId: config.storeId, path, name: index.name }, config.writers, verifyWriter);
       if (verdict.ok) next.set(indexKey, 0);
       if (verdict.ok) chained.push({ path, block: verdict.block });
