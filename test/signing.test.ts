@@ -216,4 +216,12 @@ describe('reads refuse a replayed signed index (issue item 4: a label rolled bac
     // Remembered: the clone's per-path record of the last state it verified.
     expect(readdirSync(join(clone, '.git', 'secretstore-cache', 'known')).length).toBeGreaterThan(0);
   });
+
+  it('a shallow clone (a depth-1 CI checkout) reads: the chain cannot be checked there, so it is accepted', () => {
+    const shallow = join(t.base, 'shallow');
+    t.git(['clone', '-q', '--depth', '1', `file://${t.dir}`, shallow]);
+    const r = t.cli(['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text'], { cwd: shallow });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe('v1\n');
+  });
 });

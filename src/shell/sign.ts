@@ -3,10 +3,12 @@
  * editor). It signs the indexes and configuration edited in the work tree, as they are, and commits them
  * with the sealed files edited beside them in one commit. The writer vouches for what it signs: every
  * sealed file of a signed secret is hashed as it is now, and `previous` is HEAD's state. It refuses, like
- * every write, a key that is not a trusted writer (for the configuration: of HEAD's configuration).
+ * every write, a key that is not a trusted writer of the last trusted configuration (HEAD's if it passes the
+ * configuration check, else the one this clone pinned), so a hand edit cannot vouch for itself.
  */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE } from '../core/codec.js';
 import { trustedBaseConfig } from './config-trust.js';
@@ -17,8 +19,6 @@ import { secretFolderOf, signChanges } from './signing.js';
 import type { SecretStore } from './store.js';
 import { transact } from './transaction.js';
 import type { FileChange } from './types.js';
-import { writeFileSync, rmSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export interface SignResult {
   /** Store-relative paths of the files signed. */

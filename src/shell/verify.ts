@@ -21,14 +21,14 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName } from '../core/layout.js';
-import { checkSigned, sha256Hex, splitSigned, type SignatureBlock, type Verdict } from '../core/signature.js';
+import { checkSigned, sha256Hex, splitSigned, trustedWriter, type SignatureBlock, type Verdict } from '../core/signature.js';
 import type { Identity } from '../crypto/types.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import { GitCommandError, openGit, readTexts } from './git.js';
 import { HOOK_MARK } from './init.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
-import { chainsTo } from './replay.js';
+import { chainsTo, shallowCommits } from './replay.js';
 import { verifyWriter } from './trust.js';
 import { loadCrypto } from './view.js';
 
@@ -123,9 +123,10 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
       // An index whose exact text passed under the same writers is not verified again (see `loadPassed`).
       const indexKey = sha256Hex(JSON.stringify([path, sha256Hex(text), writersKey]));
       const split = splitSigned(text);
+      const writer = passed.has(indexKey) && split.block !== undefined ? trustedWriter(config.writers, split.block.key, index.name) : undefined;
       const verdict: Verdict =
-        passed.has(indexKey) && split.block !== undefined
-          ? { ok: true, block: split.block, writer: config.writers[0]! }
+        writer !== undefined && split.block !== undefined
+          ? { ok: true, block: split.block, writer }
           : checkSigned(split, { storeId: config.storeId, path, name: index.name }, config.writers, verifyWriter);
       if (verdict.ok) next.set(indexKey, 0);
       if (verdict.ok) chained.push({ path, block: verdict.block });
@@ -256,11 +257,17 @@ async function replays(store: SecretStore, signed: readonly { path: string; bloc
   if (!hasHead) return [];
   const dirty = new Set((await git.run(['diff', '--name-only', '-z', '--no-renames', 'HEAD', '--', base])).split('\0').filter(Boolean));
   const last = new Map<string, string[]>(); // repo path -> parents of the commit that last changed it
-  const log = await git.run(['log', '--format=%x01%P', '--name-only', '--no-renames', '-z', 'HEAD', '--', base]);
+  const shallow = shallowCommits(loc);
+  const unknowable = new Set<string>(); // last changed by a shallow clone's boundary commit: no parent to compare with
+  const log = await git.run(['log', '--format=%x01%H %P', '--name-only', '--no-renames', '-z', 'HEAD', '--', base]);
   for (const entry of log.split('\x01').slice(1)) {
     const [head, ...names] = entry.split(/[\n\0]/).filter(Boolean);
-    const parents = (head ?? '').split(' ').filter(Boolean);
-    for (const name of names) if (name.endsWith(`/${INDEX_FILE}`) && !last.has(name)) last.set(name, parents);
+    const [commit, ...parents] = (head ?? '').split(' ').filter(Boolean);
+    for (const name of names) {
+      if (!name.endsWith(`/${INDEX_FILE}`) || last.has(name)) continue;
+      last.set(name, parents);
+      if (parents.length === 0 && commit !== undefined && shallow.has(commit)) unknowable.add(name);
+    }
   }
   const specs: string[] = [];
   const wanted = signed.map(({ path }) => {
@@ -273,6 +280,7 @@ async function replays(store: SecretStore, signed: readonly { path: string; bloc
   const blobs = await readTexts(loc.repoRoot, specs, env);
   const out: { path: string; why: string }[] = [];
   signed.forEach(({ path, block }, i) => {
+    if (unknowable.has(`${loc.prefix}${path}`) && !dirty.has(`${loc.prefix}${path}`)) return; // see shallowCommits
     const { at, count } = wanted[i]!;
     const parents = count === 0 ? [null] : blobs.slice(at, at + count).map(hashOf);
     if (!chainsTo(block.previous, parents)) {
