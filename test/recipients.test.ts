@@ -91,7 +91,10 @@ describe('re-keying (issue #4 item 1)', () => {
     expect(r.json()).toEqual({ Name: 'bob', RewrappedVersions: SECRETS * VERSIONS, RewrappedSecrets: SECRETS });
     expect(commitsSince(before)).toBe(1);
     const changed = t.git(['diff', '--name-only', `${before}..HEAD`]).trim().split('\n');
-    expect(changed.sort()).toEqual(['.secretstore.yaml', ...sealedFiles()].sort());
+    // the config, every sealed file, and every index (its signature block signs the new file hashes)
+    const indexes = [...new Set(sealedFiles().map((f) => `${f.slice(0, f.indexOf('/versions/'))}/secret.yaml`))];
+    expect(indexes).toHaveLength(SECRETS);
+    expect(changed.sort()).toEqual(['.secretstore.yaml', ...sealedFiles(), ...indexes].sort());
     expect(bodies()).toEqual(payloads);
     for (const f of sealedFiles()) expect(recipientsOf(f)).toContain(bob.publicKey);
 
@@ -221,13 +224,14 @@ describe('scoped recipients (issue #4 item 2)', () => {
     const file = join(t.dir, '.secretstore.yaml');
     const text = readFileSync(file, 'utf8');
     writeFileSync(file, text.replace(/(- name: dev\n {4}publicKey: \S+\n {4}scope:\n)/, '$1      - prod/\n'));
-    t.git(['commit', '-qam', 'dev may read prod (hand edit)']);
+    // a hand edit of the configuration is committed signed (issue #4 item 4), then the files follow it
+    expect(t.cli(['sign', '--config', '-m', 'dev may read prod (hand edit)']).status).toBe(0);
     const before = head();
     const r = t.cli(['recipients', 'rekey']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ RewrappedSecrets: 1 });
     expect(commitsSince(before)).toBe(1);
-    expect(t.git(['diff', '--name-only', 'HEAD~1..HEAD']).trim()).toMatch(/^secrets\/prod\/db\/versions\/\S+\.sealed$/);
+    expect(t.git(['diff', '--name-only', 'HEAD~1..HEAD']).trim()).toMatch(/^secrets\/prod\/db\/secret\.yaml\nsecrets\/prod\/db\/versions\/\S+\.sealed$/);
     expect(as(dev, ['get-secret-value', '--secret-id', 'prod/db', '--query', 'SecretString', '--output', 'text']).stdout.trim()).toBe('prod-pw');
     const again = t.cli(['recipients', 'rekey']);
     expect(again.json()).toEqual({ RewrappedVersions: 0, RewrappedSecrets: 0 });

@@ -94,8 +94,12 @@ describe('secretstore sync (issue #5 item 1)', () => {
     put(t.b, 'db', 'b2', ['beta']);
     sync(t.a);
     const writeOnly = join(t.base, 'write-only');
-    ok(t.b.cli(['keygen', '--write-only', '-o', writeOnly]));
+    const keygen = t.b.cli(['keygen', '--write-only', '-o', writeOnly]);
+    ok(keygen);
+    // its merge commit is signed with its writer key, which the store must trust (issue #4 item 4)
+    ok(t.b.cli(['writers', 'add', '--name', 'ci', '--writer-key', keygen.stdout.trim()]));
     expect(sync(t.b, '--identity', writeOnly).Status).toBe('Merged');
+    expect(t.b.cli(['get-secret-value', '--secret-id', 'db', '--version-stage', 'beta', '--query', 'SecretString', '--output', 'text']).stdout).toBe('b2\n');
   });
 
   it('a contested AWSCURRENT move stops sync with a report (secret, label, both candidates with author and date) and leaves both clones untouched', () => {

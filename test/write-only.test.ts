@@ -24,6 +24,9 @@ beforeAll(() => {
   expect(r.stdout.trim().split('\n')).toHaveLength(1); // only a writer key: nothing to be a recipient with
   ci.writerKey = r.stdout.trim();
   expect(readFileSync(ci.file, 'utf8')).not.toMatch(/SECRETSTORE-SECRET-KEY-1/);
+  // Its changes are signed by its writer key, which the store must trust (issue #4 item 4).
+  const trusted = t.cli(['writers', 'add', '--name', 'ci', '--writer-key', ci.writerKey]);
+  expect(trusted.status, trusted.stderr).toBe(0);
 });
 afterAll(() => t.cleanup());
 

@@ -12,7 +12,7 @@ import { InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
-import { signChanges } from './signing.js';
+import { signWhenKeyed } from './signing.js';
 import type { FileChange, StoreLocation } from './types.js';
 import { checkVersionFiles } from './view.js';
 import { optionalSigner } from './writer-key.js';
@@ -88,7 +88,7 @@ export async function preCommit(
     ];
     const signer = signing ? await optionalSigner(signing.identity, signing.env) : { signer: undefined, why: 'no identity given' };
     if (signer.signer === undefined) notes.push(`secretstore: the pruned index of ${index.name} is unsigned (${signer.why ?? 'no signing key'})`);
-    const signed = await signChanges({ location: loc, config, signer: signer.signer }, changes);
+    const signed = await signWhenKeyed({ location: loc, config, signer: signer.signer }, changes);
     const content = signed.find((c) => c.path === indexPath(index.name));
     if (content === undefined || !('content' in content)) throw new InvalidRequestException(`signing dropped ${indexFile}`);
     await git(['rm', '-q', '--cached', '--', ...removed]);
@@ -138,7 +138,7 @@ export async function postMerge(loc: StoreLocation, git: GitRunner, now: Date, s
     if (signer === undefined) notes.push(`secretstore: the pruned indexes are unsigned (${why ?? 'no signing key'})`);
     return {
       result: notes,
-      changes: await signChanges({ location: loc, config, signer }, changes),
+      changes: await signWhenKeyed({ location: loc, config, signer }, changes),
       message: `prune: after merge, ${lines.length} version(s)\n\n${lines.join('\n')}\n`,
     };
   });

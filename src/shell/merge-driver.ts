@@ -16,7 +16,7 @@ import { InvalidParameterException, SecretsManagerError } from '../errors.js';
 import { serializeSecretIndex } from '../core/codec.js';
 import { describeContest, describeDecision, mergeSecretIndex, parseIndexForMerge, PREFERENCES, type MergeOutcome, type Preference } from '../core/merge.js';
 import { GitCommandError, openGit } from './git.js';
-import { signChanges } from './signing.js';
+import { signWhenKeyed } from './signing.js';
 import type { StoreLocation } from './types.js';
 import { readConfig } from './view.js';
 import { optionalSigner } from './writer-key.js';
@@ -83,7 +83,7 @@ export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Pr
   const storePath = a.path.startsWith(loc.prefix) ? a.path.slice(loc.prefix.length) : a.path;
   const { signer, why } = await optionalSigner(a.identity, a.env);
   if (signer === undefined) notes.push(`secretstore: ${a.path}: merged index left unsigned (${why ?? 'no signing key'})`);
-  const [change] = await signChanges({ location: loc, config, signer }, [{ path: storePath, content: serializeSecretIndex(outcome.index) }]);
+  const [change] = await signWhenKeyed({ location: loc, config, signer }, [{ path: storePath, content: serializeSecretIndex(outcome.index) }]);
   if (change === undefined || !('content' in change)) throw new InvalidParameterException(`signing dropped ${storePath}`);
   await writeFile(resolve(a.cwd, a.ours), change.content);
   return { ok: true, notes };

@@ -146,6 +146,15 @@ export async function signChanges(ctx: SigningContext, changes: readonly FileCha
   return [...changes.map((c) => out.get(c.path)!), ...[...out.values()].filter((c) => !byPath.has(c.path))];
 }
 
+/**
+ * For git's own merges and hooks (the merge driver, pre-commit, post-merge), which must not fail for want
+ * of a key: without a signing key the changes stay unsigned (the caller says so; reads then refuse them
+ * until a writer runs `secretstore sign`). With one, exactly `signChanges`.
+ */
+export async function signWhenKeyed(ctx: SigningContext, changes: readonly FileChange[]): Promise<FileChange[]> {
+  return ctx.signer === undefined ? [...changes] : signChanges(ctx, changes);
+}
+
 function shortSigner(signer: Signer): string {
   return `the identity's writer key ${signer.publicKey.slice(0, 24)}...`;
 }
