@@ -65,7 +65,7 @@ describe('secretstore --help', () => {
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
     expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
-    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign']);
+    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity', 'recipients', 'writers', 'verify', 'sign', 'sync', 'install-hooks']);
     expect(groups.get('Review and history')).toEqual(['log', 'review', 'textconv']);
     // One line each: a summary, not the whole description.
     expect(r.stdout).toMatch(/^ {2}exec \[options\] \[command\.\.\.\] +Run COMMAND with the secrets in its environment$/m);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSecretIndex, serializeSecretIndex } from '../src/core/codec.js';
-import { describeContest, describeDecision, mergeSecretIndex, parseIndexForMerge, type MergeOptions } from '../src/core/merge.js';
+import { describeContest, describeDecision, mergeSecretIndex, type MergeOptions } from '../src/core/merge.js';
 import { DEFAULT_POLICY, type SecretIndex } from '../src/model/store.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db-AbCdEf';
@@ -220,8 +220,8 @@ describe('semantic merge of label indexes (issue #5 item 1)', () => {
     expect(r.kind === 'contested' && r.contests[0]).toMatchObject({ what: 'version v2', preferable: false });
   });
 
-  it('parseIndexForMerge ignores a trailing signature block (signed changes)', () => {
+  it('the codec a merge reads with ignores a trailing signature block (signed changes)', () => {
     const text = `${serializeSecretIndex(base)}signature:\n  writer: alice\n  sig: abc\n`;
-    expect(parseIndexForMerge(text, 'x')).toEqual(base);
+    expect(parseSecretIndex(text, 'x')).toEqual(base);
   });
 });

@@ -27,7 +27,6 @@
  *   read applies (the codec's parse of the serialized text, the label quota); a merge that breaks one
  *   is refused.
  */
-import { parseDocument } from 'yaml';
 import { InvalidRequestException } from '../errors.js';
 import type { Policy, RotationConfig, SecretIndex, Tag } from '../model/store.js';
 import { optional, parseSecretIndex, serializeSecretIndex } from './codec.js';
@@ -80,19 +79,6 @@ export interface MergeOptions {
 }
 
 const NONE = '(none)';
-
-/**
- * The codec's parse, ignoring a trailing `signature:` block (signed changes): the merge works on the
- * index's content, and the merged result is signed afresh by whoever writes it.
- */
-export function parseIndexForMerge(text: string, file: string): SecretIndex {
-  const doc = parseDocument(text, { schema: 'core' });
-  if (doc.errors.length === 0 && doc.has('signature')) {
-    doc.delete('signature');
-    return parseSecretIndex(doc.toString({ lineWidth: 0 }), file);
-  }
-  return parseSecretIndex(text, file);
-}
 
 /** Per-merge state: contests found and decisions taken while merging one secret. */
 class Merger {

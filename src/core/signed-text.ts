@@ -4,12 +4,12 @@
  * before and after signing reads the same; what review needs of it (is there one, did it change, who
  * signed) is kept aside. Nothing here checks a signature: that is `verify`'s work.
  */
-import { parseDocument } from 'yaml';
 import { parseConfig, parseSecretIndex } from './codec.js';
+import { splitSigned } from './signature.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 
 export interface SignatureBlock {
-  /** The block as written (canonical YAML of its value), to tell whether it changed. */
+  /** The block as written, to tell whether it changed. */
   readonly text: string;
   /** The signing writer's name, when the block names one. */
   readonly writer?: string;
@@ -21,15 +21,10 @@ export interface Signed<T> {
 }
 
 export function splitSignature(text: string): { body: string; signature?: SignatureBlock } {
-  // Cheap test first: most texts in a long history are parsed once more by the codec anyway.
-  if (!/^signature:/m.test(text)) return { body: text };
-  const doc = parseDocument(text, { schema: 'core' });
-  if (doc.errors.length > 0 || !doc.has('signature')) return { body: text };
-  const value: unknown = (doc.toJS() as Record<string, unknown>).signature;
-  doc.delete('signature');
-  const fields = (value ?? {}) as Record<string, unknown>;
-  const writer = [fields.writer, fields.name, fields.writerName].find((v): v is string => typeof v === 'string' && v !== '');
-  return { body: String(doc), signature: { text: JSON.stringify(value), ...(writer === undefined ? {} : { writer }) } };
+  const { unsigned, block } = splitSigned(text);
+  if (unsigned === text) return { body: text };
+  // a damaged block still counts as one (review tells whether it changed); only a parsed one names its writer
+  return { body: unsigned, signature: { text: text.slice(unsigned.length), ...(block === undefined ? {} : { writer: block.writer }) } };
 }
 
 export function readSignedIndex(text: string, file: string): Signed<SecretIndex> {

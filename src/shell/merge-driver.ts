@@ -13,8 +13,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidParameterException, SecretsManagerError } from '../errors.js';
-import { serializeSecretIndex } from '../core/codec.js';
-import { describeContest, describeDecision, mergeSecretIndex, parseIndexForMerge, PREFERENCES, type MergeOutcome, type Preference } from '../core/merge.js';
+import { serializeSecretIndex, parseSecretIndex } from '../core/codec.js';
+import { describeContest, describeDecision, mergeSecretIndex, PREFERENCES, type MergeOutcome, type Preference } from '../core/merge.js';
 import { GitCommandError, openGit } from './git.js';
 import { signWhenKeyed } from './signing.js';
 import type { StoreLocation } from './types.js';
@@ -54,7 +54,7 @@ async function preference(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<P
 
 export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Promise<MergeDriverResult> {
   const [baseText, oursText, theirsText] = await Promise.all([a.base, a.ours, a.theirs].map((f) => readFile(resolve(a.cwd, f), 'utf8')));
-  const read = (text: string, side: string) => (text.trim() === '' ? undefined : parseIndexForMerge(text, `${a.path} (${side})`));
+  const read = (text: string, side: string) => (text.trim() === '' ? undefined : parseSecretIndex(text, `${a.path} (${side})`));
   const config = await readConfig(loc.root);
   const prefer = await preference(loc, a.env);
   let outcome: MergeOutcome;

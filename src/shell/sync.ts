@@ -14,9 +14,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
-import { CONFIG_FILE, parseConfig, serializeSecretIndex } from '../core/codec.js';
+import { CONFIG_FILE, parseConfig, serializeSecretIndex, parseSecretIndex } from '../core/codec.js';
 import { INDEX_FILE, SECRETS_DIR, versionPath, VERSIONS_DIR } from '../core/layout.js';
-import { describeDecision, mergeSecretIndex, parseIndexForMerge, type Contest, type Preference } from '../core/merge.js';
+import { describeDecision, mergeSecretIndex, type Contest, type Preference } from '../core/merge.js';
 import type { Signer } from '../crypto/types.js';
 import type { SecretIndex } from '../model/store.js';
 import { GitCommandError, openGit, type Git, type GitRunOptions } from './git.js';
@@ -272,7 +272,7 @@ async function computeMerge(
       if (err instanceof GitCommandError) return undefined; // no index on that side
       throw err;
     });
-    return text === undefined ? undefined : parseIndexForMerge(text, path);
+    return text === undefined ? undefined : parseSecretIndex(text, path);
   };
 
   const contests: ContestReport[] = [];
