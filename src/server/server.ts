@@ -255,6 +255,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     : createHttpServer(handle);
   server.requestTimeout = 60_000;
   server.headersTimeout = 30_000;
+  // Node closes an idle keep-alive connection after 5 s; a client (the SDKs keep connections alive) that
+  // sends its next request just as that happens gets ECONNRESET. Writes queue behind each other, so a busy
+  // client can sit idle that long: keep idle connections for a minute, as load balancers in front of AWS
+  // APIs do, so the client's own idle timeout closes first.
+  server.keepAliveTimeout = 65_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
