@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseSecretIndex } from '../src/core/codec.js';
 import { splitSigned } from '../src/core/signature.js';
-import { makeTeam, type Clone, type Team } from './helpers/team.js';
+import { makeTeam, ok, put, type Clone, type Team } from './helpers/team.js';
 
 let team: Team | undefined;
 afterEach(async () => {
@@ -14,16 +14,6 @@ afterEach(async () => {
   // answer its runner (a file of blocking tests would otherwise time out its RPC).
   await new Promise((resolve) => setImmediate(resolve));
 });
-
-function ok(r: { status: number | null; stderr: string }): void {
-  if (r.status !== 0) throw new Error(r.stderr);
-}
-
-function put(c: Clone, name: string, value: string, stages?: string[]): string {
-  const r = c.cli(['put-secret-value', '--secret-id', name, '--secret-string', '-', ...(stages ? ['--version-stages', ...stages] : [])], { input: value });
-  ok(r);
-  return r.json<{ VersionId: string }>().VersionId;
-}
 
 /** Plain git in a clone, as a user runs it (hooks and the merge driver included). */
 function git(c: Clone, args: string[], env: NodeJS.ProcessEnv = {}) {

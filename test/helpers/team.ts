@@ -85,3 +85,15 @@ export function makeTeam(opts: { policy?: Partial<Policy> } = {}): Team {
     cleanup: () => store.cleanup(),
   };
 }
+
+/** Throws with the CLI's stderr unless it exited 0. */
+export function ok(r: { status: number | null; stderr: string }): void {
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+}
+
+/** put-secret-value through the CLI in a clone, value on stdin; its VersionId. */
+export function put(c: Clone, name: string, value: string, stages?: string[]): string {
+  const r = c.cli(['put-secret-value', '--secret-id', name, '--secret-string', '-', ...(stages ? ['--version-stages', ...stages] : [])], { input: value });
+  ok(r);
+  return r.json<{ VersionId: string }>().VersionId;
+}
