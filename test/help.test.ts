@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys'];
+const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
 const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
@@ -65,8 +65,9 @@ describe('secretstore --help', () => {
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
     expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
-    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity', 'recipients', 'writers', 'verify', 'sign', 'sync', 'install-hooks']);
-    expect(groups.get('Review and history')).toEqual(['log', 'review', 'textconv']);
+    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity']);
+    expect(groups.get('Teams and trust')).toEqual(['recipients', 'writers', 'verify', 'sign']);
+    expect(groups.get('Offline teams')).toEqual(['sync', 'install-hooks', 'log', 'review', 'textconv']);
     // One line each: a summary, not the whole description.
     expect(r.stdout).toMatch(/^ {2}exec \[options\] \[command\.\.\.\] +Run COMMAND with the secrets in its environment$/m);
   });

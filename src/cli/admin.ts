@@ -195,9 +195,10 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     });
   addEditCommand(program, globals, io, print);
   addIdentityCommands(program, globals, io, print);
-  addHistoryCommands(program, globals, io, print);
   addRecipientCommands(program, globals, io, print);
   addVerifyCommands(program, globals, io, print);
+  addSyncCommands(program, globals, io, print);
+  addHistoryCommands(program, globals, io, print);
 
   const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
   hook
@@ -217,5 +218,4 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
       for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), { env: io.env, ...(globals().identity ? { identity: globals().identity! } : {}) })) io.warn(note);
     });
-  addSyncCommands(program, globals, io, print);
 }

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
 import { REVIEW_FORMATS, type ReviewFormat } from '../core/review-render.js';
 
-const GROUP = 'Review and history';
+const GROUP = 'Offline teams';
 
 export function addHistoryCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   const locate = async () => {

@@ -184,6 +184,8 @@ const HELP_GROUPS: readonly OperationGroup[] = [
   'Rotation',
   'Everyday use',
   'Store and keys',
+  'Teams and trust',
+  'Offline teams',
 ];
 
 /**

@@ -21,7 +21,7 @@ const scoped = <T extends { scope?: readonly string[] }>(e: T) => (e.scope ? { S
 export function addRecipientCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   const recipients = program
     .command('recipients')
-    .helpGroup('Store and keys')
+    .helpGroup('Teams and trust')
     .description(
       'Who can read the store: list, add or remove recipients (X25519 public keys, optionally limited to secret name prefixes). ' +
         'A change re-wraps the file key of every affected version in the same commit; values are never decrypted.',
@@ -114,7 +114,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
 
   const writers = program
     .command('writers')
-    .helpGroup('Store and keys')
+    .helpGroup('Teams and trust')
     .description(
       'Who may write: list, add or remove trusted writers (Ed25519 writer keys, optionally limited to secret name prefixes). ' +
         'Changes only .secretstore.yaml (one commit).',

@@ -12,7 +12,7 @@ const PREFER = ['ours', 'theirs', 'newest'] as const;
 export function addSyncCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
     .command('sync')
-    .helpGroup('Store and keys')
+    .helpGroup('Offline teams')
     .description(
       'Fetch the upstream of this branch, merge it (label indexes semantically, never decrypting anything) and push. ' +
         'Both sides keep their new versions; a label both sides moved to different versions stops the sync with a report, ' +
@@ -57,7 +57,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
 
   program
     .command('install-hooks')
-    .helpGroup('Store and keys')
+    .helpGroup('Offline teams')
     .description(
       "Set up this clone's git integration, which git does not clone: the pre-commit and pre-merge-commit hooks and the " +
         'config of the label-index merge driver and the sealed-file diff. init runs it; run it once after git clone.',

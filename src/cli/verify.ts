@@ -11,7 +11,7 @@ export const EXIT_FINDINGS = 1;
 export function addVerifyCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
     .command('verify')
-    .helpGroup('Store and keys')
+    .helpGroup('Teams and trust')
     .description(
       'Check the whole store: every sealed file opens (or, for a non-recipient, its header is bound to its place), every label ' +
         'points at a version, every index and configuration change is signed by a trusted writer and follows the state it replaced, ' +
@@ -43,10 +43,10 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
 
   program
     .command('sign')
-    .helpGroup('Store and keys')
+    .helpGroup('Teams and trust')
     .description(
-      'Sign indexes (secret.yaml) and .secretstore.yaml edited by hand, as they are in the work tree, and commit them in one commit ' +
-        '(e.g. after resolving a conflict by hand). Without options: every index and the configuration that differ from HEAD. ' +
+      'Commit indexes (secret.yaml) and .secretstore.yaml edited by hand, signed, in one commit ' +
+        '(after resolving a conflict by hand, say). Without options: every index and the configuration that differ from HEAD. ' +
         'Refused unless your key is a trusted writer (for the configuration: an unscoped writer of the configuration at HEAD).',
     )
     .option('--secret-id <names...>', 'only these secrets (by name)')

@@ -79,7 +79,11 @@ export type OperationGroup =
   | 'Tags'
   | 'Rotation'
   | 'Everyday use'
-  | 'Store and keys';
+  | 'Store and keys'
+  /** Recipients, writers, signatures (the README's "Teams and trust"). */
+  | 'Teams and trust'
+  /** Sharing through git remotes, and reading history (the README's "Offline teams"). */
+  | 'Offline teams';
 
 export interface Operation<I, O> {
   /** The API name, e.g. `PutSecretValue`. */
