@@ -4,6 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { splitSigned } from '../src/core/signature.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
 import { formatEvent, indexEvents } from '../src/core/history.js';
@@ -137,7 +138,7 @@ describe('secretstore log', () => {
     expect(t.snapshot()).toBe(before);
   });
 
-  it('the author of a signed change is its signing writer, not the commit author; a damaged index is skipped and said', () => {
+  it('the author of a signed change is its signing writer, not the commit author (a forged block names nobody); a damaged index is skipped and said', () => {
     const s = makeStore();
     try {
       expect(s.cli(['create-secret', '--name', 'app', '--secret-string', '-', '--client-request-token', v(5)], { input: 'x' }).status).toBe(0);
@@ -149,6 +150,14 @@ describe('secretstore log', () => {
       const moved = s.cli(['--identity', bob, 'update-secret-version-stage', '--secret-id', 'app', '--version-stage', 'GREEN', '--move-to-version-id', v(5)]);
       expect(moved.status, moved.stderr).toBe(0);
       expect(s.cli(['log']).stdout.split('\n')[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d bob app GREEN \\(none\\) -> ${v(5)}$`));
+
+      // A block that names a writer but whose signature does not hold (a forgery) names nobody: the commit author shows.
+      const indexFile = `${s.dir}/secrets/app/secret.yaml`;
+      const forged = splitSigned(readFileSync(indexFile, 'utf8'));
+      const block = readFileSync(indexFile, 'utf8').slice(forged.unsigned.length).replace('writer: bob', 'writer: tester');
+      writeFileSync(indexFile, `${forged.unsigned.replace(/^labels:\n/m, `labels:\n  BLUE: ${v(5)}\n`)}${block}`);
+      s.git(['commit', '-q', '--no-verify', '-am', 'a label moved by hand under a copied signature']);
+      expect(s.cli(['log']).stdout.split('\n')[0]).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\d Test User app BLUE \\(none\\) -> ${v(5)}$`));
 
       // A damaged index in history (a hand edit) is skipped with a note on stderr; the rest still prints.
       writeFileSync(file, 'name: [unclosed\n');

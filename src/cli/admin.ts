@@ -8,6 +8,7 @@ import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
 import { addRecipientCommands } from './recipients.js';
 import { addSyncCommands } from './sync.js';
+import { addHookCommands } from './hooks.js';
 import { addVerifyCommands } from './verify.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
@@ -200,22 +201,5 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
   addSyncCommands(program, globals, io, print);
   addHistoryCommands(program, globals, io, print);
 
-  const hook = program.command('hook', { hidden: true }).description('Git hooks installed by init.');
-  hook
-    .command('pre-commit')
-    .description('Validate and prune the staged change to the store.')
-    .action(async () => {
-      io.operation = 'PreCommitHook';
-      const [{ locateStore }, { openGit }, { preCommit }] = await Promise.all([
-        import('../shell/location.js'),
-        import('../shell/git.js'),
-        import('../shell/hook.js'),
-      ]);
-      const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
-      const git = openGit(loc.repoRoot, io.env);
-      // Inside a hook git points GIT_INDEX_FILE at the index being committed; work on that one.
-      const index = io.env.GIT_INDEX_FILE;
-      const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
-      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), { env: io.env, ...(globals().identity ? { identity: globals().identity! } : {}) })) io.warn(note);
-    });
+  addHookCommands(program, globals, io);
 }

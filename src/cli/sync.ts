@@ -1,7 +1,6 @@
 /**
  * Offline teams: `secretstore sync` (fetch, semantic merge, push), `secretstore install-hooks` (this
- * clone's git integration) and the hidden commands git itself runs: `merge-driver`,
- * `hook pre-merge-commit` and `hook post-merge`.
+ * clone's git integration) and the hidden `merge-driver` git itself runs (the hooks are in hooks.ts).
  */
 import { Option, type Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
@@ -96,42 +95,5 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       });
       for (const note of result.notes) io.warn(note);
       if (!result.ok) io.exitCode = 1;
-    });
-
-  const hook = program.commands.find((c) => c.name() === 'hook');
-  hook
-    ?.command('pre-merge-commit')
-    .description('Validate and prune a merge made by git before it is committed.')
-    .action(async () => {
-      io.operation = 'PreMergeCommitHook';
-      const [{ locateStore }, { openGit }, { preCommit }] = await Promise.all([
-        import('../shell/location.js'),
-        import('../shell/git.js'),
-        import('../shell/hook.js'),
-      ]);
-      const { store, identity } = globals();
-      const loc = locateStore({ store, cwd: io.cwd, env: io.env });
-      const git = openGit(loc.repoRoot, io.env);
-      const index = io.env.GIT_INDEX_FILE;
-      const env = index === undefined ? undefined : { GIT_INDEX_FILE: index };
-      const signing = { env: io.env, ...(identity === undefined ? {} : { identity }) };
-      for (const note of await preCommit(loc, (args) => git.run(args, { env }), new Date(), signing, { prune: false })) io.warn(note);
-    });
-
-  hook
-    ?.command('post-merge')
-    .description('Prune, in a commit of its own, what a merge made by git left over the policy.')
-    .action(async () => {
-      io.operation = 'PostMergeHook';
-      const [{ locateStore }, { openGit }, { postMerge }] = await Promise.all([
-        import('../shell/location.js'),
-        import('../shell/git.js'),
-        import('../shell/hook.js'),
-      ]);
-      const { store, identity } = globals();
-      const loc = locateStore({ store, cwd: io.cwd, env: io.env });
-      const git = openGit(loc.repoRoot, io.env);
-      const signing = { env: io.env, ...(identity === undefined ? {} : { identity }) };
-      for (const note of await postMerge(loc, (args) => git.run(args), new Date(), signing)) io.warn(note);
     });
 }

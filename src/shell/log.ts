@@ -2,11 +2,22 @@
 import { INDEX_FILE, indexPath, SECRETS_DIR } from '../core/layout.js';
 import { indexEvents, type HistoryEvent } from '../core/history.js';
 import { readSignedIndex, type Signed } from '../core/signed-text.js';
-import type { SecretIndex } from '../model/store.js';
+import { checkSigned, splitSigned } from '../core/signature.js';
+import type { SecretIndex, StoreConfig } from '../model/store.js';
 import { InvalidParameterException } from '../errors.js';
 import { GitCommandError, openGit } from './git.js';
 import { readCommits, readTexts } from './history.js';
 import type { StoreLocation } from './types.js';
+import { verifyWriter } from './trust.js';
+
+/**
+ * The configuration whose writers name the authors: this clone's trusted one; undefined (commit authors
+ * only) when it is not trusted or cannot be read, since log is also for looking at a damaged store.
+ */
+async function trustedConfig(loc: StoreLocation): Promise<StoreConfig | undefined> {
+  const { readTrustedConfig } = await import('./config-trust.js');
+  return readTrustedConfig(loc, {}).catch(() => undefined);
+}
 
 export interface LogOptions {
   /** A name, or a full or partial ARN (a full ARN keeps only that secret, not an older one of the same name). */
@@ -57,6 +68,13 @@ export async function storeLog(loc: StoreLocation, env: NodeJS.ProcessEnv, opts:
       return null;
     }
   };
+  const config = await trustedConfig(loc);
+  // A change's author is the writer whose signature on it holds (a block can name anyone), else the commit's.
+  const signedBy = (blob: string | undefined, file: string, name: string): string | undefined => {
+    if (config === undefined || blob === undefined) return undefined;
+    const verdict = checkSigned(splitSigned(texts.get(blob) ?? ''), { storeId: config.storeId, path: file, name }, config.writers, verifyWriter);
+    return verdict.ok ? verdict.writer.name : undefined;
+  };
   const events: HistoryEvent[] = [];
   // git lists commits newest first; the events of one commit stay in the order they happened.
   const ordered = opts.reverse ? [...changes].reverse() : changes;
@@ -65,7 +83,7 @@ export async function storeLog(loc: StoreLocation, env: NodeJS.ProcessEnv, opts:
     const before = read(ch.oldBlob, file, c.commit);
     const after = read(ch.newBlob, file, c.commit);
     if (before === null || after === null) continue;
-    const author = after?.signature?.writer ?? c.author;
+    const author = (after && signedBy(ch.newBlob, file, after.value.name)) ?? c.author;
     let found = indexEvents({ commit: c.commit, date: c.date, author }, before?.value, after?.value);
     if (wanted?.arn !== undefined) found = found.filter((e) => e.Arn === wanted.arn);
     else if (wanted) found = found.filter((e) => e.Secret === wanted.name);
