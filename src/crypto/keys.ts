@@ -121,13 +121,13 @@ class X25519Identity implements Identity {
 export function identityFromText(secretKeyText: string, source: string): Identity {
   const key = decodeKey(secretKeyText.trim(), SECRET_HRP);
   if (typeof key !== 'string') return new X25519Identity(key, source);
-  const why =
-    key === 'prefix'
-      ? 'it should start with SECRETSTORE-SECRET-KEY-1'
-      : key === 'checksum'
-        ? 'it fails its checksum (mistyped or truncated?)'
-        : `it does not hold a ${KEY_BYTES}-byte X25519 key`;
-  throw new InvalidParameterException(`${source}: not a valid secretstore secret key: ${why}`);
+  throw new InvalidParameterException(`${source}: not a valid secretstore secret key: ${secretKeyProblem(key, 'SECRETSTORE-SECRET-KEY-1', 'X25519 key')}`);
+}
+
+/** Why a secret key line is not one, for either kind; never the text itself. */
+function secretKeyProblem(problem: KeyProblem, prefix: string, what: string): string {
+  if (problem === 'prefix') return `it should start with ${prefix}`;
+  return problem === 'checksum' ? 'it fails its checksum (mistyped or truncated?)' : `it does not hold a ${KEY_BYTES}-byte ${what}`;
 }
 
 /** Parses a writer's public key `secretstoresig1...` (trusted writers in `.secretstore.yaml`). */
@@ -205,13 +205,9 @@ class Ed25519Signer implements Signer {
 export function signerFromText(signingKeyText: string, source: string): Signer {
   const seed = decodeKey(signingKeyText.trim(), SIGNING_HRP);
   if (typeof seed !== 'string') return new Ed25519Signer(seed, source);
-  const why =
-    seed === 'prefix'
-      ? 'it should start with SECRETSTORE-SIGNING-KEY-1'
-      : seed === 'checksum'
-        ? 'it fails its checksum (mistyped or truncated?)'
-        : `it does not hold a ${KEY_BYTES}-byte Ed25519 seed`;
-  throw new InvalidParameterException(`${source}: not a valid secretstore signing key: ${why}`);
+  throw new InvalidParameterException(
+    `${source}: not a valid secretstore signing key: ${secretKeyProblem(seed, 'SECRETSTORE-SIGNING-KEY-1', 'Ed25519 seed')}`,
+  );
 }
 
 /** A whole identity file's text (comments plus the secret key line) and its public key. */
