@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, makeStore as makeBenchStore } from './store.mjs';
+import { benchEnv, cli, makeStore as makeBenchStore, median } from './store.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const CONCURRENCY = 50;
@@ -18,21 +18,7 @@ const SERVER_SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 3);
 const NOCACHE_RUNS = Math.min(RUNS, Number(process.env.BENCH_NOCACHE_RUNS ?? 5));
 const SIZES = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
 const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-'));
-// The user's environment as it is (NODE_OPTIONS, NODE_EXTRA_CA_CERTS... change Node's start-up, for
-// the baseline and the CLI alike), with a private home and a fixed git identity.
-const env = {
-  ...process.env,
-  HOME: base,
-  XDG_CONFIG_HOME: join(base, 'config'),
-  GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
-};
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+const env = benchEnv(base);
 
 /** Median wall time of `fn` over `runs` runs (default RUNS), after one warm-up. */
 function time(fn, runs = RUNS) {

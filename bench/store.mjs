@@ -11,6 +11,26 @@ import { cryptoReady, parseRecipient, readIdentityFile, resolveIdentityPath, sea
 
 export const cli = resolve('dist/secretstore.js');
 
+/**
+ * The user's environment as it is (NODE_OPTIONS, NODE_EXTRA_CA_CERTS... change Node's start-up, for the
+ * baseline and the CLI alike), with a private home in `base` and a fixed git identity.
+ */
+export function benchEnv(base) {
+  return {
+    ...process.env,
+    HOME: base,
+    XDG_CONFIG_HOME: join(base, 'config'),
+    GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+    GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+    GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
+  };
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
 export function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);

@@ -6,25 +6,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, makeStore, run } from './store.mjs';
+import { benchEnv, cli, makeStore, median, run } from './store.mjs';
 
 const SIZE = Number(process.env.BENCH_VERIFY_SIZE ?? 10000);
 const RUNS = Number(process.env.BENCH_VERIFY_RUNS ?? 3);
 const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-verify-'));
-const env = {
-  ...process.env,
-  HOME: base,
-  XDG_CONFIG_HOME: join(base, 'config'),
-  GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null',
-};
+const env = benchEnv(base);
 const timed = (fn) => {
   const t0 = performance.now();
   fn();
   return performance.now() - t0;
 };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 run(process.execPath, [cli, 'keygen'], { env });
 run(process.execPath, [cli, 'keygen', '-o', join(base, 'outsider')], { env });

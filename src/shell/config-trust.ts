@@ -13,7 +13,6 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../core/codec.js';
 import { checkSigned, sha256Hex, splitSigned } from '../core/signature.js';
@@ -103,9 +102,10 @@ async function reachedThroughHistory(loc: StoreLocation, pin: string, text: stri
 
 /** `.secretstore.yaml` read, parsed and checked against the pin (see above). */
 export async function readTrustedConfig(loc: StoreLocation, trust: TrustOptions): Promise<StoreConfig> {
-  const { readConfig } = await import('./view.js');
-  const config = await readConfig(loc.root); // says what is wrong when it is missing or damaged
-  await checkConfigTrust(loc, await readFile(join(loc.root, CONFIG_FILE), 'utf8'), config, trust);
+  const { readConfigFile } = await import('./view.js');
+  // One read: the text whose signature is checked is the text that was parsed.
+  const { text, config } = await readConfigFile(loc.root); // says what is wrong when it is missing or damaged
+  await checkConfigTrust(loc, text, config, trust);
   return config;
 }
 

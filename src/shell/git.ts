@@ -20,8 +20,8 @@ export interface Git {
   readonly repoRoot: string;
   /** Runs `git <args>` in the repository's top level and resolves with its stdout. */
   run(args: readonly string[], opts?: GitRunOptions): Promise<string>;
-  /** The bytes of a blob, exactly (run's output is text). */
-  readBlob(oid: string): Promise<Buffer>;
+  /** The bytes of many blobs in one `git cat-file --batch` (run's output is text); see `readBlobs`. */
+  readBlobs(ids: readonly string[]): Promise<Map<string, Buffer>>;
   /** `git commit-tree`, falling back to a fixed identity when the user has none configured. */
   commitTree(tree: string, parents: readonly string[], message: string, opts?: GitRunOptions): Promise<string>;
 }
@@ -115,10 +115,6 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
     return timedRun(args, opts, (git) => git.raw([...args]));
   }
 
-  async function readBlob(oid: string): Promise<Buffer> {
-    const args = ['cat-file', 'blob', oid];
-    return timedRun(args, {}, (git) => git.binaryCatFile(['blob', oid]) as Promise<Buffer>);
-  }
 
   async function commitTree(
     tree: string,
@@ -143,7 +139,7 @@ export function openGit(repoRoot: string, source: NodeJS.ProcessEnv = process.en
     }
   }
 
-  return { repoRoot, run, readBlob, commitTree };
+  return { repoRoot, run, readBlobs: (ids) => readBlobs(repoRoot, ids, source), commitTree };
 }
 
 /**

@@ -180,26 +180,21 @@ async function integrate(loc: StoreLocation, git: Git, theirs: string | undefine
   });
 }
 
-/** A change per path that differs between two commits, with the new content read from git. */
+/** A change per path that differs between two commits, with the new contents read in one `cat-file --batch`. */
 async function changesBetween(git: Git, from: string, to: string): Promise<FileChange[]> {
   const entries = parseDiffTree(await git.run(['diff-tree', '-r', '-z', '--no-renames', from, to]));
-  const changes: FileChange[] = [];
-  // A few git processes at a time: the cost follows the number of changed files, not the store size.
-  for (let i = 0; i < entries.length; i += 8) {
-    const batch = entries.slice(i, i + 8);
-    changes.push(
-      ...(await Promise.all(
-        batch.map(async (e): Promise<FileChange> => {
-          if (e.oid === undefined) return { path: e.path, delete: true };
-          if (e.mode !== '100644' && e.mode !== '100755') {
-            throw new InvalidRequestException(`${e.path} is a symbolic link or submodule (mode ${e.mode}); sync writes regular files only: merge with git`);
-          }
-          return { path: e.path, content: await git.readBlob(e.oid), ...(e.mode === '100755' ? { executable: true } : {}) };
-        }),
-      )),
-    );
+  for (const e of entries) {
+    if (e.oid !== undefined && e.mode !== '100644' && e.mode !== '100755') {
+      throw new InvalidRequestException(`${e.path} is a symbolic link or submodule (mode ${e.mode}); sync writes regular files only: merge with git`);
+    }
   }
-  return changes;
+  const blobs = await git.readBlobs(entries.flatMap((e) => (e.oid === undefined ? [] : [e.oid])));
+  return entries.map((e): FileChange => {
+    if (e.oid === undefined) return { path: e.path, delete: true };
+    const content = blobs.get(e.oid);
+    if (content === undefined) throw new InvalidRequestException(`git has no object ${e.oid} for ${e.path}; fetch again`);
+    return { path: e.path, content, ...(e.mode === '100755' ? { executable: true } : {}) };
+  });
 }
 
 interface DiffEntry {
@@ -323,16 +318,16 @@ async function computeMerge(
 
 /** The version files of merged secrets that ours lacks, with their content (from theirs), store-relative. */
 async function incomingVersionFiles(loc: StoreLocation, git: Git, ours: string, theirs: string, folders: readonly MergedFolder[]): Promise<FileChange[]> {
-  const out: FileChange[] = [];
-  for (const { folder, versionFiles } of folders) {
-    if (versionFiles.length === 0) continue;
-    const present = new Set(splitZ(await git.run(['ls-tree', '-r', '-z', '--name-only', ours, '--', `${folder}/${VERSIONS_DIR}/`])));
-    for (const path of versionFiles.filter((p) => !present.has(p))) {
-      const content = await git.run(['show', `${theirs}:${path}`]).catch(() => undefined);
-      if (content !== undefined) out.push({ path: path.slice(loc.prefix.length), content });
-    }
-  }
-  return out;
+  const wanted = folders.filter((f) => f.versionFiles.length > 0);
+  if (wanted.length === 0) return [];
+  // One ls-tree for every merged folder, one cat-file for every file ours lacks: not a process per file.
+  const present = new Set(splitZ(await git.run(['ls-tree', '-r', '-z', '--name-only', ours, '--', ...wanted.map((f) => `${f.folder}/${VERSIONS_DIR}/`)])));
+  const missing = wanted.flatMap((f) => f.versionFiles.filter((p) => !present.has(p)));
+  const blobs = await git.readBlobs(missing.map((p) => `${theirs}:${p}`));
+  return missing.flatMap((path) => {
+    const content = blobs.get(`${theirs}:${path}`);
+    return content === undefined ? [] : [{ path: path.slice(loc.prefix.length), content }];
+  });
 }
 
 /** A secret folder the semantic merge decided: exactly these version files (none: the secret is gone). */

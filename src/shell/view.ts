@@ -24,6 +24,11 @@ import { refuseUntrusted, verifyWriter, type TrustOptions } from './trust.js';
 
 
 export async function readConfig(root: string): Promise<StoreConfig> {
+  return (await readConfigFile(root)).config;
+}
+
+/** `.secretstore.yaml` as read (its signature is checked on this text) and parsed, from one read. */
+export async function readConfigFile(root: string): Promise<{ text: string; config: StoreConfig }> {
   const file = join(root, CONFIG_FILE);
   let text: string;
   try {
@@ -34,7 +39,7 @@ export async function readConfig(root: string): Promise<StoreConfig> {
     }
     throw err;
   }
-  return parseConfig(text, CONFIG_FILE);
+  return { text, config: parseConfig(text, CONFIG_FILE) };
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
