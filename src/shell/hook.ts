@@ -15,7 +15,7 @@ import { applyPrune } from '../core/prune.js';
 import { signWhenKeyed } from './signing.js';
 import type { FileChange, StoreLocation } from './types.js';
 import { checkVersionFiles } from './view.js';
-import { optionalSigner } from './writer-key.js';
+import { optionalSigner, type OptionalSigner } from './writer-key.js';
 
 /** Runs git in the repository's top level and returns stdout. */
 export type GitRunner = (args: string[]) => Promise<string>;
@@ -55,6 +55,9 @@ export async function preCommit(
   if (staged.length === 0) return [];
   const config = parseConfig(await git(['show', `:${loc.prefix}${CONFIG_FILE}`]), CONFIG_FILE);
   const notes: string[] = [];
+  // The identity file is read once, when the first index needs pruning (a protected one costs an Argon2id run).
+  let signerOnce: Promise<OptionalSigner> | undefined;
+  const hookSigner = () => (signerOnce ??= signing ? optionalSigner(signing.identity, signing.env) : Promise.resolve<OptionalSigner>({ signer: undefined, why: 'no identity given' }));
   for (const folder of touchedFolders(staged, base)) {
     const indexFile = `${folder}/${INDEX_FILE}`;
     const versionFiles = (await git(['ls-files', '-z', '--', `${folder}/${VERSIONS_DIR}/`]))
@@ -86,7 +89,7 @@ export async function preCommit(
       { path: indexPath(index.name), content: serializeSecretIndex(after) },
       ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
     ];
-    const signer = signing ? await optionalSigner(signing.identity, signing.env) : { signer: undefined, why: 'no identity given' };
+    const signer = await hookSigner();
     if (signer.signer === undefined) notes.push(`secretstore: the pruned index of ${index.name} is unsigned (${signer.why ?? 'no signing key'})`);
     const signed = await signWhenKeyed({ location: loc, config, signer: signer.signer }, changes);
     const content = signed.find((c) => c.path === indexPath(index.name));
