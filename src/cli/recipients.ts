@@ -4,11 +4,11 @@
  * The logic is `shell/rekey.ts`; the config edits `core/recipients.ts`.
  */
 import type { Command } from 'commander';
-import type { CliIo, GlobalOptions, Printer } from './program.js';
+import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 
 async function openStore(globals: GlobalOptions, io: CliIo) {
   const { SecretStore } = await import('../shell/store.js');
-  return SecretStore.open({ store: globals.store, identity: globals.identity, cwd: io.cwd, env: io.env });
+  return SecretStore.open(storeOptions(globals, io));
 }
 
 async function progress(io: CliIo) {
