@@ -203,6 +203,19 @@ describe('exec: the values stay out of argv, files and the parent environment', 
     expect(t.snapshot()).toBe(before);
   });
 
+  it('the program gets its secrets but not the identity passphrase variables of the process that read them', async () => {
+    const store = await SecretStore.open({ store: t.dir, identity: t.identity, env: t.env });
+    const vars = await readVariables(store, ['prod/db-password'], {});
+    const out = file('passphrase-dump');
+    const baseEnv = { ...t.env, SECRETSTORE_PASSPHRASE: 'example passphrase', SECRETSTORE_NEW_PASSPHRASE: 'another example', KEPT: 'yes' };
+    expect(await runWithVariables(process.execPath, ['-e', DUMP, out], vars, { baseEnv, cwd: t.dir })).toEqual({ kind: 'exited', exitCode: 0 });
+    const dump = JSON.parse(readFileSync(out, 'utf8')) as Dump;
+    expect(dump.env.PROD_DB_PASSWORD).toBe('S3cret-plain-value');
+    expect(dump.env.KEPT).toBe('yes');
+    expect(dump.env.SECRETSTORE_PASSPHRASE).toBeUndefined();
+    expect(dump.env.SECRETSTORE_NEW_PASSPHRASE).toBeUndefined();
+  });
+
   it("the library's runWithVariables leaves process.env untouched while and after the child runs", async () => {
     const store = await SecretStore.open({ store: t.dir, identity: t.identity, env: t.env });
     const vars = await readVariables(store, ['prod/db-password'], { prefix: 'LIB_' });

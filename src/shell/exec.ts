@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { withoutPassphrases } from './passphrase.js';
 import { mapSecrets, checkNoNul, toEnvObject, type EnvVariable, type MappingOptions, type SecretValueSource } from '../core/env-mapping.js';
 import type { SecretStore } from './store.js';
 
@@ -49,7 +50,7 @@ export type ChildOutcome =
 export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 export interface RunOptions {
-  /** The environment the child inherits; the variables are added to a copy (never written back). */
+  /** The environment the child inherits, less any identity passphrase; the variables are added to a copy (never written back). */
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly cwd: string;
 }
@@ -60,7 +61,8 @@ export interface RunOptions {
  */
 export function runWithVariables(command: string, args: readonly string[], vars: readonly EnvVariable[], options: RunOptions): Promise<ChildOutcome> {
   checkNoNul(vars);
-  const env: NodeJS.ProcessEnv = { ...options.baseEnv, ...toEnvObject(vars) };
+  // The program gets its secrets, not the passphrase of the identity that read them.
+  const env: NodeJS.ProcessEnv = { ...withoutPassphrases(options.baseEnv), ...toEnvObject(vars) };
   return new Promise((resolve) => {
     let settled = false;
     const forwarders = new Map<NodeJS.Signals, () => void>();

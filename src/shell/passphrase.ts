@@ -18,6 +18,16 @@ import { InvalidParameterException, InvalidRequestException } from '../errors.js
 import type { Passphrase, PassphraseRequest } from '../crypto/passphrase.js';
 import type { TerminalStreams } from '../cli/prompt.js';
 
+/** The variables that may hold an identity passphrase (never passed on to programs `exec` runs). */
+export const PASSPHRASE_VARIABLES = ['SECRETSTORE_PASSPHRASE', 'SECRETSTORE_NEW_PASSPHRASE'] as const;
+
+/** A copy of `env` without the passphrase variables. */
+export function withoutPassphrases(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of PASSPHRASE_VARIABLES) delete copy[name];
+  return copy;
+}
+
 const encode = (text: string) => new TextEncoder().encode(text);
 
 /** The passphrase for `request.path`, from the environment, the askpass program or the terminal. */
