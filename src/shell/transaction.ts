@@ -32,7 +32,7 @@ import { InternalServiceError, InvalidParameterException, InvalidRequestExceptio
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git, type GitRunOptions } from './git.js';
 import { acquireLock, inspectLock } from './lock.js';
-import type { FileChange, Plan, StoreLocation } from './types.js';
+import type { CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
 type RepoChange = FileChange;
@@ -44,6 +44,8 @@ export interface TransactOptions {
    * the caller keeps their edited text to write back.
    */
   readonly adopt?: readonly string[];
+  /** Signs the new commit: gives its final message from its tree, parents and message. */
+  readonly sign?: CommitSigner;
 }
 
 export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
@@ -67,7 +69,7 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     let commit: string;
     try {
       writeWorkTree(loc.repoRoot, changes);
-      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit);
+      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit, opts.sign);
     } catch (err) {
       await repairOrAbandon(git, loc, journaled, lock, err);
       throw err;
@@ -239,6 +241,7 @@ async function commitChanges(
   head: string | undefined,
   message: string,
   existing?: string,
+  sign?: CommitSigner,
 ): Promise<string> {
   removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
   const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
@@ -258,7 +261,8 @@ async function commitChanges(
     await git.run(['read-tree', head], temp);
     tree = await stageAndWriteTree(git, paths, temp);
   }
-  const commit = existing ?? (await git.commitTree(tree, head ? [head] : [], message));
+  const parents = head ? [head] : [];
+  const commit = existing ?? (await git.commitTree(tree, parents, sign ? await sign({ tree, parents, message }) : message));
   if (existing !== undefined && (await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
     throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);
   }

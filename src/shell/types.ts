@@ -32,3 +32,13 @@ export interface Plan<T> {
    */
   readonly commit?: string;
 }
+
+/** A commit about to be made: what its signature covers (see src/trust/). */
+export interface CommitDraft {
+  readonly tree: string;
+  readonly parents: readonly string[];
+  readonly message: string;
+}
+
+/** Turns a draft into the commit's final message (a writer's signature trailer appended). */
+export type CommitSigner = (draft: CommitDraft) => Promise<string>;
