@@ -204,10 +204,8 @@ export async function completeSecretIds(prefix: string, where: { store?: string;
   try {
     const [{ locateStore }, { readConfig, WorkTreeView }] = await Promise.all([import('../shell/location.js'), import('../shell/view.js')]);
     const location = locateStore(where);
-    const view = new WorkTreeView(location.root, await readConfig(location.root), () => Promise.reject(new Error('completion reads no identity')), undefined, {
-      allowUnsigned: true, // names only, and never an error or a warning in the middle of a completion
-      warn: () => undefined,
-    });
+    // names only, unauthenticated: never an error or a warning in the middle of a completion
+    const view = new WorkTreeView(location.root, await readConfig(location.root), () => Promise.reject(new Error('completion reads no identity')));
     const names = (await view.listSecretSummaries()).map((s) => s.name).filter((n) => n.startsWith(prefix));
     return names.sort().map((n) => `${n}\n`).join('');
   } catch {

@@ -15,6 +15,8 @@ export interface StoreView {
   readonly config: StoreConfig;
   /** One secret's index, validated against its version files; undefined when there is no such secret. */
   readSecret(name: string): Promise<SecretIndex | undefined>;
+  /** The sealed file of one version, as text (its header says who can open it). */
+  readSealedText(index: SecretIndex, versionId: string): Promise<string>;
   /** Decrypt one version of a secret (DecryptionFailure when it cannot be opened). */
   openVersion(index: SecretIndex, versionId: string): Promise<SecretValue>;
   /** The names of every secret in the store (prune), sorted. */

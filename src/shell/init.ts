@@ -36,6 +36,8 @@ export interface InitResult {
   Recipient: { Name: string; PublicKey: string };
   Writer: { Name: string; WriterKey: string };
   Hook: string;
+  /** The commit that starts the store's authenticated history, and the key that signed it: share them with the team. */
+  TrustRoot: { Commit: string; WriterKey: string };
   /** What `installHooks` set up in this clone. */
   GitIntegration: InstallHooksResult;
 }
@@ -91,21 +93,37 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     writers: [writer],
     policy: DEFAULT_POLICY,
   };
-  await transact(loc, async () => {
-    if (await readFile(join(loc.root, CONFIG_FILE)).then(() => true, () => false)) {
-      throw new ResourceExistsException(`${loc.root} is already a secretstore (${CONFIG_FILE} exists)`);
-    }
-    // The first configuration is signed by the writer it names: the store's root of trust.
-    const { signChanges } = await import('./signing.js');
-    return {
-      result: undefined,
-      changes: await signChanges({ location: loc, config, signer }, [
-        { path: CONFIG_FILE, content: serializeConfig(config) },
-        { path: GITATTRIBUTES_FILE, content: gitattributesText(await readFile(join(loc.root, GITATTRIBUTES_FILE), 'utf8').catch(() => '')) },
-      ]),
-      message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
-    };
-  });
+  const [{ signedMessage }, { TrustRecords }] = await Promise.all([import('../core/commit-signature.js'), import('../trust/records.js')]);
+  let root: string | undefined;
+  await transact(
+    loc,
+    async () => {
+      if (await readFile(join(loc.root, CONFIG_FILE)).then(() => true, () => false)) {
+        throw new ResourceExistsException(`${loc.root} is already a secretstore (${CONFIG_FILE} exists)`);
+      }
+      return {
+        result: undefined,
+        changes: [
+          { path: CONFIG_FILE, content: serializeConfig(config) },
+          { path: GITATTRIBUTES_FILE, content: gitattributesText(await readFile(join(loc.root, GITATTRIBUTES_FILE), 'utf8').catch(() => '')) },
+        ],
+        message: `init: secretstore ${config.storeId}\n\nrecipient: ${name} ${recipient.publicKey}\nwriter: ${name} ${writer.writerKey}\n`,
+      };
+    },
+    {
+      // The first configuration is signed by the writer it names: the commit is the store's trust root.
+      sign: async (draft) => signedMessage(draft, signer.publicKey, (bytes) => signer.sign(bytes)),
+      committed: (commit) => (root = commit),
+    },
+  );
+  if (root !== undefined) {
+    const records = new TrustRecords(loc);
+    records.setRoot({ commit: root, key: signer.publicKey, how: 'pinned' });
+    records.mark([root]);
+    const { currentBranch } = await import('../trust/records.js');
+    const branch = currentBranch(loc.gitDir);
+    if (branch !== undefined) records.setHead(branch, root);
+  }
   const hooks = await installHooks(loc, opts.env);
   return {
     StoreRoot: loc.root,
@@ -113,6 +131,7 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     Recipient: { Name: name, PublicKey: recipient.publicKey },
     Writer: { Name: name, WriterKey: writer.writerKey },
     Hook: hooks.Hooks[0]!,
+    TrustRoot: { Commit: root ?? '', WriterKey: signer.publicKey },
     GitIntegration: hooks,
   };
 }

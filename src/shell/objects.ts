@@ -19,6 +19,8 @@ export interface GitObject {
   readonly content: Buffer;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 interface Pending {
   readonly spec: string;
   readonly resolve: (obj: GitObject | undefined) => void;
@@ -34,6 +36,8 @@ export class ObjectReader {
   constructor(
     readonly repoRoot: string,
     private readonly source: NodeJS.ProcessEnv = process.env,
+    /** `check` answers ids, types and sizes only (`--batch-check`): for trees one only compares. */
+    private readonly mode: 'batch' | 'check' = 'batch',
   ) {}
 
   /** The object a name gives (`<rev>:<path>`, an oid, `HEAD`), or undefined when it names nothing. */
@@ -65,7 +69,7 @@ export class ObjectReader {
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
-    const args = ['cat-file', '--batch'];
+    const args = ['cat-file', this.mode === 'check' ? '--batch-check' : '--batch'];
     const started = performance.now();
     const child = spawn('git', args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
@@ -103,6 +107,12 @@ export class ObjectReader {
         this.buffer = this.buffer.subarray(eol + 1);
         this.queue.shift();
         pending.resolve(undefined);
+        continue;
+      }
+      if (this.mode === 'check') {
+        this.buffer = this.buffer.subarray(eol + 1);
+        this.queue.shift();
+        pending.resolve({ oid: parts[0]!, type: parts[1] as GitObject['type'], content: EMPTY });
         continue;
       }
       const size = Number(parts[2]);

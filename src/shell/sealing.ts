@@ -3,8 +3,6 @@
  * sealing a new version to the recipients whose scope covers the secret, and telling whether a retried
  * put carries the same value (spec 2.8) by decrypting or, for a write-only writer, by its keyed commitment.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { nameOfArn } from '../core/arn.js';
 import { versionPath } from '../core/layout.js';
 import { requireRecipientsFor } from '../core/recipients.js';
@@ -35,7 +33,6 @@ export async function sealVersion(
  * says so in a ResourceExistsException.
  */
 export async function holdsValue(
-  root: string,
   view: StoreView,
   keys: () => Promise<IdentityKeys>,
   index: SecretIndex,
@@ -45,7 +42,7 @@ export async function holdsValue(
   const crypto = await loadCrypto();
   const { identities, signers } = await keys();
   const path = versionPath(index.name, versionId);
-  const text = await readFile(join(root, path), 'utf8');
+  const text = await view.readSealedText(index, versionId);
   const header = crypto.readEnvelopeHeader(text, path);
   if (identities.some((i) => header.recipients.includes(i.publicKey))) return sameValue(await view.openVersion(index, versionId), value);
   const binding = { storeId: view.config.storeId, secretArn: index.arn, versionId };

@@ -4,23 +4,22 @@
  * through `SecretStore.run`.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
 import type { PassphraseProvider } from '../crypto/passphrase.js';
-import { CONFIG_FILE } from '../core/codec.js';
+import { CONFIG_FILE, parseConfig } from '../core/codec.js';
+import { InternalServiceError, InvalidRequestException } from '../errors.js';
+import { Authenticator } from '../trust/authenticate.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
+import { ObjectReader } from './objects.js';
 import type { ProgressFactory } from './progress.js';
-import type { TrustOptions } from './trust.js';
-import type { FileChange, Plan, StoreLocation } from './types.js';
-import { INDEX_FILE } from '../core/layout.js';
-import { readTrustedConfig } from './config-trust.js';
-import { loadCrypto, WorkTreeView } from './view.js';
+import type { Plan, StoreLocation } from './types.js';
+import { CommitView } from './commit-view.js';
+import { loadCrypto } from './view.js';
 
 export interface OpenStoreOptions {
   /** The store folder; default `$SECRETSTORE_DIR`, else the git top level of `cwd`. */
@@ -38,11 +37,19 @@ export interface OpenStoreOptions {
   /** The passphrase of a protected identity file; default: $SECRETSTORE_PASSPHRASE, $SECRETSTORE_ASKPASS, the terminal. */
   passphrase?: PassphraseProvider;
   /**
-   * Read secrets whose latest change is not signed by a trusted writer (the CLI's `--allow-unsigned`),
-   * warning through `warn` (default: stderr) about each one let through. Writes still sign.
+   * Read a store whose history does not authenticate (the CLI's `--allow-unsigned`), warning through
+   * `warn` (default: stderr). Writes never do: they always start from an authenticated commit.
    */
   allowUnsigned?: boolean;
   warn?: (line: string) => void;
+}
+
+/** The commit reads are made at, and its configuration. */
+interface Snapshot {
+  readonly commit: string;
+  readonly config: StoreConfig;
+  /** Whether the commit authenticated (false only when --allow-unsigned let it through). */
+  readonly authentic: boolean;
 }
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -50,44 +57,56 @@ const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 export class SecretStore {
   /** The identity file's keys, read (and decrypted) once per client (a long-running server keeps them in memory). */
   private keyCache?: Promise<IdentityKeys>;
-  /** The stamp of `.secretstore.yaml` when `config` was read (see `refreshConfig`). */
-  private configStamp: string;
 
   private constructor(
     readonly location: StoreLocation,
-    private currentConfig: StoreConfig,
-    configStamp: string,
+    /** One `git cat-file --batch` for every read of this client. */
+    readonly objects: ObjectReader,
+    readonly trust: Authenticator,
+    private snapshot: Snapshot,
     /** As given to `open`, with `env` filled in (workflows pass it on to the commands they run). */
     readonly options: OpenStoreOptions,
-  ) {
-    this.configStamp = configStamp;
-  }
+  ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
     const env = options.env ?? process.env;
     const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
-    // Stamp first, then read: a change in between only costs one more read at the next refresh.
-    const stamp = await configStamp(location.root);
-    const trust = { allowUnsigned: options.allowUnsigned === true, ...(options.warn ? { warn: options.warn } : {}) };
-    return new SecretStore(location, await readTrustedConfig(location, trust), stamp, { ...options, env });
+    const objects = new ObjectReader(location.repoRoot, env);
+    const trust = new Authenticator(location, objects, env, warner(options));
+    try {
+      const snapshot = await readSnapshot(location, trust, options);
+      return new SecretStore(location, objects, trust, snapshot, { ...options, env });
+    } catch (err) {
+      objects.close();
+      trust.close();
+      throw err;
+    }
   }
 
-  /** `.secretstore.yaml` as read by `open` or the last `refreshConfig`. Writes re-read it inside the lock. */
+  /** Ends the git processes this client keeps (a CLI command's end; a long-lived client keeps them). */
+  close(): void {
+    this.objects.close();
+    this.trust.close();
+  }
+
+  /** `.secretstore.yaml` of the commit reads are made at. Writes re-read it inside the lock. */
   get config(): StoreConfig {
-    return this.currentConfig;
+    return this.snapshot.config;
+  }
+
+  /** The authenticated commit reads are made at. */
+  get commitId(): string {
+    return this.snapshot.commit;
   }
 
   /**
-   * Re-reads `.secretstore.yaml` if it changed since it was read (mtime, size, inode): a long-running
-   * client (the HTTP server) picks up a `git pull` without a restart. One stat when nothing changed.
+   * Moves to HEAD if it moved (a long-running client, the HTTP server, picks up a `git pull` or another
+   * writer's commit without a restart): one `cat-file` round trip when nothing changed.
    */
   async refreshConfig(): Promise<StoreConfig> {
-    const stamp = await configStamp(this.location.root);
-    if (stamp !== this.configStamp) {
-      this.currentConfig = await readTrustedConfig(this.location, this.trust);
-      this.configStamp = stamp;
-    }
-    return this.currentConfig;
+    const head = await this.objects.read('HEAD');
+    if (head?.oid !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options);
+    return this.snapshot.config;
   }
 
   /** Run one operation of the table by its API name. */
@@ -106,27 +125,35 @@ export class SecretStore {
   }
 
   /**
-   * One transaction: `compute` reads through the context (inside the store lock) and returns the plan
-   * that is then committed. Operations, purging and workflow steps all write through here.
+   * One transaction: inside the store lock, HEAD is authenticated (writes never start from anything
+   * else, --allow-unsigned or not), `compute` reads that commit through the context and returns the
+   * plan, and the plan is committed signed by the identity's writer key, which must be authorised by
+   * HEAD's configuration for everything the plan touches. Operations, purging and workflow steps all
+   * write through here.
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
-    const { transact } = await import('./transaction.js');
-    let signed: readonly FileChange[] = [];
-    // Re-read the configuration inside the lock: another writer may have changed it.
-    const result = await transact(this.location, async () => {
-      const config = await readTrustedConfig(this.location, this.trust);
-      const plan = await compute(this.context(config));
-      if (plan.changes.length === 0) return plan;
-      const { signChanges } = await import('./signing.js');
-      const signer = (await this.keys()).signers[0];
-      signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
-      return { ...plan, changes: signed };
-    });
-    // The states this client wrote need no replay check when it reads them (src/shell/replay.ts).
-    if (signed.length > 0) {
-      const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
-      for (const c of signed) if ('content' in c && c.path.endsWith(`/${INDEX_FILE}`)) remember(this.location, c.path, sha256Hex(splitSigned(String(c.content)).unsigned));
-    }
+    const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js')]);
+    let base: Snapshot | undefined;
+    let plan: Plan<T> | undefined;
+    const result = await transact(
+      this.location,
+      async () => {
+        base = await readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
+        plan = await compute(this.context(base));
+        return plan;
+      },
+      {
+        sign: async (draft) => {
+          // The compare-and-swap moves HEAD from the commit the plan was computed at, or nothing happens.
+          if (draft.parents[0] !== base!.commit) throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
+          const signer = (await this.keys()).signers[0];
+          const indexAtParent = async (path: string) => (await this.objects.read(`${base!.commit}:${this.location.prefix}${path}`))?.content.toString('utf8');
+          return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
+        },
+        committed: (commit) => this.trust.wrote(commit),
+      },
+    );
+    if (base) this.snapshot = base;
     return result;
   }
 
@@ -136,24 +163,24 @@ export class SecretStore {
     return token && input[token] === undefined ? { ...input, [token]: randomUUID() } : input;
   }
 
-  private context(config = this.config): OpContext {
+  /** A read-only view of the commit reads are made at (rotate-due's scan). */
+  view(progress = this.options.progress): CommitView {
+    return new CommitView(this.location, this.snapshot.commit, this.snapshot.config, this.objects, () => this.identities(), progress);
+  }
+
+  private context(snapshot: Snapshot = this.snapshot): OpContext {
     const identities = () => this.identities();
     const keys = () => this.keys();
-    const root = this.location.root;
-    const view = new WorkTreeView(root, config, identities, this.options.progress, this.trust);
+    const { config } = snapshot;
+    const view = new CommitView(this.location, snapshot.commit, config, this.objects, identities, this.options.progress);
     return {
       store: view,
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
       seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
-      sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(root, view, keys, index, versionId, value),
+      sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(view, keys, index, versionId, value),
     };
-  }
-
-  /** Whether reads refuse files without a trusted signature (see OpenStoreOptions.allowUnsigned). */
-  get trust(): TrustOptions {
-    return { allowUnsigned: this.options.allowUnsigned === true, ...(this.options.warn ? { warn: this.options.warn } : {}) };
   }
 
   now(): Date {
@@ -182,11 +209,28 @@ export class SecretStore {
   }
 }
 
-async function configStamp(root: string): Promise<string> {
+function warner(options: OpenStoreOptions): (line: string) => void {
+  return options.warn ?? ((line) => process.stderr.write(`${line}\n`));
+}
+
+/**
+ * HEAD, authenticated, and its configuration. With --allow-unsigned (reads only), a HEAD that does not
+ * authenticate is read anyway, with a warning that says why.
+ */
+async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: OpenStoreOptions): Promise<Snapshot> {
+  let commit: string | undefined;
+  let authentic = true;
   try {
-    const st = await stat(join(root, CONFIG_FILE));
-    return `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}`;
-  } catch {
-    return 'missing'; // readConfig says what is wrong
+    commit = (await trust.head())?.commit;
+  } catch (err) {
+    if (!options.allowUnsigned || !(err instanceof InvalidRequestException)) throw err;
+    warner(options)(`warning: ${err.message.replace(/; refusing to read or write it.*$/, '')}; read anyway because of --allow-unsigned`);
+    commit = await trust.headCommit();
+    authentic = false;
   }
+  const notStore = `${loc.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`;
+  if (commit === undefined) throw new InvalidRequestException(notStore);
+  const blob = await trust.configText(commit);
+  if (blob === undefined) throw new InvalidRequestException(notStore);
+  return { commit, config: parseConfig(blob, `${loc.prefix}${CONFIG_FILE}`), authentic };
 }

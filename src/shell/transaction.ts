@@ -46,6 +46,8 @@ export interface TransactOptions {
   readonly adopt?: readonly string[];
   /** Signs the new commit: gives its final message from its tree, parents and message. */
   readonly sign?: CommitSigner;
+  /** Told the new commit's id once HEAD has moved to it (trust records it as authenticated). */
+  readonly committed?: (commit: string) => void;
 }
 
 export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
@@ -74,6 +76,7 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
       await repairOrAbandon(git, loc, journaled, lock, err);
       throw err;
     }
+    opts.committed?.(commit);
     try {
       // The real index learns the new content of exactly these paths, so `git status` is clean
       // and whatever else the user staged is left as it was.

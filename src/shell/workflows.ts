@@ -24,7 +24,6 @@ import type { SecretIndex } from '../model/store.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { runRotationStep, type CommandSetting } from './rotation.js';
 import type { SecretStore } from './store.js';
-import { WorkTreeView } from './view.js';
 
 /** Called by `SecretStore.run` for an operation with `workflow: true`. */
 export async function runWorkflow<K extends OperationName>(store: SecretStore, name: K, input: InputOf<K>): Promise<OutputOf<K>> {
@@ -98,7 +97,7 @@ export async function rotateDue(
 ): Promise<RotateDueResult> {
   const now = store.now();
   const progress = options.progress ?? noProgress;
-  const view = new WorkTreeView(store.location.root, store.config, async () => [], progress, store.trust);
+  const view = store.view(progress);
   const due: SecretIndex[] = [];
   const names = await view.listSecretNames();
   // Only the scan: the rotation commands below write to the same stderr.

@@ -1,0 +1,264 @@
+/**
+ * The store as operations see it: the committed content of one authenticated commit, read through a
+ * long-lived `git cat-file --batch` (src/shell/objects.ts). Uncommitted edits are never read, so what a
+ * read returns is exactly what trusted writers made (src/trust/authenticate.ts decided that before the
+ * view was made), and a writer's half-done work tree is never seen.
+ *
+ * Cost per read is independent of the number of secrets, versions and commits: one tree object (the
+ * secret's folder), its index blob, and for a value one sealed blob. Parsed indexes are kept by blob id,
+ * so a long-lived client (agent, serve) parses an unchanged index once. The listing (list-secrets, prune)
+ * is the only whole-store read; it is remembered by the id of the `secrets` tree (see `listSummaries`).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InternalServiceError, InvalidRequestException } from '../errors.js';
+import { parseSecretIndex } from '../core/codec.js';
+import type { SecretSummary } from '../core/filters.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionPath } from '../core/layout.js';
+import type { SecretIndex, StoreConfig } from '../model/store.js';
+import type { SecretValue } from '../model/value.js';
+import type { StoreView } from '../ops/context.js';
+import type { Identity } from '../crypto/types.js';
+import type { GitObject, ObjectReader } from './objects.js';
+import type { Progress, ProgressFactory } from './progress.js';
+import type { StoreLocation } from './types.js';
+import { loadCrypto } from './view.js';
+
+/** Parsed indexes by blob id, shared by every view of the process (a blob's content never changes). */
+const parsedIndexes = new Map<string, SecretIndex>();
+const MAX_PARSED = 50_000;
+
+const SYMLINK_MODE = '120000';
+
+export class CommitView implements StoreView {
+  private readonly cache = new Map<string, SecretIndex | undefined>();
+  private identities?: Promise<readonly Identity[]>;
+  private summaries?: Promise<SecretSummary[]>;
+
+  constructor(
+    readonly loc: StoreLocation,
+    /** The authenticated commit every read of this view is made at; undefined: nothing committed yet. */
+    readonly commit: string | undefined,
+    readonly config: StoreConfig,
+    private readonly objects: ObjectReader,
+    private readonly loadIdentities: () => Promise<readonly Identity[]>,
+    private readonly progress?: ProgressFactory,
+  ) {}
+
+  get root(): string {
+    return this.loc.root;
+  }
+
+  private spec(path: string): string {
+    return `${this.commit}:${this.loc.prefix}${path}`;
+  }
+
+  async readSecret(name: string): Promise<SecretIndex | undefined> {
+    if (!this.cache.has(name)) this.cache.set(name, await this.load(name));
+    return this.cache.get(name);
+  }
+
+  private async load(name: string): Promise<SecretIndex | undefined> {
+    if (this.commit === undefined) return undefined;
+    const folder = secretDir(name);
+    const tree = await this.objects.read(this.spec(folder));
+    if (tree === undefined || tree.type !== 'tree') return undefined;
+    const entry = treeEntries(tree.content).find((e) => e.name === INDEX_FILE);
+    if (entry === undefined) return undefined;
+    const file = indexPath(name);
+    if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(`${file} is a symbolic link in the committed store; secretstore never follows links: replace it with the index file`);
+    if (entry.mode.startsWith('40')) throw new InternalServiceError(`${file} is damaged: it is a folder`);
+    let index = parsedIndexes.get(entry.oid);
+    if (index === undefined) {
+      const blob = await this.objects.read(entry.oid);
+      if (blob === undefined) throw new InternalServiceError(`${file} is missing from the git object store (a damaged clone: git fsck)`);
+      index = parseSecretIndex(blob.content.toString('utf8'), file);
+      if (parsedIndexes.size >= MAX_PARSED) parsedIndexes.clear();
+      parsedIndexes.set(entry.oid, index);
+    }
+    if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
+    return index;
+  }
+
+  async listSecretNames(): Promise<string[]> {
+    return (await this.listSecretSummaries()).map((s) => s.name).sort();
+  }
+
+  listSecretSummaries(): Promise<SecretSummary[]> {
+    this.summaries ??= this.commit === undefined ? Promise.resolve([]) : listSummaries(this.loc, this.commit, this.objects, this.progress);
+    return this.summaries;
+  }
+
+  async readSealedText(index: SecretIndex, versionId: string): Promise<string> {
+    const blob = this.commit === undefined ? undefined : await this.objects.read(this.spec(versionPath(index.name, versionId)));
+    if (blob === undefined || blob.type !== 'blob') throw new InternalServiceError(`${indexPath(index.name)} is damaged: version ${versionId} has no sealed file`);
+    return blob.content.toString('utf8');
+  }
+
+  async openVersion(index: SecretIndex, versionId: string): Promise<SecretValue> {
+    const [text, identities, crypto] = await Promise.all([this.readSealedText(index, versionId), (this.identities ??= this.loadIdentities()), loadCrypto()]);
+    return crypto.openValue(text, { storeId: this.config.storeId, secretArn: index.arn, versionId }, identities, versionPath(index.name, versionId));
+  }
+}
+
+/** The entries of a raw tree object: `<mode> <name>\0<binary oid>` each (gitformat: tree objects). */
+export function treeEntries(content: Buffer, hashLength = 20): { mode: string; name: string; oid: string }[] {
+  const entries: { mode: string; name: string; oid: string }[] = [];
+  let at = 0;
+  while (at < content.length) {
+    const space = content.indexOf(0x20, at);
+    const nul = content.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 1 + hashLength > content.length) break;
+    entries.push({
+      mode: content.toString('latin1', at, space),
+      name: content.toString('utf8', space + 1, nul),
+      oid: content.toString('hex', nul + 1, nul + 1 + hashLength),
+    });
+    at = nul + 1 + hashLength;
+  }
+  return entries;
+}
+
+/*
+ * The listing and its cache.
+ *
+ * Every `secret.yaml` of the commit's `secrets` tree (one `git ls-tree -r`), each parsed once per blob id.
+ * `<git dir>/secretstore-cache/listing-<store>.json` remembers the `secrets` tree id and, per index path,
+ * the blob id and its summary: an unchanged store lists from that file alone; a changed one re-reads only
+ * the indexes whose blob changed. Blob and tree ids never change meaning, so the cache cannot go stale;
+ * it is keyed by what this code makes of a probe index (codecFingerprint), so an upgrade that reads an
+ * index differently starts afresh. A missing or damaged cache is ignored and rewritten.
+ * `SECRETSTORE_NO_CACHE=1` neither reads nor writes it.
+ */
+const LISTING_FORMAT = 'secretstore.listing/1';
+
+interface ListingCache {
+  readonly tree: string;
+  /** index path (relative to secrets/) -> [blob id, summary] */
+  readonly files: Record<string, [string, SecretSummary]>;
+}
+
+function listingFile(loc: StoreLocation): string {
+  const id = createHash('sha256').update(loc.prefix).digest('hex').slice(0, 16);
+  return join(loc.gitDir, 'secretstore-cache', `listing-${id}.json`);
+}
+
+function loadListing(file: string): ListingCache | undefined {
+  if (process.env.SECRETSTORE_NO_CACHE) return undefined;
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; codec?: unknown } & Partial<ListingCache>;
+    if (data.format !== LISTING_FORMAT || data.codec !== codecFingerprint() || typeof data.tree !== 'string' || typeof data.files !== 'object' || data.files === null) return undefined;
+    return { tree: data.tree, files: data.files };
+  } catch {
+    return undefined;
+  }
+}
+
+function saveListing(file: string, cache: ListingCache): void {
+  if (process.env.SECRETSTORE_NO_CACHE) return;
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, JSON.stringify({ format: LISTING_FORMAT, codec: codecFingerprint(), ...cache }));
+    renameSync(temp, file);
+  } catch {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // nothing to clean up
+    }
+  }
+}
+
+async function listSummaries(loc: StoreLocation, commit: string, objects: ObjectReader, progress?: ProgressFactory): Promise<SecretSummary[]> {
+  const tree = await objects.read(`${commit}:${loc.prefix}${SECRETS_DIR}`);
+  if (tree === undefined || tree.type !== 'tree') return [];
+  const file = listingFile(loc);
+  const old = loadListing(file);
+  if (old?.tree === tree.oid) return Object.values(old.files).map(([, s]) => s);
+  const { openGit } = await import('./git.js');
+  const out = await openGit(loc.repoRoot).run(['ls-tree', '-r', '-z', tree.oid]);
+  const wanted: { path: string; oid: string }[] = [];
+  for (const line of out.split('\0')) {
+    if (!line.endsWith(`/${INDEX_FILE}`) && line.split('\t')[1] !== INDEX_FILE) continue;
+    const tab = line.indexOf('\t');
+    const [mode, , oid] = line.slice(0, tab).split(' ') as [string, string, string];
+    const path = line.slice(tab + 1);
+    if (path.includes('/versions/')) continue;
+    if (mode === SYMLINK_MODE) throw new InvalidRequestException(`${SECRETS_DIR}/${path} is a symbolic link in the committed store; secretstore never follows links: replace it with the index file`);
+    wanted.push({ path, oid });
+  }
+  const files: Record<string, [string, SecretSummary]> = {};
+  const missing = wanted.filter((w) => {
+    const cached = old?.files[w.path];
+    if (cached && cached[0] === w.oid) files[w.path] = cached;
+    return !(cached && cached[0] === w.oid);
+  });
+  let bar: Progress | undefined;
+  if (missing.length > 0) {
+    if (missing.length > 500) bar = progress?.('reading secret indexes', missing.length);
+    const blobs: (GitObject | undefined)[] = await objects.readMany(missing.map((m) => m.oid));
+    missing.forEach((m, i) => {
+      const path = `${SECRETS_DIR}/${m.path}`;
+      const blob = blobs[i];
+      if (blob === undefined) throw new InternalServiceError(`${path} is missing from the git object store (a damaged clone: git fsck)`);
+      files[m.path] = [m.oid, summaryOf(blob.content.toString('utf8'), path)];
+      bar?.tick();
+    });
+    bar?.done();
+  }
+  saveListing(file, { tree: tree.oid, files });
+  return Object.values(files).map(([, s]) => s);
+}
+
+function summaryOf(text: string, file: string): SecretSummary {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { versions, placeholders, ...summary } = parseSecretIndex(text, file);
+  // A secret.yaml copied into another secret's folder would list one secret twice.
+  if (indexPath(summary.name) !== file) throw new InternalServiceError(`${file} is damaged: it names secret '${summary.name}'`);
+  return summary;
+}
+
+/**
+ * Summaries stay valid only for the code that made them: the fingerprint is what this code makes of a
+ * probe index holding every field, and where it files a name.
+ */
+const PROBE_INDEX = `name: Probe/Name_1
+arn: arn:aws:secretsmanager:us-east-1:000000000000:secret:Probe/Name_1-AbC123
+description: probe
+kmsKeyId: alias/probe
+createdDate: 2020-01-01T00:00:00Z
+lastChangedDate: 2020-01-02T00:00:00.5+01:00
+deletedDate: 2020-01-03T00:00:00.000Z
+tags:
+  - Key: k
+    Value: v
+rotation:
+  enabled: true
+  lambdaArn: ./rotate.sh
+  rules:
+    AutomaticallyAfterDays: 30
+  lastRotatedDate: 2020-01-01T00:00:00.000Z
+  nextRotationDate: 2020-01-31T00:00:00.000Z
+labels:
+  AWSCURRENT: 11111111-0000-4000-8000-000000000001
+  AWSPENDING: 11111111-0000-4000-8000-000000000002
+versions:
+  11111111-0000-4000-8000-000000000001: 2020-01-01T00:00:00.000Z
+placeholders:
+  11111111-0000-4000-8000-000000000002: 2020-01-01T00:00:00.000Z
+`;
+let fingerprint: string | undefined;
+function codecFingerprint(): string {
+  if (fingerprint === undefined) {
+    let probe: string;
+    try {
+      probe = JSON.stringify(parseSecretIndex(PROBE_INDEX, 'probe'));
+    } catch (err) {
+      probe = `refused: ${(err as Error).message}`;
+    }
+    fingerprint = createHash('sha256').update(`${LISTING_FORMAT}\n${probe}\n${indexPath('Probe/Name_1')}`).digest('base64url').slice(0, 22);
+  }
+  return fingerprint;
+}

@@ -1,0 +1,127 @@
+/**
+ * What one clone remembers about trust, under `<git common dir>/secretstore-trust/<store>/` (git never
+ * tracks it, and every worktree of the clone shares it):
+ *
+ *   root                 "<commit> <writer key | -> <pinned | tofu>": where authentication starts
+ *   ok/<xx>/<rest>       one empty file per authenticated commit: a read of an unchanged store is a stat
+ *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards)
+ *
+ * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change,
+ * each by temp file + rename.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { StoreLocation } from '../shell/types.js';
+
+export interface TrustRoot {
+  readonly commit: string;
+  /** The writer key that must have signed the root; undefined: any unscoped writer of its own configuration. */
+  readonly key?: string;
+  /** Pinned by the user (out of band), or trusted on first use. */
+  readonly how: 'pinned' | 'tofu';
+}
+
+/** The git directory shared by every worktree of the clone. */
+export function commonDir(gitDir: string): string {
+  try {
+    return resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
+  } catch {
+    return gitDir;
+  }
+}
+
+/** The branch HEAD is on (`main`, `feature/x`), or undefined when it is detached (bisect, a checkout of a commit). */
+export function currentBranch(gitDir: string): string | undefined {
+  try {
+    const m = /^ref: refs\/heads\/(.+)$/m.exec(readFileSync(join(gitDir, 'HEAD'), 'utf8'));
+    return m?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export class TrustRecords {
+  readonly dir: string;
+
+  constructor(loc: Pick<StoreLocation, 'gitDir' | 'prefix'>) {
+    const store = createHash('sha256').update(loc.prefix).digest('hex').slice(0, 16);
+    this.dir = join(commonDir(loc.gitDir), 'secretstore-trust', store);
+  }
+
+  private markPath(commit: string): string {
+    return join(this.dir, 'ok', commit.slice(0, 2), commit.slice(2));
+  }
+
+  isMarked(commit: string): boolean {
+    return existsSync(this.markPath(commit));
+  }
+
+  /** Marks commits authenticated. A failure to write only costs the next read a walk. */
+  mark(commits: Iterable<string>): void {
+    for (const commit of commits) {
+      const file = this.markPath(commit);
+      try {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, '');
+      } catch {
+        return;
+      }
+    }
+  }
+
+  root(): TrustRoot | undefined {
+    const line = this.read('root');
+    const [commit, key, how] = line?.trim().split(' ') ?? [];
+    if (!commit || !/^[0-9a-f]{40,64}$/.test(commit)) return undefined;
+    return { commit, ...(key && key !== '-' ? { key } : {}), how: how === 'pinned' ? 'pinned' : 'tofu' };
+  }
+
+  setRoot(root: TrustRoot): void {
+    this.write('root', `${root.commit} ${root.key ?? '-'} ${root.how}\n`);
+  }
+
+  head(branch: string): string | undefined {
+    const text = this.read(this.headFile(branch))?.trim();
+    return text && /^[0-9a-f]{40,64}$/.test(text) ? text : undefined;
+  }
+
+  setHead(branch: string, commit: string): void {
+    this.write(this.headFile(branch), `${commit}\n`);
+  }
+
+  /** Every branch record, for `secretstore trust`. */
+  heads(): { branch: string; commit: string }[] {
+    const text = this.read('heads.index') ?? '';
+    return [...new Set(text.split('\n').filter(Boolean))].flatMap((branch) => {
+      const commit = this.head(branch);
+      return commit ? [{ branch, commit }] : [];
+    });
+  }
+
+  /** Branch names become file names by hex, so `a/b` and `..` need no escaping rules. */
+  private headFile(branch: string): string {
+    return join('heads', Buffer.from(branch).toString('hex'));
+  }
+
+  private read(rel: string): string | undefined {
+    try {
+      return readFileSync(join(this.dir, rel), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  private write(rel: string, text: string): void {
+    const file = join(this.dir, rel);
+    const temp = `${file}.${process.pid}.tmp`;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temp, text);
+    renameSync(temp, file);
+    if (rel.startsWith('heads/')) {
+      const branch = Buffer.from(rel.slice('heads/'.length), 'hex').toString();
+      const index = this.read('heads.index') ?? '';
+      if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
+    }
+  }
+}
