@@ -10,6 +10,7 @@ import { addRecipientCommands } from './recipients.js';
 import { addSyncCommands } from './sync.js';
 import { addHookCommands } from './hooks.js';
 import { addVerifyCommands } from './verify.js';
+import { addTrustCommands } from './trust.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   program
@@ -198,6 +199,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
   addIdentityCommands(program, globals, io, print);
   addRecipientCommands(program, globals, io, print);
   addVerifyCommands(program, globals, io, print);
+  addTrustCommands(program, globals, io, print);
   addSyncCommands(program, globals, io, print);
   addHistoryCommands(program, globals, io, print);
 

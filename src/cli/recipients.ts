@@ -18,6 +18,36 @@ async function progress(io: CliIo) {
 
 const scoped = <T extends { scope?: readonly string[] }>(e: T) => (e.scope ? { Scope: [...e.scope] } : {});
 
+/**
+ * After a recipient left (recipients remove, offboard): say what they could read, and with --rotate rotate
+ * it (or list what needs a new value by hand).
+ */
+export async function finishRemoval(
+  io: CliIo,
+  print: Printer,
+  store: import('../shell/store.js').SecretStore,
+  removal: { Name: string; CouldRead: string[] },
+  rotate: boolean,
+  operation: string,
+): Promise<void> {
+  const exposed = removal.CouldRead;
+  if (exposed.length > 0 && !rotate) {
+    io.warn(
+      `${removal.Name} could read ${exposed.length} secret(s) (CouldRead), may have kept the values, and git history keeps the files sealed to it: ` +
+        'rotate them (rotate-secret, or put-secret-value where no rotation is configured; --rotate does this for you)',
+    );
+  }
+  if (!rotate || exposed.length === 0) return print(removal, operation);
+  const { rotateExposed } = await import('../shell/rekey.js');
+  const rotation = await rotateExposed(store, exposed);
+  await print({ ...removal, ...rotation }, operation);
+  if (rotation.RotateByHand.length > 0) io.warn(`${rotation.RotateByHand.length} secret(s) have no rotation configured: put a new value by hand (RotateByHand)`);
+  if (rotation.Failed.length > 0) {
+    const { InvalidRequestException } = await import('../errors.js');
+    throw new InvalidRequestException(`${removal.Name} was removed, but ${rotation.Failed.length} rotation(s) failed: ${rotation.Failed.map((f) => f.Name).join(', ')}`);
+  }
+}
+
 export function addRecipientCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   const recipients = program
     .command('recipients')
@@ -65,24 +95,9 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .option('--rotate', 'then rotate each secret it could read that has rotation configured, and list the others to change by hand')
     .action(async (opts: { name: string; rotate?: boolean }) => {
       io.operation = 'RemoveRecipient';
-      const { removeRecipient, rotateExposed } = await import('../shell/rekey.js');
+      const { removeRecipient } = await import('../shell/rekey.js');
       const store = await openStore(globals(), io);
-      const removal = await removeRecipient(store, opts.name, await progress(io));
-      const exposed = removal.CouldRead;
-      if (exposed.length > 0 && !opts.rotate) {
-        io.warn(
-          `${opts.name} could read ${exposed.length} secret(s) (CouldRead), may have kept the values, and git history keeps the files sealed to it: ` +
-            'rotate them (rotate-secret, or put-secret-value where no rotation is configured; remove --rotate does this for you)',
-        );
-      }
-      if (!opts.rotate || exposed.length === 0) return print(removal, 'RemoveRecipient');
-      const rotation = await rotateExposed(store, exposed);
-      await print({ ...removal, ...rotation }, 'RemoveRecipient');
-      if (rotation.RotateByHand.length > 0) io.warn(`${rotation.RotateByHand.length} secret(s) have no rotation configured: put a new value by hand (RotateByHand)`);
-      if (rotation.Failed.length > 0) {
-        const { InvalidRequestException } = await import('../errors.js');
-        throw new InvalidRequestException(`the recipient was removed, but ${rotation.Failed.length} rotation(s) failed: ${rotation.Failed.map((f) => f.Name).join(', ')}`);
-      }
+      await finishRemoval(io, print, store, await removeRecipient(store, opts.name, await progress(io)), opts.rotate === true, 'RemoveRecipient');
     });
 
   recipients

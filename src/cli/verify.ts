@@ -13,32 +13,62 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     .command('verify')
     .helpGroup('Teams and trust')
     .description(
-      'Check the whole store: every sealed file opens (or, for a non-recipient, its header is bound to its place), every label ' +
-        'points at a version, every index and configuration change is signed by a trusted writer and follows the state it replaced, ' +
-        `nothing but indexes and sealed files is tracked under secrets/, no identity file is tracked, the hook is installed. ` +
-        `Prints one "FINDING <file>: <what>" line per problem and exits ${EXIT_FINDINGS} if there is any.`,
+      'Check the store and its history: every commit from the trust root to HEAD was made by a writer its parent authorises ' +
+        '(or is a merge secretstore itself would make), every sealed file opens (or, for a non-recipient, its header is bound to its place), ' +
+        'every label points at a version, nothing but indexes and sealed files is committed under secrets/, no identity file is committed, ' +
+        "every rotation command's pinned files are unchanged, the hooks are installed. With --range OLD..NEW, only the commits NEW adds " +
+        `(a CI check, or a server's pre-receive hook: it also works in a bare repository). Prints one "FINDING <what>: <why>" line per problem and exits ${EXIT_FINDINGS} if there is any.`,
     )
-    .addHelpText('after', '\nExample:\n  secretstore verify && git push    # e.g. in .git/hooks/pre-push')
-    .action(async () => {
+    .option('--range <old..new>', 'only the history NEW adds to OLD (OLD must authenticate; all zeros: a new branch)')
+    .option('--root <commit>', 'authenticate from this trust root for this run (default: the clone\'s)')
+    .option('--key <writer-key>', 'with --root: the writer key that must have signed it')
+    .addHelpText('after', '\nExamples:\n  secretstore verify && git push    # e.g. in .git/hooks/pre-push\n  secretstore verify --range origin/main..HEAD    # a required CI check')
+    .action(async (opts: { range?: string; root?: string; key?: string }) => {
       io.operation = 'Verify';
-      const [{ SecretStore }, { verifyStore }, { progressOn }] = await Promise.all([
-        import('../shell/store.js'),
+      const [{ verifyStore, verifyHistory }, { progressOn }, { UsageError }] = await Promise.all([
         import('../shell/verify.js'),
         import('../shell/progress.js'),
+        import('./output.js'),
       ]);
-      // verify reports what reads would refuse (an untrusted configuration too) instead of stopping at it.
-      const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
-      const report = await verifyStore(store, progressOn(process.stderr, io.env));
-      // The report is lines by default (the global --output defaults to json for AWS commands); an explicit --output or --query gets the structure.
+      if (opts.key !== undefined && opts.root === undefined) throw new UsageError('--key goes with --root');
       const explicit = program.getOptionValueSource('output') !== 'default' && globals().output !== 'text';
-      if (explicit || globals().query !== undefined) {
-        await print(report, 'Verify');
-      } else {
-        const lines = report.Findings.map((f) => `FINDING ${f.File}: ${f.Finding}\n`);
-        const checked = `${report.Secrets} secret(s), ${report.SealedFiles} sealed file(s) (${report.Opened} opened, ${report.SealedFiles - report.Opened} header checked)`;
-        io.out(`${lines.join('')}verify: ${checked}: ${report.Findings.length === 0 ? 'no findings' : `${report.Findings.length} finding(s)`}\n`);
+      const report = async (out: { Findings: { File: string; Finding: string }[] }, summary: string) => {
+        // The report is lines by default (the global --output defaults to json for AWS commands); an explicit --output or --query gets the structure.
+        if (explicit || globals().query !== undefined) await print(out, 'Verify');
+        else io.out(`${out.Findings.map((f) => `FINDING ${f.File}: ${f.Finding}\n`).join('')}verify: ${summary}: ${out.Findings.length === 0 ? 'no findings' : `${out.Findings.length} finding(s)`}\n`);
+        if (out.Findings.length > 0) io.exitCode = EXIT_FINDINGS;
+      };
+      if (opts.range !== undefined) {
+        const match = /^([^.\s][^\s]*?)\.\.([^.\s][^\s]*)$/.exec(opts.range);
+        if (!match) throw new UsageError('--range takes OLD..NEW');
+        const [{ locateRepository }, { ObjectReader }, { Authenticator }] = await Promise.all([
+          import('../shell/location.js'),
+          import('../shell/objects.js'),
+          import('../trust/authenticate.js'),
+        ]);
+        const loc = locateRepository({ store: globals().store, cwd: io.cwd, env: io.env });
+        const objects = new ObjectReader(loc.repoRoot, io.env);
+        const root = opts.root === undefined ? undefined : { commit: await resolveCommit(loc.repoRoot, opts.root), ...(opts.key ? { key: opts.key } : {}), how: 'pinned' as const };
+        const auth = new Authenticator(loc, objects, io.env, io.warn, root);
+        try {
+          const { findings, commits } = await verifyHistory(auth, match[2]!, match[1]!);
+          await report({ Findings: findings }, `${commits} commit(s) checked`);
+        } finally {
+          auth.close();
+          objects.close();
+        }
+        return;
       }
-      if (report.Findings.length > 0) io.exitCode = EXIT_FINDINGS;
+      const { SecretStore } = await import('../shell/store.js');
+      // verify reports what reads would refuse (an unauthenticated HEAD too) instead of stopping at it.
+      const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
+      try {
+        const result = await verifyStore(store, progressOn(process.stderr, io.env));
+        const checked = `${result.Commits} commit(s), ${result.Secrets} secret(s), ${result.SealedFiles} sealed file(s) (${result.Opened} opened, ${result.SealedFiles - result.Opened} header checked)`;
+        await report(result, checked);
+      } finally {
+        store.close();
+      }
     });
 
   program
@@ -59,4 +89,12 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
       await print(await signHandEdits(store, { ...(opts.secretId ? { secretIds: opts.secretId } : {}), config: opts.config === true, ...(opts.message ? { message: opts.message } : {}) }), 'Sign');
     });
+}
+
+async function resolveCommit(repoRoot: string, rev: string): Promise<string> {
+  const { openGit } = await import('../shell/git.js');
+  const { InvalidParameterException } = await import('../errors.js');
+  const out = await openGit(repoRoot).run(['rev-parse', '--verify', '-q', `${rev}^{commit}`]).catch(() => '');
+  if (!out.trim()) throw new InvalidParameterException(`--root ${rev} is not a commit of this repository`);
+  return out.trim();
 }

@@ -6,7 +6,6 @@
  */
 import { parseDocument, stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
-import { unsignedText } from './signature.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -84,9 +83,16 @@ class Fields {
 }
 
 /**
- * Only the text before a trailing `signature:` block is the file's content (src/core/signature.ts): the
- * model is exactly what was signed, and operations never see the block. Checking it is the reader's job.
+ * Stores made before signed commits (docs/trust.md) end `secret.yaml` and `.secretstore.yaml` with a
+ * per-file `signature:` block. It is read as legacy: the text before it is the file's content, the block
+ * is ignored (it proves nothing any more), and `secretstore trust migrate` removes it.
  */
+export function unsignedText(text: string): string {
+  let at = -1;
+  for (const m of text.matchAll(/^signature:/gm)) at = m.index;
+  return at < 0 ? text : text.slice(0, at);
+}
+
 function parseObject(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
   if (doc.errors.length > 0) {
@@ -104,7 +110,7 @@ const INDEX_KEYS = [
   'versions', 'placeholders',
 ] as const;
 
-const ROTATION_KEYS = ['enabled', 'lambdaArn', 'rules', 'lastRotatedDate', 'nextRotationDate'] as const;
+const ROTATION_KEYS = ['enabled', 'lambdaArn', 'pins', 'rules', 'lastRotatedDate', 'nextRotationDate'] as const;
 
 function parseTimestamps(f: Fields, key: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -125,10 +131,20 @@ function parseRotation(value: unknown, file: string): RotationConfig | undefined
   return {
     enabled,
     ...optional('lambdaArn', r.optionalString('lambdaArn')),
+    ...optional('pins', parsePins(r.optionalMap('pins'), file)),
     ...optional('rules', rules),
     ...optional('lastRotatedDate', r.optionalTimestamp('lastRotatedDate')),
     ...optional('nextRotationDate', r.optionalTimestamp('nextRotationDate')),
   };
+}
+
+/** rotation.pins: repository-relative path -> sha256 hex of the file a rotation command runs. */
+function parsePins(value: Record<string, unknown> | undefined, file: string): Readonly<Record<string, string>> | undefined {
+  if (value === undefined) return undefined;
+  for (const [path, hash] of Object.entries(value)) {
+    if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new InternalServiceError(`${file} is damaged: rotation pin ${path} is not a sha256`);
+  }
+  return value as Record<string, string>;
 }
 
 export function parseSecretIndex(text: string, file: string): SecretIndex {

@@ -4,10 +4,10 @@
  * touched; nothing is decrypted. The summary is net (merge base -> HEAD, what `git diff BASE...HEAD`
  * shows); the findings are per commit, since a bad file added and removed again is still in history.
  */
-import { CONFIG_FILE } from './codec.js';
+import { CONFIG_FILE, parseConfig, parseSecretIndex } from './codec.js';
+import { findSignature } from './commit-signature.js';
 import { INDEX_FILE, SECRETS_DIR, SEALED_EXT, VERSIONS_DIR, versionPath } from './layout.js';
 import { labelMoves, versionsAdded } from './history.js';
-import { readSignedConfig, readSignedIndex, splitSignature, type Signed } from './signed-text.js';
 import type { EnvelopeHeader } from '../crypto/envelope.js';
 import type { Scope, SecretIndex, StoreConfig } from '../model/store.js';
 
@@ -61,7 +61,6 @@ export interface ReviewInput {
 export type FindingRule =
   | 'hand-commit'
   | 'unsigned-change'
-  | 'signature-not-updated'
   | 'stray-file'
   | 'identity-file'
   | 'damaged-index'
@@ -108,10 +107,10 @@ const IDENTITY_MARK = /SECRETSTORE-(SECRET|SIGNING)-KEY-1/i;
 const isIndexPath = (p: string) => p.startsWith(`${SECRETS_DIR}/`) && p.endsWith(`/${INDEX_FILE}`);
 const SEALED_PATH = new RegExp(`^${SECRETS_DIR}/.+/${VERSIONS_DIR}/[^/]+\\${SEALED_EXT}$`);
 
-function tryIndex(text: string | undefined, file: string): Signed<SecretIndex> | undefined | Error {
+function tryIndex(text: string | undefined, file: string): SecretIndex | undefined | Error {
   if (text === undefined) return undefined;
   try {
-    return readSignedIndex(text, file);
+    return parseSecretIndex(text, file);
   } catch (err) {
     return err as Error;
   }
@@ -139,7 +138,7 @@ function accessChanges<E extends { name: string; scope?: Scope }>(before: readon
 function configOf(text: string | undefined, findings: Finding[]): StoreConfig | undefined {
   if (text === undefined) return undefined;
   try {
-    return readSignedConfig(text, CONFIG_FILE).value;
+    return parseConfig(text, CONFIG_FILE);
   } catch (err) {
     findings.push({ Rule: 'damaged-index', Path: CONFIG_FILE, Message: (err as Error).message });
     return undefined;
@@ -173,8 +172,8 @@ function summarise(net: readonly NetChange[], findings: Finding[]): Summary {
       findings.push({ Rule: 'damaged-index', Path: change.path, Message: after.message });
       continue;
     }
-    const old = before instanceof Error ? undefined : before?.value;
-    const now = after?.value;
+    const old = before instanceof Error ? undefined : before;
+    const now = after;
     if (old && (!now || old.arn !== now.arn)) s.Purged.push({ Secret: old.name });
     if (now && (!old || old.arn !== now.arn)) {
       s.Created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
@@ -207,7 +206,7 @@ function headFindings(input: ReviewInput, config: StoreConfig | undefined, findi
   const indexes = new Map<string, SecretIndex>();
   for (const [dir, { index }] of input.touched) {
     const parsed = tryIndex(index, `${dir}/${INDEX_FILE}`);
-    if (parsed && !(parsed instanceof Error)) indexes.set(dir, parsed.value);
+    if (parsed && !(parsed instanceof Error)) indexes.set(dir, parsed);
   }
   for (const change of input.net) {
     if (change.after === undefined || !change.path.startsWith(`${SECRETS_DIR}/`)) continue;
@@ -246,29 +245,24 @@ function headFindings(input: ReviewInput, config: StoreConfig | undefined, findi
   }
 }
 
-/** What is wrong with the commits themselves: hand commits, identities, signatures. */
+/**
+ * What is wrong with the commits themselves: hand commits, identities, changes without a signature.
+ * A signature trailer here is only seen, not checked: `secretstore verify` authenticates the history.
+ */
 function commitFindings(input: ReviewInput, findings: Finding[]): void {
-  // A store is signed once signatures appear: before signed changes, no index carries one. The config
-  // is signed like an index.
-  const signable = (ch: ReviewCommit['changes'][number]) => ch.inStore && (isIndexPath(ch.path) || ch.path === CONFIG_FILE);
-  const signed = input.commits.some((c) => c.changes.some((ch) => signable(ch) && [ch.oldText, ch.newText].some((t) => t !== undefined && /^signature:/m.test(t))));
   for (const c of input.commits) {
-    // A merge's own resolution is judged by the findings at HEAD; its message is git's.
-    if (c.parents.length < 2 && c.changes.some((ch) => ch.inStore) && !madeBySecretstore(c.message, input.commands)) {
+    const inStore = c.changes.some((ch) => ch.inStore);
+    // A merge's own resolution is judged by the findings at HEAD and by verify; its message is git's.
+    if (c.parents.length < 2 && inStore && !madeBySecretstore(c.message, input.commands)) {
       const subject = c.message.split('\n', 1)[0] ?? '';
       findings.push({ Rule: 'hand-commit', Commit: c.commit, Message: `${short(c.commit)} (${c.author}, "${subject}") was not made by secretstore` });
+    }
+    if (c.parents.length < 2 && inStore && findSignature(c.message) === undefined) {
+      findings.push({ Rule: 'unsigned-change', Commit: c.commit, Message: `${short(c.commit)} changes the store without a writer's signature (readers refuse it; secretstore verify says more)` });
     }
     for (const ch of c.changes) {
       if (ch.newText !== undefined && IDENTITY_MARK.test(ch.newText)) {
         findings.push({ Rule: 'identity-file', Commit: c.commit, Path: ch.path, Message: `${ch.path} holds what looks like a secretstore identity (a secret key), added in ${short(c.commit)}` });
-      }
-      if (!signed || !signable(ch) || ch.newText === undefined) continue;
-      const after = splitSignature(ch.newText).signature;
-      const before = ch.oldText === undefined ? undefined : splitSignature(ch.oldText).signature;
-      if (!after) {
-        findings.push({ Rule: 'unsigned-change', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} without a signature block` });
-      } else if (before?.text === after.text) {
-        findings.push({ Rule: 'signature-not-updated', Commit: c.commit, Path: ch.path, Message: `${short(c.commit)} changed ${ch.path} but kept its old signature block` });
       }
     }
   }

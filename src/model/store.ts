@@ -75,6 +75,11 @@ export interface RotationConfig {
   readonly enabled: boolean;
   /** The rotation function: offline, a local command (kept in AWS's RotationLambdaARN slot). */
   readonly lambdaArn?: string;
+  /**
+   * The repository files the command runs, pinned by content (repository-relative path -> sha256): an
+   * edited file is refused before anything runs (src/shell/rotation-pins.ts).
+   */
+  readonly pins?: Readonly<Record<string, string>>;
   readonly rules?: RotationRules;
   readonly lastRotatedDate?: Timestamp;
   readonly nextRotationDate?: Timestamp;

@@ -42,6 +42,8 @@ export interface OpContext {
    * ResourceExistsException (it cannot tell).
    */
   sameValue(index: SecretIndex, versionId: string, value: SecretValue): Promise<boolean>;
+  /** The repository files a rotation command names, pinned by content (src/shell/rotation-pins.ts). */
+  pinCommand(command: string): Promise<Readonly<Record<string, string>>>;
   /** Six random characters from [A-Za-z0-9] for a new ARN. */
   newArnSuffix(): string;
   /** A uniformly random integer in [0, upperBound) from libsodium's CSPRNG (GetRandomPassword). */

@@ -143,6 +143,8 @@ export interface RotationStart {
   readonly token: string;
   /** The rotation function: a shell command. */
   readonly command: string;
+  /** The repository files it runs, pinned by content (checked before each run). */
+  readonly pins?: Readonly<Record<string, string>>;
   readonly steps: readonly RotationStep[];
   /** True when this call resumes an unfinished rotation with the same token (its steps run again). */
   readonly resumed: boolean;
@@ -190,9 +192,12 @@ export async function startRotation(ctx: OpContext, input: RotateSecretRequest):
   const kept = rules ?? secret.rotation?.rules;
   // While it runs, an immediate rotation is due now: if it fails, `rotate-due` finds it and retries.
   const next = immediate ? (kept ? now : undefined) : nextRotationDate(kept, rotationBase(secret) ?? now, now);
+  // A command set now is pinned now; a kept one keeps its pins (re-pinning is setting it again).
+  const pins = input.RotationLambdaARN ? await ctx.pinCommand(command) : secret.rotation?.pins;
   const rotation: RotationConfig = {
     enabled: true,
     lambdaArn: command,
+    ...optional('pins', pins && Object.keys(pins).length > 0 ? pins : undefined),
     ...optional('rules', kept),
     ...optional('lastRotatedDate', secret.rotation?.lastRotatedDate),
     ...optional('nextRotationDate', next?.toISOString()),
@@ -215,7 +220,7 @@ export async function startRotation(ctx: OpContext, input: RotateSecretRequest):
   ];
   const response = { ARN: secret.arn, Name: secret.name, VersionId: token };
   return {
-    result: { response, name: secret.name, arn: secret.arn, token, command, steps, resumed },
+    result: { response, name: secret.name, arn: secret.arn, token, command, ...optional('pins', rotation.pins), steps, resumed },
     changes: [indexChange(after)],
     message: message(secret.name, `${resumed ? 'resume' : 'start'} rotation to ${token}`, log),
   };

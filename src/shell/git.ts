@@ -56,7 +56,12 @@ export function gitEnv(source: NodeJS.ProcessEnv): Record<string, string> {
   };
   // GIT_INDEX_FILE is not kept: a caller that wants another index (a hook) passes it per call.
   // GNUPGHOME, SSH_AUTH_SOCK, XDG_RUNTIME_DIR: a user with commit.gpgSign set can still sign.
-  const keep = ['PATH', 'HOME', 'XDG_CONFIG_HOME', 'TZ', 'EMAIL', 'GNUPGHOME', 'SSH_AUTH_SOCK', 'XDG_RUNTIME_DIR'];
+  // GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES, GIT_QUARANTINE_PATH: inside a server's
+  // pre-receive hook, the pushed objects are only visible through these (git sets them for the hook).
+  const keep = [
+    'PATH', 'HOME', 'XDG_CONFIG_HOME', 'TZ', 'EMAIL', 'GNUPGHOME', 'SSH_AUTH_SOCK', 'XDG_RUNTIME_DIR',
+    'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_QUARANTINE_PATH',
+  ];
   for (const key of keep) {
     const value = source[key];
     if (value !== undefined) env[key] = value;

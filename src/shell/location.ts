@@ -73,3 +73,20 @@ function gitDirAt(dir: string): string | undefined {
   }
   return canonical(target);
 }
+
+/**
+ * The repository a history check runs in: the store's, or a bare repository (a server's `pre-receive`
+ * hook runs in one, with GIT_DIR set), whose store lives at its top level.
+ */
+export function locateRepository(opts: LocateOptions): StoreLocation {
+  try {
+    return locateStore(opts);
+  } catch (err) {
+    const dir = resolve(opts.cwd, opts.env.GIT_DIR ?? '.');
+    if (['HEAD', 'objects', 'refs'].every((p) => existsSync(join(dir, p)))) {
+      const gitDir = canonical(dir);
+      return { root: gitDir, repoRoot: gitDir, gitDir, prefix: '' };
+    }
+    throw err;
+  }
+}

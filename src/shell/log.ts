@@ -1,23 +1,12 @@
 /** `secretstore log`: the events of the store's history (core/history.ts) over a git range. */
 import { INDEX_FILE, indexPath, SECRETS_DIR } from '../core/layout.js';
 import { indexEvents, type HistoryEvent } from '../core/history.js';
-import { readSignedIndex, type Signed } from '../core/signed-text.js';
-import { checkSigned, splitSigned } from '../core/signature.js';
-import type { SecretIndex, StoreConfig } from '../model/store.js';
+import { parseSecretIndex } from '../core/codec.js';
+import type { SecretIndex } from '../model/store.js';
 import { InvalidParameterException } from '../errors.js';
 import { GitCommandError, openGit } from './git.js';
 import { readCommits, readTexts } from './history.js';
 import type { StoreLocation } from './types.js';
-import { verifyWriter } from './trust.js';
-
-/**
- * The configuration whose writers name the authors: this clone's trusted one; undefined (commit authors
- * only) when it is not trusted or cannot be read, since log is also for looking at a damaged store.
- */
-async function trustedConfig(loc: StoreLocation): Promise<StoreConfig | undefined> {
-  const { readTrustedConfig } = await import('./config-trust.js');
-  return readTrustedConfig(loc, {}).catch(() => undefined);
-}
 
 export interface LogOptions {
   /** A name, or a full or partial ARN (a full ARN keeps only that secret, not an older one of the same name). */
@@ -59,22 +48,17 @@ export async function storeLog(loc: StoreLocation, env: NodeJS.ProcessEnv, opts:
   const changes = commits.flatMap((c) => c.changes.filter((ch) => isIndex(ch.path)).map((ch) => ({ c, ch })));
   const texts = await readTexts(git, changes.flatMap(({ ch }) => [ch.oldBlob, ch.newBlob]), env);
   const skipped: string[] = [];
-  const read = (blob: string | undefined, file: string, commit: string): Signed<SecretIndex> | undefined | null => {
+  const read = (blob: string | undefined, file: string, commit: string): SecretIndex | undefined | null => {
     if (blob === undefined) return undefined;
     try {
-      return readSignedIndex(texts.get(blob) ?? '', file);
+      return parseSecretIndex(texts.get(blob) ?? '', file);
     } catch (err) {
       skipped.push(`${commit.slice(0, 12)} ${file}: ${(err as Error).message}`);
       return null;
     }
   };
-  const config = await trustedConfig(loc);
-  // A change's author is the writer whose signature on it holds (a block can name anyone), else the commit's.
-  const signedBy = (blob: string | undefined, file: string, name: string): string | undefined => {
-    if (config === undefined || blob === undefined) return undefined;
-    const verdict = checkSigned(splitSigned(texts.get(blob) ?? ''), { storeId: config.storeId, path: file, name }, config.writers, verifyWriter);
-    return verdict.ok ? verdict.writer.name : undefined;
-  };
+  // A change's author is the writer whose signature makes the commit authentic (a message can name anyone), else the commit's.
+  const signers = await signerNames(loc, env, [...new Set(changes.map(({ c }) => c.commit))]);
   const events: HistoryEvent[] = [];
   // git lists commits newest first; the events of one commit stay in the order they happened.
   const ordered = opts.reverse ? [...changes].reverse() : changes;
@@ -83,11 +67,30 @@ export async function storeLog(loc: StoreLocation, env: NodeJS.ProcessEnv, opts:
     const before = read(ch.oldBlob, file, c.commit);
     const after = read(ch.newBlob, file, c.commit);
     if (before === null || after === null) continue;
-    const author = (after && signedBy(ch.newBlob, file, after.value.name)) ?? c.author;
-    let found = indexEvents({ commit: c.commit, date: c.date, author }, before?.value, after?.value);
+    const author = signers.get(c.commit) ?? c.author;
+    let found = indexEvents({ commit: c.commit, date: c.date, author }, before, after);
     if (wanted?.arn !== undefined) found = found.filter((e) => e.Arn === wanted.arn);
     else if (wanted) found = found.filter((e) => e.Secret === wanted.name);
     events.push(...found);
   }
   return { Events: events, Skipped: skipped };
+}
+
+/** The writer who signed each commit, for the commits that authenticate; none when trust cannot be established. */
+async function signerNames(loc: StoreLocation, env: NodeJS.ProcessEnv, commits: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (commits.length === 0) return names;
+  const [{ ObjectReader }, { Authenticator }] = await Promise.all([import('./objects.js'), import('../trust/authenticate.js')]);
+  const objects = new ObjectReader(loc.repoRoot, env);
+  const auth = new Authenticator(loc, objects, env, () => undefined);
+  try {
+    for (const commit of commits) {
+      const name = await auth.signerName(commit).catch(() => undefined);
+      if (name !== undefined) names.set(commit, name);
+    }
+  } finally {
+    auth.close();
+    objects.close();
+  }
+  return names;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CONFIG_FILE, serializeConfig } from '../core/codec.js';
 import { versionPath } from '../core/layout.js';
 import * as edit from '../core/recipients.js';
-import { InvalidRequestException } from '../errors.js';
+import { InvalidRequestException, ResourceNotFoundException } from '../errors.js';
 import type { Identity } from '../crypto/types.js';
 import type { RecipientEntry, Scope, StoreConfig } from '../model/store.js';
 import type { OpContext } from '../ops/context.js';
@@ -153,6 +153,38 @@ export async function removeRecipient(store: SecretStore, name: string, progress
     progress,
   );
   return { Name: name, RewrappedVersions: walk.versions, RewrappedSecrets: walk.secrets, CouldRead: walk.sealedTo };
+}
+
+export interface Offboarding extends RecipientRemoval {
+  /** Whether the person was a recipient, a writer, or both (one commit removes both). */
+  WasRecipient: boolean;
+  WasWriter: boolean;
+}
+
+/**
+ * Off-boarding in one commit: the person's recipient and writer entries go, every version sealed to them
+ * is re-wrapped without them, and the secrets they could read are listed (values they already read stay
+ * known to them: rotate those). What they signed while trusted stays valid: it was authorised then.
+ */
+export async function offboard(store: SecretStore, name: string, progress: ProgressFactory = noProgress): Promise<Offboarding> {
+  let wasRecipient = false;
+  let wasWriter = false;
+  const { walk } = await changeRecipients(
+    store,
+    (config) => {
+      const recipient = config.recipients.find((r) => r.name === name);
+      const writer = config.writers.find((w) => w.name === name);
+      if (recipient === undefined && writer === undefined) throw new ResourceNotFoundException(`${name} is neither a recipient nor a writer of this store`);
+      wasRecipient = recipient !== undefined;
+      wasWriter = writer !== undefined;
+      let next = recipient ? edit.removeRecipient(config, name).config : config;
+      if (writer) next = edit.removeWriter(next, name);
+      const lines = [...(recipient ? [`removed recipient: ${describe(recipient)}`] : []), ...(writer ? [`removed writer: ${writer.name} ${writer.writerKey}`] : [])];
+      return { next, subject: `offboard ${name}`, detail: lines.join('\n'), ...(recipient ? { watch: recipient.publicKey } : {}) };
+    },
+    progress,
+  );
+  return { Name: name, WasRecipient: wasRecipient, WasWriter: wasWriter, RewrappedVersions: walk.versions, RewrappedSecrets: walk.secrets, CouldRead: walk.sealedTo };
 }
 
 export async function setRecipientScope(

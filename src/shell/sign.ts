@@ -11,11 +11,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE } from '../core/codec.js';
-import { trustedBaseConfig } from './config-trust.js';
 import { INDEX_FILE, secretDir, SECRETS_DIR } from '../core/layout.js';
-import { sha256Hex, splitSigned, type Previous } from '../core/signature.js';
-import { openGit, readTexts } from './git.js';
-import { secretFolderOf, signChanges } from './signing.js';
+import { openGit } from './git.js';
+import { secretFolderOf } from '../trust/sign-commit.js';
 import type { SecretStore } from './store.js';
 import { transact } from './transaction.js';
 import type { FileChange } from './types.js';
@@ -55,30 +53,28 @@ export async function signHandEdits(
   const edited = new Map<string, string | Buffer | undefined>();
   for (const path of paths) edited.set(path, await readFile(join(loc.root, path)).catch(() => undefined));
   const signable = paths.filter((p) => p === CONFIG_FILE || p.endsWith(`/${INDEX_FILE}`));
-  const heads = await readTexts(loc.repoRoot, [CONFIG_FILE, ...signable].map((p) => `HEAD:${loc.prefix}${p}`), store.options.env);
-  const headConfig = heads[0];
-  const previous = new Map<string, Previous>(signable.map((p, i) => [p, heads[i + 1] === undefined ? null : sha256Hex(splitSigned(heads[i + 1]!).unsigned)]));
   const changes: FileChange[] = paths.map((path) => {
     const content = edited.get(path);
     return content === undefined ? { path, delete: true } : { path, content: path.endsWith('.sealed') ? content : content.toString('utf8') };
   });
   const signer = (await store.keys()).signers[0];
-  // Trust comes from HEAD's configuration if it is trusted, else from the last one this clone trusted:
-  // neither a hand edit nor an outsider's signed configuration can vouch for itself.
-  const config = await trustedBaseConfig(loc, headConfig ?? (edited.get(CONFIG_FILE) ?? '').toString());
-  if (config === undefined) throw new InvalidRequestException(`there is no trusted ${CONFIG_FILE} to sign against (none at HEAD, none pinned by this clone)`);
+  // Authorised by HEAD's authenticated configuration (the store refuses to open an unauthenticated HEAD).
+  const config = store.config;
+  const { commitSignerFor, planChanges } = await import('../trust/sign-commit.js');
+  const atHead = async (path: string) => (await store.objects.read(`${store.commitId}:${loc.prefix}${path}`))?.content.toString('utf8');
   try {
     await transact(
       loc,
-      async () => {
-        const signed = await signChanges({ location: loc, config, signer, now: store.now(), previous, rehash: true }, changes);
-        return {
-          result: undefined,
-          changes: signed,
-          message: `${opts.message?.trim() || `sign: ${signable.length} file(s) edited by hand, signed by their writer`}\n\nsigned: ${paths.join('\nsigned: ')}\n`,
-        };
+      async () => ({
+        result: undefined,
+        changes,
+        message: `${opts.message?.trim() || `sign: ${signable.length} file(s) edited by hand, signed by their writer`}\n\nsigned: ${paths.join('\nsigned: ')}\n`,
+      }),
+      {
+        adopt: paths,
+        sign: async (draft) => (await commitSignerFor(config, signer, () => planChanges(changes, atHead)))(draft),
+        committed: (commit) => store.trust.wrote(commit),
       },
-      { adopt: paths },
     );
   } catch (err) {
     // The transaction brought these paths back to HEAD: give the user their edits back.

@@ -178,6 +178,7 @@ export class SecretStore {
       now: this.now(),
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
+      pinCommand: async (command) => (await import('./rotation-pins.js')).pinCommand(this.location, command),
       seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
       sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(view, keys, index, versionId, value),
     };

@@ -6,8 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONFIG_FILE } from '../core/codec.js';
-import { readSignedConfig } from '../core/signed-text.js';
+import { CONFIG_FILE, parseConfig } from '../core/codec.js';
 import { recipientNames, renderSealedHeader } from '../core/sealed-header.js';
 import { readEnvelopeHeader, type EnvelopeHeader } from '../crypto/envelope.js';
 import type { StoreConfig } from '../model/store.js';
@@ -16,7 +15,7 @@ import { locateStore, type LocateOptions } from './location.js';
 async function storeConfig(opts: LocateOptions): Promise<StoreConfig | undefined> {
   try {
     const root = locateStore(opts).root;
-    return readSignedConfig(await readFile(join(root, CONFIG_FILE), 'utf8'), CONFIG_FILE).value;
+    return parseConfig(await readFile(join(root, CONFIG_FILE), 'utf8'), CONFIG_FILE);
   } catch {
     return undefined; // outside a store, or a config being edited: keys instead of names
   }

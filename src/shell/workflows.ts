@@ -58,6 +58,8 @@ export async function rotate(store: SecretStore, input: RotateSecretRequest): Pr
   const immediate = input.RotateImmediately !== false;
   const setting = commandSetting(store);
   const rotationToken = randomUUID();
+  // Nothing runs unless the files the command runs are the ones pinned in the signed index.
+  (await import('./rotation-pins.js')).checkPins(store.location, start.name, start.command, start.pins);
   let failure: unknown;
   try {
     for (const step of start.steps) {
@@ -150,6 +152,7 @@ export async function runStoreless<K extends OperationName>(name: K, input: Inpu
     seal: async () => noStore(),
     sameValue: async () => noStore(),
     newArnSuffix: noStore,
+    pinCommand: async () => noStore(),
     randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
   };
   const plan = await (op.run as (ctx: OpContext, input: unknown) => Promise<{ result: OutputOf<K> }>)(ctx, input);

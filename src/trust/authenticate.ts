@@ -60,7 +60,10 @@ export class Authenticator {
     env: NodeJS.ProcessEnv = process.env,
     /** Where the first-use notice goes (stderr by default). */
     private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+    /** A root for this client only (`verify --root`), instead of the clone's record. */
+    rootOverride?: TrustRoot,
   ) {
+    this.rootCache = rootOverride;
     this.records = new TrustRecords(loc);
     this.git = openGit(loc.repoRoot, env);
     this.check = new ObjectReader(loc.repoRoot, env, 'check');
@@ -68,6 +71,11 @@ export class Authenticator {
 
   close(): void {
     this.check.close();
+  }
+
+  /** The object reader this authenticator reads commits and blobs with (shared with the store's reads). */
+  get objectsReader(): ObjectReader {
+    return this.objects;
   }
 
   /**
@@ -190,16 +198,35 @@ export class Authenticator {
     const root = await this.root(target);
     if (target === root.commit) return this.checkRoot(root);
     const tips = [root.commit, ...this.records.heads().map((h) => h.commit).filter((c) => this.records.isMarked(c))];
-    const out = await this.git.run(['rev-list', '--topo-order', '--reverse', '--parents', '--ignore-missing', target, '--not', ...tips]);
-    const marked: string[] = [];
+    await this.walk(target, tips, root);
+    return this.verdicts.get(target) ?? (await this.outside(target, root));
+  }
+
+  /**
+   * Judges every commit of `target` not reachable from `exclude`, parents first, and returns them with
+   * their verdicts (verify reports each refused one; reads only need the target's).
+   */
+  async walk(target: string, exclude: readonly string[], root?: TrustRoot): Promise<[string, Verdict][]> {
+    root ??= await this.root(target);
+    const out = await this.git.run(['rev-list', '--topo-order', '--reverse', '--parents', '--ignore-missing', target, '--not', ...exclude]);
+    const judged: [string, Verdict][] = [];
     for (const line of out.split('\n').filter(Boolean)) {
       const [commit, ...parents] = line.split(' ') as [string, ...string[]];
-      const verdict = await this.judge(commit, parents, root);
+      const verdict = commit === root.commit ? await this.checkRoot(root) : this.verdicts.get(commit) ?? (await this.judge(commit, parents, root));
       this.verdicts.set(commit, verdict);
-      if (verdict.ok) marked.push(commit);
+      if (verdict.ok) this.records.mark([commit]);
+      judged.push([commit, verdict]);
     }
-    this.records.mark(marked);
-    return this.verdicts.get(target) ?? (await this.outside(target, root));
+    return judged;
+  }
+
+  /** The writer whose signature makes `commit` authentic, if it is authentic and signed. */
+  async signerName(commit: string): Promise<string | undefined> {
+    const obj = await this.commitObject(commit).catch(() => undefined);
+    const sig = obj && findSignature(obj.message);
+    if (!obj || !sig || !(await this.authenticate(commit)).ok) return undefined;
+    const policy = obj.parents[0] === undefined ? await this.configAt(commit) : await this.configAt(obj.parents[0]);
+    return policy?.writers.find((w) => w.writerKey.toLowerCase() === sig.key.toLowerCase())?.name;
   }
 
   private async checkRoot(root: TrustRoot): Promise<Verdict> {
