@@ -44,6 +44,8 @@ export interface OpContext {
   sameValue(index: SecretIndex, versionId: string, value: SecretValue): Promise<boolean>;
   /** The repository files a rotation command names, pinned by content (src/shell/rotation-pins.ts). */
   pinCommand(command: string): Promise<Readonly<Record<string, string>>>;
+  /** Refuses a rotation command whose pinned files changed, or that names a file not pinned. */
+  checkPins(secret: string, command: string, pins: Readonly<Record<string, string>> | undefined): Promise<void>;
   /** Six random characters from [A-Za-z0-9] for a new ARN. */
   newArnSuffix(): string;
   /** A uniformly random integer in [0, upperBound) from libsodium's CSPRNG (GetRandomPassword). */

@@ -192,8 +192,10 @@ export async function startRotation(ctx: OpContext, input: RotateSecretRequest):
   const kept = rules ?? secret.rotation?.rules;
   // While it runs, an immediate rotation is due now: if it fails, `rotate-due` finds it and retries.
   const next = immediate ? (kept ? now : undefined) : nextRotationDate(kept, rotationBase(secret) ?? now, now);
-  // A command set now is pinned now; a kept one keeps its pins (re-pinning is setting it again).
+  // A command set now is pinned now; a kept one keeps its pins (re-pinning is setting it again), and
+  // nothing starts unless the files it runs are the ones pinned in the signed index.
   const pins = input.RotationLambdaARN ? await ctx.pinCommand(command) : secret.rotation?.pins;
+  if (!input.RotationLambdaARN) await ctx.checkPins(secret.name, command, pins);
   const rotation: RotationConfig = {
     enabled: true,
     lambdaArn: command,

@@ -179,6 +179,7 @@ export class SecretStore {
       newArnSuffix: () => Array.from({ length: 6 }, () => ARN_ALPHABET[randomInt(ARN_ALPHABET.length)]).join(''),
       randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
       pinCommand: async (command) => (await import('./rotation-pins.js')).pinCommand(this.location, command),
+      checkPins: async (secret, command, pins) => (await import('./rotation-pins.js')).checkPins(this.location, secret, command, pins),
       seal: async (secretArn, versionId, value) => (await import('./sealing.js')).sealVersion(config, keys, secretArn, versionId, value),
       sameValue: async (index, versionId, value) => (await import('./sealing.js')).holdsValue(view, keys, index, versionId, value),
     };

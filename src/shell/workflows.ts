@@ -58,8 +58,6 @@ export async function rotate(store: SecretStore, input: RotateSecretRequest): Pr
   const immediate = input.RotateImmediately !== false;
   const setting = commandSetting(store);
   const rotationToken = randomUUID();
-  // Nothing runs unless the files the command runs are the ones pinned in the signed index.
-  (await import('./rotation-pins.js')).checkPins(store.location, start.name, start.command, start.pins);
   let failure: unknown;
   try {
     for (const step of start.steps) {
@@ -69,6 +67,8 @@ export async function rotate(store: SecretStore, input: RotateSecretRequest): Pr
         return readOnly(undefined);
       });
       const event = { Step: step, SecretId: start.arn, ClientRequestToken: start.token, RotationToken: rotationToken };
+      // Checked again right before each run: a pull between the steps must not change what runs.
+      (await import('./rotation-pins.js')).checkPins(store.location, start.name, start.command, start.pins);
       await runRotationStep(start.command, start.name, event, setting);
     }
   } catch (err) {
@@ -153,6 +153,7 @@ export async function runStoreless<K extends OperationName>(name: K, input: Inpu
     sameValue: async () => noStore(),
     newArnSuffix: noStore,
     pinCommand: async () => noStore(),
+    checkPins: async () => noStore(),
     randomInt: async (upperBound) => (await import('../crypto/random.js')).randomInt(upperBound),
   };
   const plan = await (op.run as (ctx: OpContext, input: unknown) => Promise<{ result: OutputOf<K> }>)(ctx, input);
