@@ -12,6 +12,8 @@ import { getSecretValue } from './get-secret-value.js';
 import { listSecrets } from './list-secrets.js';
 import { listSecretVersionIds } from './list-secret-version-ids.js';
 import { putSecretValue } from './put-secret-value.js';
+import { removeRegionsFromReplication } from './remove-regions-from-replication.js';
+import { replicateSecretToRegions } from './replicate-secret-to-regions.js';
 import { restoreSecret } from './restore-secret.js';
 import { rotateSecret } from './rotate-secret.js';
 import { tagResource } from './tag-resource.js';
@@ -36,6 +38,8 @@ export const operations = {
   GetRandomPassword: getRandomPassword,
   RotateSecret: rotateSecret,
   CancelRotateSecret: cancelRotateSecret,
+  ReplicateSecretToRegions: replicateSecretToRegions,
+  RemoveRegionsFromReplication: removeRegionsFromReplication,
 } as const;
 
 export type Operations = typeof operations;

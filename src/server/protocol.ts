@@ -21,8 +21,6 @@ export const UNSUPPORTED_OPERATIONS: readonly string[] = [
   'PutResourcePolicy',
   'DeleteResourcePolicy',
   'ValidateResourcePolicy',
-  'ReplicateSecretToRegions',
-  'RemoveRegionsFromReplication',
   'StopReplicationToReplica',
 ];
 
@@ -67,7 +65,10 @@ function stringList(member: string, value: unknown): string[] {
   return value.map((v, i) => (typeof v === 'string' ? v : expected(`${member}.${i + 1}`, 'a string', v)));
 }
 
-/** A list of structures whose members are strings (Tags: Key, Value) or string lists (Filters: Values). */
+/**
+ * A list of structures whose members are strings (Tags: Key, Value; AddReplicaRegions: Region, KmsKeyId)
+ * or string lists (Filters: Values).
+ */
 function structureList(member: string, value: unknown, lists: readonly string[]): Record<string, unknown>[] {
   if (!Array.isArray(value)) expected(member, 'a list of structures', value);
   return value.map((item, i) => {
@@ -106,6 +107,8 @@ function decodeMember(p: Param, value: Json): unknown {
       return structureList(p.member, value, ['Values']);
     case 'structure':
       return isObject(value) ? value : expected(p.member, 'a structure', value);
+    case 'structures':
+      return structureList(p.member, value, []);
   }
 }
 
