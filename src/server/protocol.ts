@@ -17,10 +17,7 @@ export const CONTENT_TYPE = 'application/x-amz-json-1.1';
  * InvalidRequestException rather than UnknownOperationException, so SDK users see why.
  */
 export const UNSUPPORTED_OPERATIONS: readonly string[] = [
-  'GetResourcePolicy',
-  'PutResourcePolicy',
-  'DeleteResourcePolicy',
-  'ValidateResourcePolicy',
+  // Promotes a replica to a standalone secret: a store never holds a replica, so there is none to promote.
   'StopReplicationToReplica',
 ];
 
