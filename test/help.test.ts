@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
+const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Policies and replication', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
 const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
@@ -64,6 +64,14 @@ describe('secretstore --help', () => {
     expect(groups.get('Deletion')).toEqual(['delete-secret', 'restore-secret']);
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
+    expect(groups.get('Policies and replication')).toEqual([
+      'replicate-secret-to-regions',
+      'remove-regions-from-replication',
+      'put-resource-policy',
+      'get-resource-policy',
+      'delete-resource-policy',
+      'validate-resource-policy',
+    ]);
     expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
     expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity']);
     expect(groups.get('Teams and trust')).toEqual(['recipients', 'writers', 'verify', 'sign']);
