@@ -22,7 +22,7 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Policies and replication', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
-const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
+const ADMIN = ['rollback', 'keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
 function commandsByGroup(help: string): Map<string, string[]> {
@@ -59,7 +59,7 @@ describe('secretstore --help', () => {
     expect(groups.get('Secrets and values')).toEqual(
       expect.arrayContaining(['create-secret', 'put-secret-value', 'get-secret-value', 'batch-get-secret-value', 'update-secret']),
     );
-    expect(groups.get('Labels and versions')).toEqual(['list-secret-version-ids', 'update-secret-version-stage']);
+    expect(groups.get('Labels and versions')).toEqual(['list-secret-version-ids', 'update-secret-version-stage', 'rollback']);
     expect(groups.get('Discovery')).toEqual(['describe-secret', 'list-secrets']);
     expect(groups.get('Deletion')).toEqual(['delete-secret', 'restore-secret']);
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);

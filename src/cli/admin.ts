@@ -10,8 +10,10 @@ import { addRecipientCommands } from './recipients.js';
 import { addSyncCommands } from './sync.js';
 import { addHookCommands } from './hooks.js';
 import { addVerifyCommands } from './verify.js';
+import { addRollbackCommand } from './rollback.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
+  addRollbackCommand(program, globals, io, print);
   program
     .command('keygen')
     .description(
