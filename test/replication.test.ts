@@ -15,7 +15,7 @@ import {
   ReplicateSecretToRegionsCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { makeStore, type TestStore } from './helpers/store.js';
+import { makeStore, rejectsUnchanged, type TestStore } from './helpers/store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import type { Store } from '../src/index.js';
 import { REPLICATION_OFFLINE } from '../src/core/replication.js';
@@ -28,12 +28,6 @@ let seq = 0;
 const fresh = () => `repl/secret-${++seq}`;
 const commits = () => Number(t.git(['rev-list', '--count', 'HEAD']).trim());
 const failed = (Region: string, KmsKeyId = 'alias/aws/secretsmanager') => ({ Region, KmsKeyId, Status: 'Failed', StatusMessage: REPLICATION_OFFLINE });
-
-async function rejectsUnchanged(call: () => Promise<unknown>, expected: { name: string; message?: unknown }): Promise<void> {
-  const before = t.snapshot();
-  await expect(call()).rejects.toMatchObject(expected);
-  expect(t.snapshot()).toBe(before);
-}
 
 beforeAll(async () => {
   t = makeStore();
@@ -102,35 +96,35 @@ describe('issue 13.8: replication is recorded and reported as Failed (spec 3.16)
   it('issue 13.8: errors as AWS: unknown secret, invalid Region, duplicate Region, the primary Region; nothing written', async () => {
     const name = fresh();
     await store.createSecret({ Name: name, SecretString: 'v', AddReplicaRegions: [{ Region: 'us-west-2' }] });
-    await rejectsUnchanged(() => store.replicateSecretToRegions({ SecretId: 'repl/none', AddReplicaRegions: [{ Region: 'us-west-1' }] }), {
+    await rejectsUnchanged(t, () => store.replicateSecretToRegions({ SecretId: 'repl/none', AddReplicaRegions: [{ Region: 'us-west-1' }] }), {
       name: 'ResourceNotFoundException',
     });
-    await rejectsUnchanged(() => store.removeRegionsFromReplication({ SecretId: 'repl/none', RemoveReplicaRegions: ['us-west-1'] }), {
+    await rejectsUnchanged(t, () => store.removeRegionsFromReplication({ SecretId: 'repl/none', RemoveReplicaRegions: ['us-west-1'] }), {
       name: 'ResourceNotFoundException',
     });
-    await rejectsUnchanged(() => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'Mars' }] }), {
+    await rejectsUnchanged(t, () => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'Mars' }] }), {
       name: 'ValidationException',
       message: "1 validation error detected: Value 'Mars' at 'addReplicaRegions.1.member.region' failed to satisfy constraint: Member must satisfy regular expression pattern: ^([a-z]+-)+\\d+$",
     });
-    await rejectsUnchanged(() => store.createSecret({ Name: fresh(), AddReplicaRegions: [{ Region: 'eu-west-1' }, { Region: 'eu-west-1' }] }), {
+    await rejectsUnchanged(t, () => store.createSecret({ Name: fresh(), AddReplicaRegions: [{ Region: 'eu-west-1' }, { Region: 'eu-west-1' }] }), {
       name: 'InvalidParameterException',
       message: 'Region eu-west-1 is listed more than once.',
     });
-    await rejectsUnchanged(() => store.createSecret({ Name: fresh(), AddReplicaRegions: [{ Region: 'us-east-1' }] }), {
+    await rejectsUnchanged(t, () => store.createSecret({ Name: fresh(), AddReplicaRegions: [{ Region: 'us-east-1' }] }), {
       name: 'InvalidParameterException',
       message: 'Invalid replica Region us-east-1: it is the primary Region of the secret.',
     });
-    await rejectsUnchanged(() => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'us-west-2' }] }), {
+    await rejectsUnchanged(t, () => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'us-west-2' }] }), {
       name: 'InvalidParameterException',
       message: `Secret ${name} is already replicated to Region us-west-2.`,
     });
-    await rejectsUnchanged(() => store.removeRegionsFromReplication({ SecretId: name, RemoveReplicaRegions: ['eu-north-1'] }), {
+    await rejectsUnchanged(t, () => store.removeRegionsFromReplication({ SecretId: name, RemoveReplicaRegions: ['eu-north-1'] }), {
       name: 'InvalidParameterException',
       message: `Secret ${name} is not replicated to Region eu-north-1.`,
     });
-    await rejectsUnchanged(() => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [] }), { name: 'ValidationException' });
+    await rejectsUnchanged(t, () => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [] }), { name: 'ValidationException' });
     await store.deleteSecret({ SecretId: name });
-    await rejectsUnchanged(() => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'us-west-1' }] }), {
+    await rejectsUnchanged(t, () => store.replicateSecretToRegions({ SecretId: name, AddReplicaRegions: [{ Region: 'us-west-1' }] }), {
       name: 'InvalidRequestException',
     });
   });

@@ -13,7 +13,7 @@ import {
   ValidateResourcePolicyCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { makeStore, type TestStore } from './helpers/store.js';
+import { makeStore, rejectsUnchanged, type TestStore } from './helpers/store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import type { Store } from '../src/index.js';
 
@@ -31,12 +31,6 @@ const POLICY = {
 };
 const PUBLIC = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:*', Resource: '*' }] };
 const text = (doc: unknown) => JSON.stringify(doc);
-
-async function rejectsUnchanged(call: () => Promise<unknown>, expected: { name: string; message?: unknown }): Promise<void> {
-  const before = t.snapshot();
-  await expect(call()).rejects.toMatchObject(expected);
-  expect(t.snapshot()).toBe(before);
-}
 
 beforeAll(async () => {
   t = makeStore();
@@ -105,23 +99,23 @@ describe('issue 13.9: resource policies recorded as metadata (spec 3.16)', () =>
   it('issue 13.9: put refuses a malformed policy, and a public one with BlockPublicPolicy; nothing written', async () => {
     const name = fresh();
     await store.createSecret({ Name: name, SecretString: 'v' });
-    await rejectsUnchanged(() => store.putResourcePolicy({ SecretId: name, ResourcePolicy: 'not json' }), { name: 'MalformedPolicyDocumentException' });
-    await rejectsUnchanged(() => store.putResourcePolicy({ SecretId: name, ResourcePolicy: text({ Version: '2012-10-17' }) }), {
+    await rejectsUnchanged(t, () => store.putResourcePolicy({ SecretId: name, ResourcePolicy: 'not json' }), { name: 'MalformedPolicyDocumentException' });
+    await rejectsUnchanged(t, () => store.putResourcePolicy({ SecretId: name, ResourcePolicy: text({ Version: '2012-10-17' }) }), {
       name: 'MalformedPolicyDocumentException',
       message: 'The policy must have at least one Statement',
     });
-    await rejectsUnchanged(() => store.putResourcePolicy({ SecretId: name, ResourcePolicy: text(PUBLIC), BlockPublicPolicy: true }), { name: 'PublicPolicyException' });
-    await rejectsUnchanged(() => store.putResourcePolicy({ SecretId: name, ResourcePolicy: 'x'.repeat(20_481) }), { name: 'ValidationException' });
+    await rejectsUnchanged(t, () => store.putResourcePolicy({ SecretId: name, ResourcePolicy: text(PUBLIC), BlockPublicPolicy: true }), { name: 'PublicPolicyException' });
+    await rejectsUnchanged(t, () => store.putResourcePolicy({ SecretId: name, ResourcePolicy: 'x'.repeat(20_481) }), { name: 'ValidationException' });
     // Without BlockPublicPolicy a public policy is recorded (as AWS, whose default does not block it).
     await store.putResourcePolicy({ SecretId: name, ResourcePolicy: text(PUBLIC) });
   });
 
   it('issue 13.9: every policy operation on an unknown secret answers ResourceNotFoundException', async () => {
     const SecretId = 'pol/none';
-    await rejectsUnchanged(() => store.putResourcePolicy({ SecretId, ResourcePolicy: text(POLICY) }), { name: 'ResourceNotFoundException' });
-    await rejectsUnchanged(() => store.getResourcePolicy({ SecretId }), { name: 'ResourceNotFoundException' });
-    await rejectsUnchanged(() => store.deleteResourcePolicy({ SecretId }), { name: 'ResourceNotFoundException' });
-    await rejectsUnchanged(() => store.validateResourcePolicy({ SecretId, ResourcePolicy: text(POLICY) }), { name: 'ResourceNotFoundException' });
+    await rejectsUnchanged(t, () => store.putResourcePolicy({ SecretId, ResourcePolicy: text(POLICY) }), { name: 'ResourceNotFoundException' });
+    await rejectsUnchanged(t, () => store.getResourcePolicy({ SecretId }), { name: 'ResourceNotFoundException' });
+    await rejectsUnchanged(t, () => store.deleteResourcePolicy({ SecretId }), { name: 'ResourceNotFoundException' });
+    await rejectsUnchanged(t, () => store.validateResourcePolicy({ SecretId, ResourcePolicy: text(POLICY) }), { name: 'ResourceNotFoundException' });
   });
 
   it('issue 13.9: review shows a policy change readably (text and markdown), recorded not enforced', () => {

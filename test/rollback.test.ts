@@ -5,7 +5,7 @@
  * InvalidRequestException, one line, when there is nowhere to go, leaving the store as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeStore, type TestStore } from './helpers/store.js';
+import { makeStore, rejectsUnchanged, type TestStore } from './helpers/store.js';
 import type { Store } from '../src/index.js';
 
 const T = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -24,12 +24,6 @@ async function secret(n: number): Promise<string> {
 async function stages(name: string): Promise<Record<string, string[]>> {
   return (await store.describeSecret({ SecretId: name })).VersionIdsToStages ?? {};
 }
-async function rejectsUnchanged(call: () => Promise<unknown>, expected: { name: string; message?: unknown }): Promise<void> {
-  const before = t.snapshot();
-  await expect(call()).rejects.toMatchObject(expected);
-  expect(t.snapshot()).toBe(before);
-}
-
 beforeAll(async () => {
   t = makeStore();
   store = await t.open();
@@ -62,20 +56,20 @@ describe('issue 14.3: rollback', () => {
 
   it('issue 14.3: rollback is refused (InvalidRequestException, one line) when there is nowhere to go; nothing written', async () => {
     const one = await secret(1);
-    await rejectsUnchanged(() => store.rollback({ SecretId: one }), {
+    await rejectsUnchanged(t, () => store.rollback({ SecretId: one }), {
       name: 'InvalidRequestException',
       message: `Secret ${one} has no AWSPREVIOUS version to roll back to; name one with --to VERSION_ID.`,
     });
     const two = await secret(2);
-    await rejectsUnchanged(() => store.rollback({ SecretId: two, ToVersionId: T(2) }), {
+    await rejectsUnchanged(t, () => store.rollback({ SecretId: two, ToVersionId: T(2) }), {
       name: 'InvalidRequestException',
       message: `Version ${T(2)} of secret ${two} already holds AWSCURRENT: nothing to roll back.`,
     });
     const empty = `rb/empty-${++seq}`;
     await store.createSecret({ Name: empty });
-    await rejectsUnchanged(() => store.rollback({ SecretId: empty }), { name: 'InvalidRequestException' });
-    await rejectsUnchanged(() => store.rollback({ SecretId: two, ToVersionId: T(9) }), { name: 'InvalidParameterException', message: `Not a valid version: ${T(9)}` });
-    await rejectsUnchanged(() => store.rollback({ SecretId: 'rb/none' }), { name: 'ResourceNotFoundException' });
+    await rejectsUnchanged(t, () => store.rollback({ SecretId: empty }), { name: 'InvalidRequestException' });
+    await rejectsUnchanged(t, () => store.rollback({ SecretId: two, ToVersionId: T(9) }), { name: 'InvalidParameterException', message: `Not a valid version: ${T(9)}` });
+    await rejectsUnchanged(t, () => store.rollback({ SecretId: 'rb/none' }), { name: 'ResourceNotFoundException' });
   });
 
   it('issue 14.3: through the CLI: rollback prints the move; refused with exit 254 and one line', () => {
