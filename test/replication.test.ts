@@ -52,6 +52,11 @@ describe('issue 13.8: replication is recorded and reported as Failed (spec 3.16)
     });
     expect(commits()).toBe(before + 1);
     expect(created.ReplicationStatus).toEqual([failed('us-west-2', 'alias/replica'), failed('eu-west-3')]);
+    // A retry (same token, same value) answers as the first call did, with no commit.
+    const token = created.VersionId!;
+    const retried = await store.createSecret({ Name: name, SecretString: 'v', ClientRequestToken: token, AddReplicaRegions: [{ Region: 'us-west-2' }] });
+    expect(retried).toEqual(created);
+    expect(commits()).toBe(before + 1);
     const described = await store.describeSecret({ SecretId: name });
     expect(described.PrimaryRegion).toBe('us-east-1');
     expect(described.ReplicationStatus).toEqual([failed('us-west-2', 'alias/replica'), failed('eu-west-3')]);

@@ -16,6 +16,8 @@ import {
 import { makeStore, rejectsUnchanged, type TestStore } from './helpers/store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import type { Store } from '../src/index.js';
+import { mergeSecretIndex } from '../src/core/merge.js';
+import { DEFAULT_POLICY, type SecretIndex } from '../src/model/store.js';
 
 let t: TestStore;
 let store: Store;
@@ -157,5 +159,20 @@ describe('issue 13.9: resource policies recorded as metadata (spec 3.16)', () =>
     await sm.send(new DeleteResourcePolicyCommand({ SecretId: name }));
     expect((await sm.send(new GetResourcePolicyCommand({ SecretId: name }))).ResourcePolicy).toBeUndefined();
     await expect(sm.send(new GetResourcePolicyCommand({ SecretId: 'pol/none' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('issue 13.9: a policy put on one side and replica Regions on the other merge 3-way; both changed differently is a contest', () => {
+    const base: SecretIndex = {
+      name: 'pol/m', arn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:pol/m-abcdef', createdDate: '2026-12-01T00:00:00.000Z',
+      lastChangedDate: '2026-12-01T00:00:00.000Z', labels: {}, versions: {},
+    };
+    const ours = { ...base, resourcePolicy: JSON.stringify(POLICY, null, 2), lastChangedDate: '2026-12-02T00:00:00.000Z' };
+    const theirs = { ...base, replicaRegions: [{ region: 'eu-west-3' }], lastChangedDate: '2026-12-03T00:00:00.000Z' };
+    const opts = { now: new Date('2026-12-04T00:00:00.000Z'), policy: DEFAULT_POLICY };
+    const merged = mergeSecretIndex(base, ours, theirs, opts);
+    expect(merged).toMatchObject({ kind: 'merged', index: { resourcePolicy: ours.resourcePolicy, replicaRegions: [{ region: 'eu-west-3' }] } });
+    const other = { ...theirs, resourcePolicy: JSON.stringify(PUBLIC, null, 2) };
+    const contested = mergeSecretIndex(base, ours, other, opts);
+    expect(contested).toMatchObject({ kind: 'contested', contests: [{ what: 'field resourcePolicy' }] });
   });
 });

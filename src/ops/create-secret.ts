@@ -47,7 +47,8 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     if (existing?.deletedDate !== undefined) throw new InvalidRequestException(Messages.scheduledName);
     if (existing) {
       if (value && versionId && (await isReplay(ctx, existing, versionId, value))) {
-        return readOnly({ ARN: existing.arn, Name: existing.name, VersionId: versionId });
+        const recorded = existing.replicaRegions?.length ? { ReplicationStatus: replicationStatus(existing.replicaRegions) } : {};
+        return readOnly({ ARN: existing.arn, Name: existing.name, VersionId: versionId, ...recorded });
       }
       throw new ResourceExistsException(Messages.alreadyExists(name));
     }
