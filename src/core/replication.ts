@@ -43,8 +43,9 @@ export function checkReplicaRegions(list: readonly ReplicaRegionType[] | undefin
   const regions = list.map((entry, i) => {
     const at = `addReplicaRegions.${i + 1}.member`;
     const region = checkRegion(`${at}.region`, entry?.Region);
-    checkLength(`${at}.kmsKeyId`, entry.KmsKeyId, 0, 2048);
-    return { region, ...(entry.KmsKeyId ? { kmsKeyId: entry.KmsKeyId } : {}) };
+    const kmsKeyId = entry?.KmsKeyId;
+    checkLength(`${at}.kmsKeyId`, kmsKeyId, 0, 2048);
+    return { region, ...(kmsKeyId ? { kmsKeyId } : {}) };
   });
   checkDistinct(regions.map((r) => r.region), primary);
   return regions;
