@@ -29,6 +29,10 @@ export const ValidationException = exception('ValidationException');
 export const EncryptionFailure = exception('EncryptionFailure');
 export const DecryptionFailure = exception('DecryptionFailure');
 export const InternalServiceError = exception('InternalServiceError', 500);
+/** A resource policy that is not a policy document (put-resource-policy, spec 3.16). */
+export const MalformedPolicyDocumentException = exception('MalformedPolicyDocumentException');
+/** A policy that grants access to everyone, put with BlockPublicPolicy. */
+export const PublicPolicyException = exception('PublicPolicyException');
 /** AWS's common error for a caller without permission: here, a key that is not a trusted writer. */
 export const AccessDeniedException = exception('AccessDeniedException');
 

@@ -6,4 +6,6 @@ export * from './model/api.js';
 export * from './model/lifecycle.js';
 export * from './model/listing.js';
 export * from './model/rotation.js';
+export * from './model/replication.js';
+export * from './model/resource-policy.js';
 export * from './errors.js';

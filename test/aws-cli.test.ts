@@ -84,6 +84,34 @@ describe.skipIf(!available)('the AWS CLI against secretstore serve (Debian awscl
     expect(Object.fromEntries(versions.map((v) => [v.VersionId, v.VersionStages]))).toEqual({ [first]: ['AWSCURRENT'], [TOKEN]: ['AWSPREVIOUS'] });
   });
 
+  it('issue 13.8: aws create-secret --add-replica-regions is recorded and reported as Failed, never a silent success', async () => {
+    const r = await aws(['create-secret', '--name', 'Replicated', '--add-replica-regions', 'Region=us-west-2', 'Region=eu-west-3,KmsKeyId=alias/k']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json().ReplicationStatus).toEqual([
+      expect.objectContaining({ Region: 'us-west-2', Status: 'Failed', StatusMessage: expect.stringContaining('not available offline') }),
+      expect.objectContaining({ Region: 'eu-west-3', KmsKeyId: 'alias/k', Status: 'Failed' }),
+    ]);
+    const removed = await aws(['remove-regions-from-replication', '--secret-id', 'Replicated', '--remove-replica-regions', 'us-west-2']);
+    expect(removed.status, removed.stderr).toBe(0);
+    const viaAws = await aws(['describe-secret', '--secret-id', 'Replicated']);
+    const direct = t.cli(['describe-secret', '--secret-id', 'Replicated']);
+    expect(viaAws.json()).toMatchObject({ PrimaryRegion: server.region, ReplicationStatus: [{ Region: 'eu-west-3', Status: 'Failed' }] });
+    expect(direct.json()).toEqual(viaAws.json());
+  });
+
+  it('issue 13.9: aws put-resource-policy, get-resource-policy and validate-resource-policy against serve', async () => {
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+    const put = await aws(['put-resource-policy', '--secret-id', 'MyTestDatabaseSecret', '--resource-policy', policy, '--block-public-policy']);
+    expect(put.status, put.stderr).toBe(0);
+    const got = await aws(['get-resource-policy', '--secret-id', 'MyTestDatabaseSecret']);
+    expect(JSON.parse(got.json().ResourcePolicy as string)).toEqual(JSON.parse(policy));
+    const validated = await aws(['validate-resource-policy', '--resource-policy', policy]);
+    expect(validated.json()).toEqual({ PolicyValidationPassed: true, ValidationErrors: [] });
+    const missing = await aws(['get-resource-policy', '--secret-id', 'does-not-exist']);
+    expect(missing.status).toBe(254);
+    expect(missing.stderr).toContain('ResourceNotFoundException');
+  });
+
   it('an error is the same line and exit code as the AWS CLI gives', async () => {
     const viaAws = await aws(['get-secret-value', '--secret-id', 'does-not-exist']);
     const direct = t.cli(['get-secret-value', '--secret-id', 'does-not-exist']);

@@ -21,8 +21,8 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
-const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
+const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Policies and replication', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
+const ADMIN = ['rollback', 'keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
 function commandsByGroup(help: string): Map<string, string[]> {
@@ -59,11 +59,19 @@ describe('secretstore --help', () => {
     expect(groups.get('Secrets and values')).toEqual(
       expect.arrayContaining(['create-secret', 'put-secret-value', 'get-secret-value', 'batch-get-secret-value', 'update-secret']),
     );
-    expect(groups.get('Labels and versions')).toEqual(['list-secret-version-ids', 'update-secret-version-stage']);
+    expect(groups.get('Labels and versions')).toEqual(['list-secret-version-ids', 'update-secret-version-stage', 'rollback']);
     expect(groups.get('Discovery')).toEqual(['describe-secret', 'list-secrets']);
     expect(groups.get('Deletion')).toEqual(['delete-secret', 'restore-secret']);
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
+    expect(groups.get('Policies and replication')).toEqual([
+      'replicate-secret-to-regions',
+      'remove-regions-from-replication',
+      'put-resource-policy',
+      'get-resource-policy',
+      'delete-resource-policy',
+      'validate-resource-policy',
+    ]);
     expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
     expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity']);
     expect(groups.get('Teams and trust')).toEqual(['recipients', 'writers', 'verify', 'sign']);

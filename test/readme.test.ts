@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
+const DEDICATED = ['quickstart', 'install', 'using', 'rollback', 'policies', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -222,6 +222,25 @@ describe('README "Using it" (doc tests)', () => {
       expect(log).not.toContain('EXAMPLE-');
       expect(run.results[0]!.stderr).not.toMatch(/[A-Za-z0-9]{40}/); // the secret key went into variables only
     });
+  });
+
+  it('Rolling back (issue 14.3): the first rollback brings the first value back, the second undoes it', async () => {
+    const run = await runSection('rollback');
+    const [back, forward] = run.results[0]!.stdout.split(/\n(?=\{)/).map((o) => JSON.parse(o) as { VersionId: string; PreviousVersionId: string });
+    expect(back!.PreviousVersionId).toBe('EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE');
+    expect(forward).toEqual({ ...back, VersionId: back!.PreviousVersionId, PreviousVersionId: back!.VersionId });
+    expect(run.sh('git log -2 --format=%s')).toMatch(/^rollback MyTestDatabaseSecret: AWSCURRENT back to version EXAMPLE2-/);
+  });
+
+  it('Policies and replication (issues 13.8, 13.9): recorded, reported as Failed, shown in review', async () => {
+    const run = await runSection('policies');
+    const { stdout, stderr } = run.results[0]!;
+    expect(stderr).toBe('');
+    expect(stdout).toContain('"PolicyValidationPassed": true');
+    expect(stdout).toContain('"Action": "secretsmanager:GetSecretValue"');
+    expect(stdout).toContain('eu-west-3\tFailed\n');
+    expect(stdout).toContain('Resource policies (recorded, not enforced offline) (1):\n  MyTestDatabaseSecret: set\n');
+    expect(stdout).toContain('Replica Regions (recorded, no replica is made offline) (1):\n  MyTestDatabaseSecret: +eu-west-3\n');
   });
 
   it('As a library: the ts example type-checks against the built declarations and puts, then reads, a value', async () => {

@@ -322,7 +322,7 @@ describe('the wire protocol (spec section 1)', () => {
     expect(unknown.json()).toMatchObject({ __type: 'UnknownOperationException' });
     const wrongPrefix = await signed(s.url, { target: 'kms.Decrypt', credential: s.credential, region: s.region });
     expect(wrongPrefix.json()).toMatchObject({ __type: 'UnknownOperationException' });
-    const policy = await s.signed('GetResourcePolicy', JSON.stringify({ SecretId: 'x' }));
+    const policy = await s.signed('StopReplicationToReplica', JSON.stringify({ SecretId: 'x' }));
     expect(policy.status).toBe(400);
     expect(policy.json()).toMatchObject({ __type: 'InvalidRequestException', Message: expect.stringContaining('not supported offline') });
   });

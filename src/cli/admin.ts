@@ -11,8 +11,10 @@ import { addSyncCommands } from './sync.js';
 import { addHookCommands } from './hooks.js';
 import { addVerifyCommands } from './verify.js';
 import { addTrustCommands } from './trust.js';
+import { addRollbackCommand } from './rollback.js';
 
 export function addAdminCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
+  addRollbackCommand(program, globals, io, print);
   program
     .command('keygen')
     .description(

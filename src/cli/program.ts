@@ -98,7 +98,7 @@ function addParam(cmd: Command, p: Param): void {
     cmd.addOption(new Option(`--no-${flagOf(p.member)}`, 'the opposite').hideHelp());
     return;
   }
-  const arg = p.type === 'strings' || p.type === 'tags' || p.type === 'filters' ? '<values...>' : '<value>';
+  const arg = p.type === 'strings' || p.type === 'tags' || p.type === 'filters' || p.type === 'structures' ? '<values...>' : '<value>';
   cmd.addOption(new Option(`${flag} ${arg}`, help));
 }
 
@@ -170,6 +170,7 @@ function skeleton(op: Operation<unknown, unknown>): Record<string, unknown> {
     tags: [{ Key: '', Value: '' }],
     filters: [{ Key: 'name', Values: [''] }],
     structure: {},
+    structures: [{}],
   };
   return Object.fromEntries(op.params.map((p) => [p.member, empty[p.type]]));
 }
@@ -182,6 +183,7 @@ const HELP_GROUPS: readonly OperationGroup[] = [
   'Deletion',
   'Tags',
   'Rotation',
+  'Policies and replication',
   'Everyday use',
   'Store and keys',
   'Teams and trust',

@@ -45,6 +45,8 @@ export function readParam(raw: unknown, param: Param, ctx: ReadContext): unknown
       return parseFilters(raw as string[]);
     case 'structure':
       return parseStructure(raw as string, param);
+    case 'structures':
+      return parseStructures(raw as string[], param);
     case 'string': {
       const text = raw as string;
       const source = param.sensitive ? readSource(text, param, ctx) : text.startsWith('file://') ? readSource(text, param, ctx) : undefined;
@@ -128,6 +130,13 @@ export function parseFilters(raw: readonly string[]): unknown {
     for (const [key, values] of shorthandPairs(item)) filter[key] = key === 'Values' ? values : values.join(',');
     return filter;
   });
+}
+
+/** `Region=us-west-2,KmsKeyId=k Region=eu-west-1` (shorthand, one structure a word) or a JSON list. */
+export function parseStructures(raw: readonly string[], param: Param): unknown {
+  const joined = raw.join(' ').trim();
+  if (joined.startsWith('[')) return parseJson(joined, param.member);
+  return raw.map((item) => Object.fromEntries(shorthandPairs(item).map(([key, values]) => [key, values.join(',')])));
 }
 
 /** `AutomaticallyAfterDays=30,Duration=2h` (shorthand; whole numbers become numbers) or a JSON object. */

@@ -39,3 +39,8 @@ export function nameOfArn(arn: string): string {
   const at = arn.lastIndexOf(':secret:');
   return arn.slice(at + ':secret:'.length, -7);
 }
+
+/** The Region of a secret ARN (`arn:aws:secretsmanager:<region>:...`). */
+export function regionOfArn(arn: string): string {
+  return arn.split(':')[3] ?? '';
+}

@@ -10,6 +10,7 @@ import {
   DEFAULT_POLICY,
   type Policy,
   type RotationConfig,
+  type ReplicaRegion,
   type RotationRules,
   type Scope,
   type SecretIndex,
@@ -106,8 +107,8 @@ function parseObject(text: string, file: string): Record<string, unknown> {
 }
 
 const INDEX_KEYS = [
-  'name', 'arn', 'description', 'kmsKeyId', 'createdDate', 'lastChangedDate', 'deletedDate', 'tags', 'rotation', 'labels',
-  'versions', 'placeholders',
+  'name', 'arn', 'description', 'kmsKeyId', 'createdDate', 'lastChangedDate', 'deletedDate', 'tags', 'rotation', 'replicaRegions',
+  'resourcePolicy', 'labels', 'versions', 'placeholders',
 ] as const;
 
 const ROTATION_KEYS = ['enabled', 'lambdaArn', 'pins', 'rules', 'lastRotatedDate', 'nextRotationDate'] as const;
@@ -147,6 +148,14 @@ function parsePins(value: Record<string, unknown> | undefined, file: string): Re
   return value as Record<string, string>;
 }
 
+function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefined {
+  return f.list('replicaRegions')?.map((r, i) => {
+    const entry: Fields = new Fields((r ?? {}) as Record<string, unknown>, `${file} replicaRegions[${i}]`);
+    entry.only(['region', 'kmsKeyId']);
+    return { region: entry.string('region'), ...optional('kmsKeyId', entry.optionalString('kmsKeyId')) };
+  });
+}
+
 export function parseSecretIndex(text: string, file: string): SecretIndex {
   const f: Fields = new Fields(parseObject(text, file), file);
   f.only(INDEX_KEYS);
@@ -180,6 +189,8 @@ export function parseSecretIndex(text: string, file: string): SecretIndex {
     lastChangedDate: f.timestamp('lastChangedDate'),
     ...optional('deletedDate', f.optionalTimestamp('deletedDate')),
     ...optional('rotation', parseRotation(f.raw('rotation'), file)),
+    ...optional('replicaRegions', parseReplicaRegions(f, file)),
+    ...optional('resourcePolicy', f.optionalString('resourcePolicy')),
     labels,
     versions,
     ...optional('placeholders', placeholders),
@@ -211,6 +222,9 @@ export function serializeSecretIndex(index: SecretIndex): string {
     ...optional('deletedDate', index.deletedDate),
     ...optional('tags', index.tags),
     ...optional('rotation', index.rotation),
+    ...optional('replicaRegions', index.replicaRegions?.map((r) => ({ region: r.region, ...optional('kmsKeyId', r.kmsKeyId) }))),
+    // Multi-line JSON is written as a YAML block, so a policy change diffs (and reviews) line by line.
+    ...optional('resourcePolicy', index.resourcePolicy),
     labels,
     versions,
     ...optional('placeholders', index.placeholders),

@@ -11,8 +11,10 @@
  * - `all`: the same word-based match against the name, the description, each tag key or each tag value;
  *   the words of one value must all be found in the same attribute (as moto, whose AWS-verified tests
  *   are the source of these rules);
- * - `primary-region`, `owning-service`: replication and managed secrets do not exist offline, so no
- *   secret has these attributes and a plain value matches nothing.
+ * - `primary-region`: a case-sensitive prefix of the PrimaryRegion, which a secret has once replica
+ *   Regions were asked for (spec 3.16; DescribeSecret reports it then);
+ * - `owning-service`: managed secrets do not exist offline, so no secret has it and a plain value
+ *   matches nothing.
  *
  * Words (`splitWords`): text is cut at whitespace; a chunk that uses exactly one kind of separator among
  * `/ - _ + = . @` is cut at it, while a chunk that mixes two kinds stays one word (not cut further);
@@ -21,8 +23,8 @@
  * words (`+`) matches nothing.
  *
  * A value starting with `!` matches exactly the secrets the rest of the value does not match. So a secret
- * that lacks the attribute (no description, no tags, and every secret for `primary-region` and
- * `owning-service`) matches a negated value: `x` and `!x` always split the store in two. (AWS is
+ * that lacks the attribute (no description, no tags, no replica Regions for `primary-region`, and every
+ * secret for `owning-service`) matches a negated value: `x` and `!x` always split the store in two. (AWS is
  * unverified here; moto drops such secrets instead.) Values of one filter combine with OR, filters with
  * AND, even when they share a key.
  */
@@ -30,6 +32,7 @@ import { createHash } from 'node:crypto';
 import { InvalidParameterException, ValidationException } from '../errors.js';
 import type { Filter, FilterNameStringType, SortByType, SortOrderType } from '../model/listing.js';
 import type { SecretIndex } from '../model/store.js';
+import { regionOfArn } from './arn.js';
 import { checkCount, checkLength } from './validate.js';
 
 /** What a listing knows of a secret: its index without the per-version bookkeeping. */
@@ -118,6 +121,7 @@ function positive(key: FilterNameStringType, value: string): Predicate {
         (s.tags ?? []).some((t) => wordsMatch(words, t.Key) || wordsMatch(words, t.Value));
     }
     case 'primary-region':
+      return (s) => (s.replicaRegions?.length ?? 0) > 0 && regionOfArn(s.arn).startsWith(value);
     case 'owning-service':
       return () => false;
   }

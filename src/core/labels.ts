@@ -3,7 +3,7 @@
  * most one version" holds by construction; these functions keep the other invariants (AWSPREVIOUS follows
  * AWSCURRENT) and report every move so the commit message can list them.
  */
-import { InvalidParameterException, LimitExceededException } from '../errors.js';
+import { InvalidParameterException, InvalidRequestException, LimitExceededException } from '../errors.js';
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
@@ -102,4 +102,21 @@ export function moveStage(labels: Labels, label: string, from: string | undefine
     moves.push({ label: AWSPREVIOUS, from: to });
   }
   return moves;
+}
+
+/**
+ * `secretstore rollback` (not an AWS operation): the version AWSCURRENT goes back to. By default the one
+ * holding AWSPREVIOUS, so a second rollback undoes the first (AWSPREVIOUS follows AWSCURRENT, spec 4.1);
+ * with `to`, that version. InvalidRequestException when there is nowhere to go. The move itself is
+ * UpdateSecretVersionStage's (`moveStage`); whether `to` is a version with a value is its check too.
+ */
+export function rollbackTarget(name: string, labels: Readonly<Labels>, to: string | undefined): { from: string; to: string } {
+  const current = labels[AWSCURRENT];
+  if (current === undefined) throw new InvalidRequestException(`Secret ${name} has no value, so there is nothing to roll back.`);
+  const target = to ?? labels[AWSPREVIOUS];
+  if (target === undefined) {
+    throw new InvalidRequestException(`Secret ${name} has no ${AWSPREVIOUS} version to roll back to; name one with --to VERSION_ID.`);
+  }
+  if (target === current) throw new InvalidRequestException(`Version ${target} of secret ${name} already holds ${AWSCURRENT}: nothing to roll back.`);
+  return { from: current, to: target };
 }

@@ -286,6 +286,8 @@ export function mergeSecretIndex(
     lastChangedDate: byTime(b.lastChangedDate, ours.lastChangedDate, theirs.lastChangedDate, 'later')!,
     ...optional('deletedDate', byTime(b.deletedDate, ours.deletedDate, theirs.deletedDate, 'earlier')),
     ...optional('rotation', mergeRotation(m, b.rotation, ours.rotation, theirs.rotation)),
+    ...optional('replicaRegions', m.field('field replicaRegions', b.replicaRegions, ours.replicaRegions, theirs.replicaRegions)),
+    ...optional('resourcePolicy', m.field('field resourcePolicy', b.resourcePolicy, ours.resourcePolicy, theirs.resourcePolicy)),
     labels,
     versions,
     ...optional('placeholders', Object.keys(placeholders).length > 0 ? placeholders : undefined),

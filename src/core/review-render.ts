@@ -34,6 +34,14 @@ function sections(r: Review, code: (s: string) => string): [string, string[]][] 
     ['Versions removed', r.VersionsRemoved.map((v) => `${code(v.Secret)}: ${v.VersionIds.map(code).join(', ')}`)],
     ['Label moves', r.LabelMoves.map((m) => `${code(m.Secret)} ${m.Label} ${arrow(m.From, m.To)}`)],
     ['Rotation commands', r.RotationCommands.map((c) => `${code(c.Secret)}: ${c.From === undefined ? '(none)' : code(c.From)} -> ${c.To === undefined ? '(removed)' : code(c.To)}`)],
+    [
+      'Resource policies (recorded, not enforced offline)',
+      r.ResourcePolicies.map((p) => `${code(p.Secret)}: ${p.Change}${[...p.Removed.map((l) => `\n    - ${l}`), ...p.Added.map((l) => `\n    + ${l}`)].join('')}`),
+    ],
+    [
+      'Replica Regions (recorded, no replica is made offline)',
+      r.ReplicaRegions.map((g) => `${code(g.Secret)}: ${[...g.Added.map((x) => `+${x}`), ...g.Removed.map((x) => `-${x}`)].join(' ')}`),
+    ],
     ['Recipients', r.Recipients.map((a) => accessLine(a, code))],
     ['Trusted writers', r.Writers.map((a) => accessLine(a, code))],
     ['Policy', r.Policy.map((p) => `${p.Field}: ${p.From} -> ${p.To}`)],
@@ -74,6 +82,16 @@ export function renderReviewMarkdown(r: Review): string {
       out.push('', `**${title}** (${lines.length})`, '', '| Secret | Label | From | To |', '| --- | --- | --- | --- |');
       for (const m of r.LabelMoves) {
         out.push(`| ${mdCode(m.Secret)} | ${mdCode(m.Label)} | ${m.From === undefined ? '(none)' : mdCode(m.From)} | ${m.To === undefined ? '(removed)' : mdCode(m.To)} |`);
+      }
+      continue;
+    }
+    if (title.startsWith('Resource policies')) {
+      // The policy's lines as a diff block; the fence outlasts any backtick run inside the policy.
+      out.push('', `**${title}** (${lines.length})`);
+      for (const p of r.ResourcePolicies) {
+        const body = [...p.Removed.map((l) => `- ${l}`), ...p.Added.map((l) => `+ ${l}`)];
+        const fence = '`'.repeat(Math.max(2, ...body.flatMap((l) => [...l.matchAll(/`+/g)].map((m) => m[0].length))) + 1);
+        out.push('', `- ${mdCode(p.Secret)}: ${p.Change}`, '', `${fence}diff`, ...body, fence);
       }
       continue;
     }

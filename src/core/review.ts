@@ -97,6 +97,13 @@ export interface Review {
   readonly LabelMoves: { readonly Secret: string; readonly Label: string; readonly From?: string; readonly To?: string }[];
   /** A rotation command (lambdaArn) set or changed: it runs on the machine of whoever rotates. */
   readonly RotationCommands: { readonly Secret: string; readonly From?: string; readonly To?: string }[];
+  /**
+   * Resource policies set, changed or removed (recorded, not enforced offline): the lines of the stored
+   * (indented JSON) policy that went and came, in order.
+   */
+  readonly ResourcePolicies: { readonly Secret: string; readonly Change: 'set' | 'changed' | 'removed'; readonly Removed: string[]; readonly Added: string[] }[];
+  /** Replica Regions recorded or removed (no replica is made offline). */
+  readonly ReplicaRegions: { readonly Secret: string; readonly Added: string[]; readonly Removed: string[] }[];
   readonly Recipients: AccessChange[];
   readonly Writers: AccessChange[];
   readonly Policy: { readonly Field: string; readonly From: number; readonly To: number }[];
@@ -155,11 +162,53 @@ export function madeBySecretstore(message: string, commands: readonly string[]):
   return m !== null && commands.includes(m[1]!);
 }
 
-type Summary = Pick<Review, 'Created' | 'Deleted' | 'Restored' | 'Purged' | 'VersionsAdded' | 'VersionsRemoved' | 'LabelMoves' | 'RotationCommands'>;
+type Summary = Pick<
+  Review,
+  'Created' | 'Deleted' | 'Restored' | 'Purged' | 'VersionsAdded' | 'VersionsRemoved' | 'LabelMoves' | 'RotationCommands' | 'ResourcePolicies' | 'ReplicaRegions'
+>;
+
+/** The lines only one side has, in order: a plain longest-common-subsequence diff (policies are short). */
+export function lineDiff(before: readonly string[], after: readonly string[]): { removed: string[]; added: string[] } {
+  const n = before.length;
+  const m = after.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = before[i] === after[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  }
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && before[i] === after[j]) {
+      i++;
+      j++;
+    } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) added.push(after[j++]!);
+    else removed.push(before[i++]!);
+  }
+  return { removed, added };
+}
+
+/** Policy and replica Region changes of one secret (old undefined: created in the range). */
+function metadataChanges(s: Summary, old: SecretIndex | undefined, now: SecretIndex): void {
+  const [from, to] = [old?.resourcePolicy, now.resourcePolicy];
+  if (from !== to) {
+    const { removed, added } = lineDiff(from?.split('\n') ?? [], to?.split('\n') ?? []);
+    s.ResourcePolicies.push({ Secret: now.name, Change: from === undefined ? 'set' : to === undefined ? 'removed' : 'changed', Removed: removed, Added: added });
+  }
+  const was = (old?.replicaRegions ?? []).map((r) => r.region);
+  const is = (now.replicaRegions ?? []).map((r) => r.region);
+  const added = is.filter((r) => !was.includes(r));
+  const removed = was.filter((r) => !is.includes(r));
+  if (added.length > 0 || removed.length > 0) s.ReplicaRegions.push({ Secret: now.name, Added: added, Removed: removed });
+}
 
 /** The net change to secrets, from each index at the merge base and at HEAD (the net list is sorted by path). */
 function summarise(net: readonly NetChange[], findings: Finding[]): Summary {
-  const s: Summary = { Created: [], Deleted: [], Restored: [], Purged: [], VersionsAdded: [], VersionsRemoved: [], LabelMoves: [], RotationCommands: [] };
+  const s: Summary = {
+    Created: [], Deleted: [], Restored: [], Purged: [], VersionsAdded: [], VersionsRemoved: [], LabelMoves: [], RotationCommands: [],
+    ResourcePolicies: [], ReplicaRegions: [],
+  };
   const rotation = (old: SecretIndex | undefined, now: SecretIndex) => {
     const from = old?.rotation?.lambdaArn;
     const to = now.rotation?.lambdaArn;
@@ -178,9 +227,11 @@ function summarise(net: readonly NetChange[], findings: Finding[]): Summary {
     if (now && (!old || old.arn !== now.arn)) {
       s.Created.push({ Secret: now.name, Versions: Object.keys(now.versions).length });
       rotation(undefined, now);
+      metadataChanges(s, undefined, now);
     }
     if (!old || !now || old.arn !== now.arn) continue;
     rotation(old, now);
+    metadataChanges(s, old, now);
     if (old.deletedDate === undefined && now.deletedDate !== undefined) s.Deleted.push({ Secret: now.name, DeletionDate: now.deletedDate });
     if (old.deletedDate !== undefined && now.deletedDate === undefined) s.Restored.push({ Secret: now.name });
     const ids = versionsAdded(old, now);

@@ -3,6 +3,7 @@
  * (`SecretBinary` as bytes, dates as `Date`), so code written for `@aws-sdk/client-secrets-manager`
  * reads the same against a store.
  */
+import type { ReplicaRegionType, ReplicationStatusType } from './replication.js';
 export interface Tag {
   Key?: string;
   Value?: string;
@@ -16,8 +17,9 @@ export interface CreateSecretRequest {
   SecretString?: string;
   SecretBinary?: Uint8Array;
   Tags?: Tag[];
-  /** Accepted and ignored: replication has no meaning offline. */
-  AddReplicaRegions?: unknown[];
+  /** Recorded and reported as replications that failed: no replica is made offline (spec 3.16). */
+  AddReplicaRegions?: ReplicaRegionType[];
+  /** Accepted; there is no replica to overwrite offline. */
   ForceOverwriteReplicaSecret?: boolean;
 }
 
@@ -25,6 +27,8 @@ export interface CreateSecretResponse {
   ARN: string;
   Name: string;
   VersionId?: string;
+  /** Present when AddReplicaRegions was given: each Region with `Status: Failed`. */
+  ReplicationStatus?: ReplicationStatusType[];
 }
 
 export interface PutSecretValueRequest {
@@ -74,6 +78,10 @@ export interface DescribeSecretResponse {
   Tags?: Tag[];
   VersionIdsToStages?: Record<string, string[]>;
   CreatedDate: Date;
+  /** The store's Region; present when replica Regions were asked for. */
+  PrimaryRegion?: string;
+  /** The replica Regions asked for, each `Status: Failed` (no replica is made offline). */
+  ReplicationStatus?: ReplicationStatusType[];
 }
 
 export interface ListSecretVersionIdsRequest {

@@ -75,3 +75,19 @@ export interface UntagResourceRequest {
 }
 
 export type UntagResourceResponse = Record<string, never>;
+
+/** `secretstore rollback` (a convenience beyond the AWS API): AWSCURRENT back to an earlier version. */
+export interface RollbackRequest {
+  SecretId: string;
+  /** The version to make current; default: the one holding AWSPREVIOUS. */
+  ToVersionId?: string;
+}
+
+export interface RollbackResponse {
+  ARN: string;
+  Name: string;
+  /** The version that holds AWSCURRENT now. */
+  VersionId: string;
+  /** The version that held it before, which now holds AWSPREVIOUS. */
+  PreviousVersionId: string;
+}

@@ -5,6 +5,7 @@ import type { GetSecretValueResponse } from './api.js';
  */
 import type { Tag } from './api.js';
 import type { RotationDescription } from './rotation.js';
+import type { ReplicationStatusType } from './replication.js';
 
 /** The SDK's `FilterNameStringType`, in the model's order. */
 export type FilterNameStringType = 'description' | 'name' | 'tag-key' | 'tag-value' | 'primary-region' | 'owning-service' | 'all';
@@ -54,6 +55,13 @@ export interface SecretListEntry extends RotationDescription {
   /** Every version that carries a label, with its labels; absent when there is none. */
   SecretVersionsToStages?: Record<string, string[]>;
   CreatedDate: Date;
+  /** The store's Region; present when replica Regions were asked for. */
+  PrimaryRegion?: string;
+  /**
+   * The replica Regions asked for, each `Status: Failed` (no replica is made offline). AWS's list entries
+   * carry only PrimaryRegion; secretstore reports these too, so a listing does not hide the failure.
+   */
+  ReplicationStatus?: ReplicationStatusType[];
 }
 
 export interface ListSecretsResponse {

@@ -85,6 +85,15 @@ export interface RotationConfig {
   readonly nextRotationDate?: Timestamp;
 }
 
+/**
+ * A Region a replica of the secret was asked for (spec 3.16). Offline no replica is ever made: the request
+ * is recorded, and reported as a replication that failed.
+ */
+export interface ReplicaRegion {
+  readonly region: string;
+  readonly kmsKeyId?: string;
+}
+
 /** A secret's `secret.yaml`: plaintext metadata and the label index. */
 export interface SecretIndex {
   readonly name: string;
@@ -101,6 +110,10 @@ export interface SecretIndex {
   /** VersionId -> creation time, so listing and pruning never open a sealed file. */
   readonly versions: Readonly<Record<string, Timestamp>>;
   readonly rotation?: RotationConfig;
+  /** Replica Regions asked for, in the order they were asked for (never a replica that exists). */
+  readonly replicaRegions?: readonly ReplicaRegion[];
+  /** The resource policy, as JSON text: recorded and reviewable, not enforced (spec 3.16). */
+  readonly resourcePolicy?: string;
   /**
    * VersionIds reserved by rotate-secret for AWSPENDING that have no value (and no file) yet:
    * labels may point at them; GetSecretValue does not find them; a put with that token fills them.

@@ -63,7 +63,9 @@ export type ParamType =
   /** ListSecrets-style filters: `Key=name,Values=a,b ...` or JSON. */
   | 'filters'
   /** A small structure such as RotationRules: `A=1,B=x` shorthand or JSON. */
-  | 'structure';
+  | 'structure'
+  /** A list of small structures of strings (AddReplicaRegions): `A=x,B=y A=z ...` shorthand or JSON. */
+  | 'structures';
 
 export interface Param {
   readonly member: string;
@@ -84,6 +86,8 @@ export type OperationGroup =
   | 'Deletion'
   | 'Tags'
   | 'Rotation'
+  /** Replication and resource policies: recorded and reviewable offline, never enforced or made. */
+  | 'Policies and replication'
   | 'Everyday use'
   | 'Store and keys'
   /** Recipients, writers, signatures (the README's "Teams and trust"). */

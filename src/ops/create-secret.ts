@@ -1,6 +1,7 @@
 import { InvalidRequestException, Messages, ResourceExistsException } from '../errors.js';
 import { secretArn } from '../core/arn.js';
 import { optional } from '../core/codec.js';
+import { checkReplicaRegions, replicationStatus } from '../core/replication.js';
 import { checkLength, checkSecretName, checkTags, checkToken, requireToken, valueFrom } from '../core/validate.js';
 import type { CreateSecretRequest, CreateSecretResponse } from '../model/api.js';
 import type { SecretIndex } from '../model/store.js';
@@ -24,6 +25,12 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     { member: 'SecretString', type: 'string', sensitive: true, help: 'The value as text (file://path, or - for stdin).' },
     { member: 'SecretBinary', type: 'blob', sensitive: true, help: 'The value as bytes (fileb://path, base64 text, or - for stdin).' },
     { member: 'Tags', type: 'tags', help: 'Tags: Key=k,Value=v ... or JSON.' },
+    {
+      member: 'AddReplicaRegions',
+      type: 'structures',
+      help: 'Replica Regions: Region=us-west-2,KmsKeyId=k ... or JSON. Recorded and reported as Failed: no replica is made offline.',
+    },
+    { member: 'ForceOverwriteReplicaSecret', type: 'boolean', help: 'Accepted; there is no replica to overwrite offline.' },
   ],
   async run(ctx, input) {
     checkSecretName(input.Name);
@@ -31,6 +38,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     checkLength('description', input.Description, 0, 2048);
     checkLength('kmsKeyId', input.KmsKeyId, 0, 2048);
     const tags = checkTags(input.Tags);
+    const replicaRegions = checkReplicaRegions(input.AddReplicaRegions, ctx.store.config.region);
     const value = valueFrom(input);
     const versionId = value ? requireToken(input.ClientRequestToken) : undefined;
     const name = input.Name;
@@ -39,7 +47,8 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     if (existing?.deletedDate !== undefined) throw new InvalidRequestException(Messages.scheduledName);
     if (existing) {
       if (value && versionId && (await isReplay(ctx, existing, versionId, value))) {
-        return readOnly({ ARN: existing.arn, Name: existing.name, VersionId: versionId });
+        const recorded = existing.replicaRegions?.length ? { ReplicationStatus: replicationStatus(existing.replicaRegions) } : {};
+        return readOnly({ ARN: existing.arn, Name: existing.name, VersionId: versionId, ...recorded });
       }
       throw new ResourceExistsException(Messages.alreadyExists(name));
     }
@@ -51,23 +60,27 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
       ...optional('description', input.Description || undefined),
       ...optional('kmsKeyId', input.KmsKeyId || undefined),
       ...optional('tags', tags),
+      ...optional('replicaRegions', replicaRegions),
       createdDate: now,
       lastChangedDate: now,
       labels: {},
       versions: {},
     };
+    // AWS answers a replica it could not make with Status Failed; offline that is every replica.
+    const replication = replicaRegions ? { ReplicationStatus: replicationStatus(replicaRegions) } : {};
+    const log = [`arn: ${secret.arn}`, ...(replicaRegions ?? []).map((r) => `replica region (recorded, not made): ${r.region}`)];
     if (!value || !versionId) {
       return {
-        result: { ARN: secret.arn, Name: name },
+        result: { ARN: secret.arn, Name: name, ...replication },
         changes: [indexChange(secret)],
-        message: commitMessage('create-secret', name, 'created without a value', [`arn: ${secret.arn}`]),
+        message: commitMessage('create-secret', name, 'created without a value', log),
       };
     }
     const added = await addVersion(ctx, secret, versionId, value);
     return {
-      result: { ARN: secret.arn, Name: name, VersionId: versionId },
+      result: { ARN: secret.arn, Name: name, VersionId: versionId, ...replication },
       changes: added.changes,
-      message: commitMessage('create-secret', name, `created with version ${versionId}`, [`arn: ${secret.arn}`, ...added.log]),
+      message: commitMessage('create-secret', name, `created with version ${versionId}`, [...log, ...added.log]),
     };
   },
 };

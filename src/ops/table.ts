@@ -12,6 +12,12 @@ import { getSecretValue } from './get-secret-value.js';
 import { listSecrets } from './list-secrets.js';
 import { listSecretVersionIds } from './list-secret-version-ids.js';
 import { putSecretValue } from './put-secret-value.js';
+import { putResourcePolicy } from './put-resource-policy.js';
+import { getResourcePolicy } from './get-resource-policy.js';
+import { deleteResourcePolicy } from './delete-resource-policy.js';
+import { validateResourcePolicy } from './validate-resource-policy.js';
+import { removeRegionsFromReplication } from './remove-regions-from-replication.js';
+import { replicateSecretToRegions } from './replicate-secret-to-regions.js';
 import { restoreSecret } from './restore-secret.js';
 import { rotateSecret } from './rotate-secret.js';
 import { tagResource } from './tag-resource.js';
@@ -36,6 +42,12 @@ export const operations = {
   GetRandomPassword: getRandomPassword,
   RotateSecret: rotateSecret,
   CancelRotateSecret: cancelRotateSecret,
+  ReplicateSecretToRegions: replicateSecretToRegions,
+  RemoveRegionsFromReplication: removeRegionsFromReplication,
+  PutResourcePolicy: putResourcePolicy,
+  GetResourcePolicy: getResourcePolicy,
+  DeleteResourcePolicy: deleteResourcePolicy,
+  ValidateResourcePolicy: validateResourcePolicy,
 } as const;
 
 export type Operations = typeof operations;

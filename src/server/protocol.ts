@@ -17,12 +17,7 @@ export const CONTENT_TYPE = 'application/x-amz-json-1.1';
  * InvalidRequestException rather than UnknownOperationException, so SDK users see why.
  */
 export const UNSUPPORTED_OPERATIONS: readonly string[] = [
-  'GetResourcePolicy',
-  'PutResourcePolicy',
-  'DeleteResourcePolicy',
-  'ValidateResourcePolicy',
-  'ReplicateSecretToRegions',
-  'RemoveRegionsFromReplication',
+  // Promotes a replica to a standalone secret: a store never holds a replica, so there is none to promote.
   'StopReplicationToReplica',
 ];
 
@@ -67,7 +62,10 @@ function stringList(member: string, value: unknown): string[] {
   return value.map((v, i) => (typeof v === 'string' ? v : expected(`${member}.${i + 1}`, 'a string', v)));
 }
 
-/** A list of structures whose members are strings (Tags: Key, Value) or string lists (Filters: Values). */
+/**
+ * A list of structures whose members are strings (Tags: Key, Value; AddReplicaRegions: Region, KmsKeyId)
+ * or string lists (Filters: Values).
+ */
 function structureList(member: string, value: unknown, lists: readonly string[]): Record<string, unknown>[] {
   if (!Array.isArray(value)) expected(member, 'a list of structures', value);
   return value.map((item, i) => {
@@ -106,6 +104,8 @@ function decodeMember(p: Param, value: Json): unknown {
       return structureList(p.member, value, ['Values']);
     case 'structure':
       return isObject(value) ? value : expected(p.member, 'a structure', value);
+    case 'structures':
+      return structureList(p.member, value, []);
   }
 }
 

@@ -14,7 +14,7 @@ import { readCommits, readDiff, readTexts, resolveCommit } from './history.js';
 import type { StoreLocation } from './types.js';
 
 /** Commit subjects of the commands that are not AWS operations (`init: ...`, `prune: ...`). */
-const STORE_COMMANDS = ['init', 'prune', 'purge', 'sync', 'merge', 'rotate-due'];
+const STORE_COMMANDS = ['init', 'prune', 'purge', 'sync', 'merge', 'rotate-due', 'rollback'];
 
 /** `A..B` or `A...B` (either side may be empty: HEAD), as git spells a range. */
 export function splitRange(range: string): { base: string; head: string } {

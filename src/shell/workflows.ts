@@ -7,6 +7,7 @@
  *   pure functions in `src/ops/rotate-secret.ts`; this file only sequences them.
  * - `rotateDue`: `secretstore rotate-due`, every secret whose rotation is enabled and due.
  * - `runStoreless`: an operation that never reads a store (GetRandomPassword), run outside one.
+ * - `rollback`: `secretstore rollback`, UpdateSecretVersionStage with the target chosen for you.
  */
 import { randomUUID } from 'node:crypto';
 import { InternalServiceError, InvalidRequestException, SecretsManagerError } from '../errors.js';
@@ -20,6 +21,12 @@ import {
 } from '../ops/rotate-secret.js';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { RotateDueResult, RotateSecretRequest, RotateSecretResponse } from '../model/rotation.js';
+import type { RollbackRequest, RollbackResponse } from '../model/lifecycle.js';
+import { AWSCURRENT, rollbackTarget } from '../core/labels.js';
+import { checkToken } from '../core/validate.js';
+import { activeSecret } from '../ops/common.js';
+import { updateSecretVersionStage } from '../ops/update-secret-version-stage.js';
+import { commitMessage } from '../ops/versions.js';
 import type { SecretIndex } from '../model/store.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { runRotationStep, type CommandSetting } from './rotation.js';
@@ -158,4 +165,32 @@ export async function runStoreless<K extends OperationName>(name: K, input: Inpu
   };
   const plan = await (op.run as (ctx: OpContext, input: unknown) => Promise<{ result: OutputOf<K> }>)(ctx, input);
   return plan.result;
+}
+
+/**
+ * `secretstore rollback` and the library's `rollback` (not an AWS operation, so not in the table, and not
+ * served): AWSCURRENT goes back to the version holding AWSPREVIOUS, or to `ToVersionId`, in one commit.
+ * The target is chosen by `rollbackTarget`; the move is UpdateSecretVersionStage itself (its checks, its
+ * label algebra, its index change), under a commit message of its own.
+ */
+export async function rollback(store: SecretStore, input: RollbackRequest): Promise<RollbackResponse> {
+  await purgeExpired(store);
+  return store.commit(async (ctx) => {
+    checkToken('toVersionId', input.ToVersionId);
+    const secret = await activeSecret(ctx, input.SecretId);
+    const { from, to } = rollbackTarget(secret.name, secret.labels, input.ToVersionId);
+    const plan = await updateSecretVersionStage.run(ctx, {
+      SecretId: secret.arn,
+      VersionStage: AWSCURRENT,
+      RemoveFromVersionId: from,
+      MoveToVersionId: to,
+    });
+    // The label moves are the body of UpdateSecretVersionStage's message (commitMessage: subject, blank, lines).
+    const moves = plan.message.split('\n').slice(2).filter((line) => line !== '');
+    return {
+      result: { ARN: secret.arn, Name: secret.name, VersionId: to, PreviousVersionId: from },
+      changes: plan.changes,
+      message: commitMessage('rollback', secret.name, `${AWSCURRENT} back to version ${to}`, moves),
+    };
+  });
 }

@@ -7,6 +7,7 @@ import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_proce
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { openStore, type Store } from '../../src/index.js';
 import type { Policy } from '../../src/model/store.js';
 
@@ -105,4 +106,11 @@ export function snapshotRepo(dir: string): string {
     return `${f}\n${body}`;
   });
   return [run(['rev-parse', 'HEAD']), run(['ls-files', '-s']), run(['status', '--porcelain']), ...contents].join('\n');
+}
+
+/** The call fails as expected and leaves HEAD, the index and every file of `t` byte for byte as they were. */
+export async function rejectsUnchanged(t: TestStore, call: () => Promise<unknown>, expected: { name: string; message?: unknown }): Promise<void> {
+  const before = t.snapshot();
+  await expect(call()).rejects.toMatchObject(expected);
+  expect(t.snapshot()).toBe(before);
 }
