@@ -94,6 +94,10 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
   const config = store.config;
   const history = await verifyHistory(store.trust, commit);
   const findings: Finding[] = [...history.findings];
+  const { currentBranch } = await import('../trust/records.js');
+  const branch = currentBranch(loc.gitDir);
+  const rewound = branch === undefined ? undefined : await store.trust.rewound(branch, commit);
+  if (rewound !== undefined) findings.push({ File: `commit ${commit.slice(0, 12)}`, Finding: rewound });
   const find = (File: string, Finding: string) => findings.push({ File, Finding });
   const repoPath = (path: string) => `${loc.prefix}${path}`;
   const text = async (path: string) => (await store.objects.read(`${commit}:${repoPath(path)}`))?.content.toString('utf8');
@@ -216,7 +220,12 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
     if (indexText === undefined) continue;
     try {
       const index = parseSecretIndex(indexText, path);
-      for (const problem of await pinProblems(index, async (file) => (await store.objects.read(`${commit}:${file}`))?.content)) find(path, problem);
+      for (const problem of await pinProblems(index, async (file) => (await store.objects.read(`${commit}:${file}`))?.content)) {
+        // Name the commit that last changed the file, as for every other unauthorised change.
+        const file = /runs (\S+),/.exec(problem)?.[1];
+        const last = file === undefined ? '' : (await git.run(['log', '-1', '--format=%H', commit, '--', file]).catch(() => '')).trim();
+        find(last ? `commit ${last.slice(0, 12)}` : path, last ? `changed ${file}, which the rotation command of ${path} runs: ${problem.replace(/^its rotation command runs \S+, /, '')}` : problem);
+      }
     } catch {
       // reported above
     }

@@ -121,15 +121,19 @@ export class Authenticator {
 
   /** Never backwards: a branch's head must descend from the newest commit this clone read or wrote on it. */
   private async forwardOnly(branch: string, commit: string): Promise<void> {
-    const seen = this.records.head(branch);
-    if (seen === commit) return;
-    if (seen !== undefined && !(await this.isAncestor(seen, commit))) {
-      throw new InvalidRequestException(
-        `HEAD of ${branch} (${shortCommit(commit)}) does not descend from ${shortCommit(seen)}, the newest state this clone has read on that branch: ` +
-          `a force-push or reset rolled the store back; if that was intended, run secretstore trust --accept-rewind (it lists what is lost)`,
-      );
-    }
+    const rewound = await this.rewound(branch, commit);
+    if (rewound !== undefined) throw new InvalidRequestException(rewound);
     this.records.setHead(branch, commit);
+  }
+
+  /** Why `commit` would take `branch` backwards from what this clone has seen on it; undefined when it does not. */
+  async rewound(branch: string, commit: string): Promise<string | undefined> {
+    const seen = this.records.head(branch);
+    if (seen === undefined || seen === commit || (await this.isAncestor(seen, commit))) return undefined;
+    return (
+      `HEAD of ${branch} (${shortCommit(commit)}) does not descend from ${shortCommit(seen)}, the newest state this clone has read on that branch: ` +
+      `a force-push or reset rolled the store back; if that was intended, run secretstore trust --accept-rewind (it lists what is lost)`
+    );
   }
 
   async isAncestor(a: string, b: string): Promise<boolean> {
@@ -151,6 +155,15 @@ export class Authenticator {
     if (existsSync(join(this.loc.gitDir, 'shallow'))) {
       throw new InvalidRequestException(
         'this is a shallow clone, so its history does not reach the store\'s first commit: fetch deeper (git fetch --unshallow) or pin a trust root inside it with secretstore trust --root COMMIT --key KEY',
+      );
+    }
+    // Two unrelated introductions of the configuration (a foreign history merged in): first use cannot tell which is the team's.
+    const introductions = (await this.git.run(['rev-list', '--no-merges', '--diff-filter=A', from, '--', `${this.loc.prefix}${CONFIG_FILE}`]).catch(() => ''))
+      .split('\n')
+      .filter(Boolean);
+    if (introductions.length > 1) {
+      throw new InvalidRequestException(
+        `this history introduces ${this.loc.prefix}${CONFIG_FILE} ${introductions.length} times (${introductions.map(shortCommit).join(', ')}: a foreign history merged in?), so trusting on first use is unsafe: pin the root your team gave you with secretstore trust --root COMMIT --key KEY`,
       );
     }
     const found = await this.firstSignedConfig(from);
@@ -310,8 +323,12 @@ export class Authenticator {
         return { ok: false, commit, why: `is an unsigned merge that brings in store content from ${shortCommit(p2)}, which is not authenticated (${shortCommit(second.commit)} ${second.why})` };
       }
       const policy = await this.configAt(p1);
-      if (policy && (await storeMergeMatches(this.git, this.objects, this.loc.prefix, { commit, ours: p1, theirs: p2, policy: policy.policy, prefer: mergePreference(obj.message) }))) {
-        return OK;
+      // The preference a merge was made with is named by its trailer; a plain `git pull` writes none, so
+      // each one is tried: whichever it was, the result only chooses between authenticated changes.
+      const named = mergePreference(obj.message);
+      for (const prefer of policy === undefined ? [] : named ? [named] : [undefined, 'newest', 'ours', 'theirs']) {
+        const check = { commit, ours: p1, theirs: p2, policy: policy!.policy, ...(prefer ? { prefer } : {}) };
+        if (await storeMergeMatches(this.git, this.objects, this.loc.prefix, check)) return OK;
       }
       return { ok: false, commit, why: 'is an unsigned merge whose store is not what secretstore\'s merge of its parents gives (hand-made, or changed in the merge)' };
     }
