@@ -10,7 +10,7 @@
  * `git commit-tree` with chosen parents, pushes with or without --force.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { expect } from 'vitest';
@@ -157,22 +157,48 @@ export function makeTrustTeam(opts: { secrets?: Record<string, string> } = {}): 
     if (hooks) ok(a.cli(['install-hooks']), `install-hooks in ${name}`);
     return a;
   };
-  const bob = clone('bob', pb, true);
-  const mallory = clone('mallory', pm, false);
+  clone('bob', pb, true);
+  clone('mallory', pm, false);
+  return teamAt(base, { alice: pa, bob: pb, mallory: pm, carol }, root);
+}
+
+function teamAt(base: string, people: Record<'alice' | 'bob' | 'mallory' | 'carol', Person>, root: string): TrustTeam {
+  const env = trustEnv(base);
+  const remote = join(base, 'remote.git');
+  const at = (name: 'alice' | 'bob' | 'mallory') => actorAt(join(base, name), people[name], env);
   return {
     base,
     remote,
     env,
-    alice,
-    bob,
-    mallory,
-    carol,
+    alice: at('alice'),
+    bob: at('bob'),
+    mallory: at('mallory'),
+    carol: people.carol,
     root,
-    fresh: (name, as = pa) => clone(name, as, true),
+    fresh: (name, as = people.alice) => {
+      const dir = join(base, name);
+      execFileSync('git', ['clone', '-q', remote, dir], { env });
+      const a = actorAt(dir, as, env);
+      ok(a.cli(['install-hooks']), `install-hooks in ${name}`);
+      return a;
+    },
     remoteHead: () => gitIn(remote, env, ['rev-parse', BRANCH]).stdout.trim(),
     remoteRefs: () => gitIn(remote, env, ['for-each-ref', '--format=%(refname) %(objectname)']).stdout,
     cleanup: () => rmSync(base, { recursive: true, force: true }),
   };
+}
+
+/**
+ * A byte copy of a whole team (remote, clones, identities, whatever else lies in its folder) in a new
+ * folder, remotes re-pointed: a second team in the same state without paying for its setup again.
+ */
+export function copyTeam(t: TrustTeam): TrustTeam {
+  const base = mkdtempSync(join(tmpdir(), 'secretstore-trust-'));
+  cpSync(t.base, base, { recursive: true });
+  const rebase = (p: Person): Person => ({ ...p, identity: join(base, 'identities', p.name) });
+  const copy = teamAt(base, { alice: rebase(t.alice), bob: rebase(t.bob), mallory: rebase(t.mallory), carol: rebase(t.carol) }, t.root);
+  for (const a of [copy.alice, copy.bob, copy.mallory]) a.git(['remote', 'set-url', 'origin', copy.remote]);
+  return copy;
 }
 
 // ---------------------------------------------------------------------------------------------------
