@@ -309,11 +309,22 @@ export function expectRefusedOrAuthorised(r: CliResult, e: ReadExpectation): voi
     return;
   }
   expect(r.status, where).toBe(254);
-  const lines = r.stderr.trim().split('\n');
+  const lines = errorLines(r.stderr);
   expect(lines, where).toHaveLength(1);
   expect(lines[0]!.includes(e.secret) || /\bstore\b/i.test(lines[0]!), `the refusal names the secret or the store: ${where}`).toBe(true);
   expect(namedCommits(lines[0]!, e.suspects), `the refusal names the commit: ${where}`).not.toEqual([]);
   expect(r.stdout, where).toBe('');
+}
+
+/**
+ * stderr without the notice a clone prints once when it trusts a root on first use (TRUST-DESIGN.md:
+ * "printed once on stderr with the command to pin it"): what is left must be the one-line error.
+ */
+export function errorLines(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '' && !/trust --root|first use/i.test(l));
 }
 
 /** `secretstore verify` exits 1 with a finding that names one of `suspects`. */

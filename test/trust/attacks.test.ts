@@ -20,6 +20,7 @@ import {
   buildTree,
   commitTree,
   commitWithSubject,
+  errorLines,
   expectRefusedOrAuthorised,
   expectSyncRefuses,
   expectVerifyClean,
@@ -76,7 +77,7 @@ function expectReadsGuarded(a: Actor, secret: string, authorised: readonly strin
   const list = a.cli(['list-secrets']);
   if (list.status !== 0) {
     expect(list.status, list.stderr).toBe(254);
-    expect(list.stderr.trim().split('\n'), list.stderr).toHaveLength(1);
+    expect(errorLines(list.stderr), list.stderr).toHaveLength(1);
     expect(namedCommits(list.stderr, suspects), list.stderr).not.toEqual([]);
   }
 }
@@ -316,7 +317,7 @@ describe('issue 11: attacks by someone with push access and no writer key', () =
     const r = t.bob.cli(['rotate-secret', '--secret-id', 'db']);
     expect(existsSync(marker), `rotate-secret ran the edited script: ${r.stderr}`).toBe(false);
     expect(r.status, r.stderr).toBe(254);
-    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(errorLines(r.stderr), r.stderr).toHaveLength(1);
     expect(r.stderr).toContain('rotate.sh');
     expect(value(t.bob, 'db')).toBe(rotated); // the store itself is untouched and readable
     const found = expectVerifyFlags(t.bob, [attack]);

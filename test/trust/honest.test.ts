@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runSection } from '../helpers/doctest.js';
-import { BRANCH, expectVerifyClean, get, makeTrustTeam, ok, put, value, type Actor, type TrustTeam } from '../helpers/trust.js';
+import { BRANCH, errorLines, expectVerifyClean, get, makeTrustTeam, ok, put, value, type Actor, type TrustTeam } from '../helpers/trust.js';
 
 let team: TrustTeam | undefined;
 afterEach(async () => {
@@ -129,7 +129,7 @@ describe('issue 11: honest team flows', () => {
     const before = t.bob.snapshot();
     const refused = t.bob.cli(['put-secret-value', '--secret-id', 'db', '--secret-string', '-'], { input: 'b3' });
     expect(refused.status).toBe(254);
-    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(errorLines(refused.stderr)).toHaveLength(1);
     expect(t.bob.snapshot()).toBe(before);
   });
 
