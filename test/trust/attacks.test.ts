@@ -90,7 +90,8 @@ function expectWriteRefused(a: Actor, args: readonly string[], input?: string): 
   expect(a.snapshot(), `${args[0]} changed ${a.name}'s clone`).toBe(before);
 }
 
-describe('issue 11: attacks by someone with push access and no writer key', () => {
+// Each test runs some fifty git and CLI processes: minutes on a loaded two-core machine.
+describe('issue 11: attacks by someone with push access and no writer key', { timeout: 300_000 }, () => {
   it('issue 11.1: rollback through a merge commit is refused by reads and flagged by verify', () => {
     const t = teamWithDb();
     const m = t.mallory;

@@ -41,7 +41,8 @@ function sync(a: Actor, ...args: string[]): string {
   return r.json<{ Status: string }>().Status;
 }
 
-describe('issue 11: honest team flows', () => {
+// Each test runs some fifty git and CLI processes: minutes on a loaded two-core machine.
+describe('issue 11: honest team flows', { timeout: 300_000 }, () => {
   it('issue 11.8: two offline puts of one secret, then a plain git pull with the merge driver: readable, no version lost, verify clean', () => {
     const t = teamWithDb();
     const v1 = t.bob.cli(['describe-secret', '--secret-id', 'db']).json<{ VersionIdsToStages: Record<string, string[]> }>();
