@@ -95,7 +95,7 @@ interface Upstream {
 
 /** A push that lost a race: refused as not a fast-forward, or beaten to the ref while the remote updated it. */
 const REJECTED = /\[rejected\]|non-fast-forward|fetch first|cannot lock ref .* but expected/;
-/** Where a fetch lands until it authenticates: no ref the user sees moves before that. */
+/** Where a fetch lands until it authenticates: no ref the user sees moves before that (`--refmap=` stops git from updating the remote-tracking ref on its own). */
 const INCOMING = 'refs/secretstore/sync-incoming';
 
 export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<SyncResult> {
@@ -159,7 +159,7 @@ export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<
 
 /** Fetches the upstream branch into a private ref; undefined when the remote has no such branch yet. */
 async function fetchIncoming(git: Git, upstream: Upstream): Promise<string | undefined> {
-  const fetched = await git.run(['fetch', '-q', '--no-tags', '--no-write-fetch-head', upstream.remote, `+${upstream.ref}:${INCOMING}`]).then(
+  const fetched = await git.run(['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--refmap=', upstream.remote, `+${upstream.ref}:${INCOMING}`]).then(
     () => true,
     (err: unknown) => {
       // An empty remote, or a branch not pushed yet: nothing to integrate, the push creates it.

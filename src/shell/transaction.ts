@@ -63,7 +63,8 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     const adopted = new Set((opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
     const head = paths.length > 0 ? await checkUntouched(git, paths, adopted) : await resolveHead(git);
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
-    const changes = planned.filter((c) => !isNoop(loc.repoRoot, c));
+    // (An adopted path differs from HEAD whatever the work tree holds: it is always a change.)
+    const changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
     if (changes.length === 0 && plan.commit === undefined && !merging) return plan.result;
 
     const journaled = changes.map((c) => c.path);
