@@ -60,7 +60,8 @@ export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Pr
   const objects = new ObjectReader(loc.repoRoot, a.env);
   let configText: string | undefined;
   try {
-    const refused = await incomingRefusal(loc, objects, a);
+    // Anything that stops the check (no trust root, a damaged object) is a refusal too: a person decides.
+    const refused = await incomingRefusal(loc, objects, a).catch((err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err)));
     if (refused !== undefined) {
       await leaveMarkers(loc, a);
       return { ok: false, notes: [`secretstore: ${a.path}: refused to merge, left conflict markers: ${refused}`] };
@@ -132,6 +133,8 @@ async function incomingRefusal(loc: StoreLocation, objects: ObjectReader, a: Mer
   if (holding.length === 0) return 'no incoming commit (MERGE_HEAD, FETCH_HEAD, a branch head) holds this version of the file, so it cannot be authenticated';
   const trust = new Authenticator(loc, objects, a.env, () => undefined);
   try {
+    // The trust root comes from our own history, never from what is being merged in.
+    await trust.root('HEAD');
     let why = '';
     for (const c of holding) {
       const verdict = await trust.authenticate(c);

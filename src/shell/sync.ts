@@ -118,7 +118,7 @@ export async function syncStore(loc: StoreLocation, opts: SyncOptions): Promise<
       const theirs = await fetchIncoming(git, upstream);
       try {
         if (theirs !== undefined) {
-          const refused = await refusals(trust, theirs);
+          const refused = await refusals(trust, theirs, opts.env);
           if (refused.length > 0) return { Status: 'Refused', Upstream: name, Refused: refused };
           await git.run(['update-ref', '-m', 'secretstore sync: fetched (authenticated)', upstream.tracking, theirs]);
         }
@@ -171,10 +171,10 @@ async function fetchIncoming(git: Git, upstream: Upstream): Promise<string | und
 }
 
 /** Every commit the remote brings that does not authenticate on its own account: commit and why. */
-async function refusals(trust: Authenticator, theirs: string): Promise<RefusedCommit[]> {
+async function refusals(trust: Authenticator, theirs: string, env: NodeJS.ProcessEnv): Promise<RefusedCommit[]> {
   const verdict = await trust.authenticate(theirs);
   if (verdict.ok) return [];
-  const git = openGit(trust.loc.repoRoot);
+  const git = openGit(trust.loc.repoRoot, env);
   const incoming = (await git.run(['rev-list', '--topo-order', '--reverse', theirs, '--not', 'HEAD'])).split('\n').filter(Boolean);
   const refused: RefusedCommit[] = [];
   for (const commit of incoming) {
