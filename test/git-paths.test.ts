@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSignature } from '../src/core/commit-signature.js';
-import { makeTeam, ok, put, type Clone, type Team } from './helpers/team.js';
+import { create, makeTeam, ok, put, valueOf, type Clone, type Team } from './helpers/team.js';
 
 let team: Team | undefined;
 afterEach(async () => {
@@ -17,17 +17,7 @@ afterEach(async () => {
   await new Promise((resolve) => setImmediate(resolve));
 });
 
-function create(c: Clone, name: string, value: string): string {
-  const r = c.cli(['create-secret', '--name', name, '--secret-string', '-'], { input: value });
-  ok(r);
-  return r.json<{ VersionId: string }>().VersionId;
-}
-
-function value(c: Clone, name: string, stage = 'AWSCURRENT'): string {
-  const r = c.cli(['get-secret-value', '--secret-id', name, '--version-stage', stage]);
-  ok(r);
-  return r.json<{ SecretString: string }>().SecretString;
-}
+const value = valueOf;
 
 function sync(c: Clone, ...args: string[]) {
   const r = c.cli(['sync', ...args]);

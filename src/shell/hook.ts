@@ -60,6 +60,9 @@ export async function preCommit(
   if (staged.length === 0) return [];
   const config = parseConfig(await git(['show', `:${loc.prefix}${CONFIG_FILE}`]), CONFIG_FILE);
   const notes: string[] = [];
+  if (merging && opts.prune !== false) {
+    notes.push('secretstore: this merge is committed unsigned: readers accept it only if it is exactly secretstore\'s own merge; a conflict resolved by hand needs secretstore sign instead of git commit');
+  }
   for (const folder of touchedFolders(staged, base)) {
     const indexFile = `${folder}/${INDEX_FILE}`;
     const versionFiles = (await git(['ls-files', '-z', '--', `${folder}/${VERSIONS_DIR}/`]))

@@ -114,3 +114,17 @@ export function put(c: Clone, name: string, value: string, stages?: string[]): s
   ok(r);
   return r.json<{ VersionId: string }>().VersionId;
 }
+
+/** create-secret through the CLI in a clone, value on stdin; its VersionId. */
+export function create(c: Clone, name: string, value: string): string {
+  const r = c.cli(['create-secret', '--name', name, '--secret-string', '-'], { input: value });
+  ok(r);
+  return r.json<{ VersionId: string }>().VersionId;
+}
+
+/** The value under `stage` (default AWSCURRENT), read through the CLI. */
+export function valueOf(c: Clone, name: string, stage = 'AWSCURRENT'): string {
+  const r = c.cli(['get-secret-value', '--secret-id', name, '--version-stage', stage]);
+  ok(r);
+  return r.json<{ SecretString: string }>().SecretString;
+}
