@@ -10,7 +10,7 @@ const T = (n: number) => `33333333-0000-4000-8000-${String(n).padStart(12, '0')}
 let t: TestStore;
 let store: Store;
 
-/** `unsigned`: the index was committed by hand, so no writer signed it (issue #4): read it with --allow-unsigned. */
+/** `unsigned`: read with --allow-unsigned (a state no writer signed). */
 function versionIds(name: string, unsigned = false): string[] {
   const listed = t.cli([...(unsigned ? ['--allow-unsigned'] : []), 'list-secret-version-ids', '--secret-id', name, '--include-deprecated']);
   return listed.json<{ Versions: { VersionId: string }[] }>().Versions.map((v) => v.VersionId);
@@ -106,7 +106,8 @@ describe('the pre-commit hook (hand-made commits)', () => {
     const inCommit = t.git(['show', '--name-status', '--no-renames', '--format=', 'HEAD']);
     expect(inCommit).toMatch(new RegExp(`D\\t${versionPath('hand', T(2)).replaceAll('.', '\\.')}`));
     expect(t.git(['status', '--porcelain'])).toBe('');
-    expect(versionIds('hand', true)).toHaveLength(3);
+    expect(versionIds('hand')).toHaveLength(3); // signed by the commit-msg hook with the committer's writer key (trust v2)
+    expect(t.git(['log', '-1', '--format=%B'])).toMatch(/^Secretstore-Signature: secretstoresig1/m);
   });
 
   it('a hand edit that puts a label on a missing version is refused and nothing is committed', () => {

@@ -132,7 +132,7 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(labels(t.a, 'db')).toEqual(labels(t.b, 'db'));
   });
 
-  it('a merge that leaves more versions than the policy allows is pruned by the same rule, in the merge commit', () => {
+  it('a merge that leaves more versions than the policy allows is pruned by the same rule, in a signed commit of its own after the merge (a merge is never pruned: readers recompute it)', () => {
     const { t, v1 } = teamWithDb({ pruneAbove: 4, minVersionAgeHours: 0 });
     put(t.a, 'db', 'x2');
     put(t.a, 'db', 'x3'); // v1 deprecated, 3 versions
@@ -148,6 +148,8 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(index.versions[v1]).toBeUndefined();
     expect(t.b.git(['ls-tree', '-r', '--name-only', 'HEAD', 'secrets/db/versions/']).split('\n').filter(Boolean)).toHaveLength(4);
     expect(t.b.git(['log', '-1', '--format=%B'])).toContain(`pruned: db ${v1}`);
+    expect(t.b.git(['log', '-1', '--format=%B'])).toMatch(/^Secretstore-Signature: /m);
+    expect(t.b.git(['rev-list', '--parents', '-n', '1', 'HEAD~1']).trim().split(' ')).toHaveLength(3); // the merge, unpruned
   });
 
   it('a version pruned on one side is not re-added by the merge', () => {
@@ -256,18 +258,20 @@ describe('secretstore sync (issue #5 item 1)', () => {
 });
 
 describe('install-hooks and init (issue #5 item 2: registration)', () => {
-  it('init commits .gitattributes; install-hooks sets up a clone (three hooks, the merge driver config) and is idempotent', () => {
+  it('init commits .gitattributes; install-hooks sets up a clone (five hooks, the merge driver config) and is idempotent', () => {
     const { t } = teamWithDb();
     expect(readFileSync(join(t.b.dir, '.gitattributes'), 'utf8')).toContain('secrets/**/secret.yaml merge=secretstore\nsecrets/**/*.sealed diff=secretstore\n');
     for (const c of [t.a, t.b]) {
       expect(c.git(['config', '--get', 'merge.secretstore.driver'])).toMatch(/merge-driver %O %A %B %P\n$/);
       expect(existsSync(join(c.dir, '.git/hooks/pre-merge-commit'))).toBe(true);
       expect(existsSync(join(c.dir, '.git/hooks/pre-commit'))).toBe(true);
+      expect(existsSync(join(c.dir, '.git/hooks/commit-msg'))).toBe(true);
+      expect(existsSync(join(c.dir, '.git/hooks/post-rewrite'))).toBe(true);
     }
     const before = t.b.snapshot();
     const r = t.b.cli(['install-hooks']);
     ok(r);
-    expect(r.json()).toMatchObject({ Hooks: ['.git/hooks/pre-commit', '.git/hooks/pre-merge-commit', '.git/hooks/post-merge'], Attributes: true });
+    expect(r.json()).toMatchObject({ Hooks: ['.git/hooks/pre-commit', '.git/hooks/commit-msg', '.git/hooks/pre-merge-commit', '.git/hooks/post-merge', '.git/hooks/post-rewrite'], Attributes: true });
     expect(t.b.snapshot()).toBe(before);
   });
 

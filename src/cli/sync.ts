@@ -25,7 +25,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       io.operation = 'Sync';
       const maxRetries = Number(opts.maxRetries);
       if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 100) throw new UsageError('--max-retries must be a whole number from 0 to 100');
-      const [{ locateStore }, { syncStore }, { progressOn }, { optionalSigner }] = await Promise.all([
+      const [{ locateStore }, { syncStore }, { progressOn }, { writerSigner }] = await Promise.all([
         import('../shell/location.js'),
         import('../shell/sync.js'),
         import('../shell/progress.js'),
@@ -33,15 +33,14 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       ]);
       const { store, identity } = globals();
       const loc = locateStore({ store, cwd: io.cwd, env: io.env });
-      const { signer, why } = await optionalSigner(identity, io.env);
-      if (signer === undefined) io.warn(`secretstore: sync: merged indexes will be unsigned (${why ?? 'no signing key'})`);
       const result = await syncStore(loc, {
         ...(opts.prefer ? { prefer: opts.prefer } : {}),
         ...(opts.remote ? { remote: opts.remote } : {}),
         maxRetries,
         now: new Date(),
         env: io.env,
-        signer,
+        signer: () => writerSigner(identity, io.env),
+        warn: (line) => io.warn(line),
         progress: progressOn(process.stderr, io.env),
       });
       if (result.Status === 'Contested') {
@@ -51,6 +50,14 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
         const settle = result.Contests.every((c) => c.Preferable) ? 'rerun with --prefer ours|theirs|newest' : 'some need a person: merge with git and resolve them by hand';
         throw new InvalidRequestException(`${result.Contests.length} contested change(s) with ${result.Upstream}; ${settle}`);
       }
+      if (result.Status === 'Refused') {
+        io.warn(`secretstore: sync with ${result.Upstream} refused what it fetched; nothing was changed. Not authenticated:`);
+        for (const c of result.Refused) io.warn(`  ${c.Why}`);
+        const { InvalidRequestException } = await import('../errors.js');
+        throw new InvalidRequestException(
+          `${result.Refused.length} commit(s) of ${result.Upstream} do not authenticate (not made by a writer of this store); nothing was merged or signed: tell your team, and see secretstore verify`,
+        );
+      }
       await print(result, 'Sync');
     });
 
@@ -58,7 +65,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
     .command('install-hooks')
     .helpGroup('Offline teams')
     .description(
-      "Set up this clone's git integration, which git does not clone: the pre-commit and pre-merge-commit hooks and the " +
+      "Set up this clone's git integration, which git does not clone: the pre-commit, commit-msg (signs), pre-merge-commit, post-merge and post-rewrite (re-signs) hooks and the " +
         'config of the label-index merge driver and the sealed-file diff. init runs it; run it once after git clone.',
     )
     .addHelpText('after', '\nExample:\n  git clone git@example.com:team/secrets.git && cd secrets && secretstore install-hooks')
@@ -82,8 +89,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
     .action(async (base: string, ours: string, theirs: string, path: string) => {
       io.operation = 'MergeDriver';
       const [{ locateStore }, { runMergeDriver }] = await Promise.all([import('../shell/location.js'), import('../shell/merge-driver.js')]);
-      const { store, identity } = globals();
-      const loc = locateStore({ store, cwd: io.cwd, env: io.env });
+      const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
       const result = await runMergeDriver(loc, {
         base,
         ours,
@@ -91,7 +97,6 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
         path,
         cwd: io.cwd,
         env: io.env,
-        ...(identity === undefined ? {} : { identity }),
       });
       for (const note of result.notes) io.warn(note);
       if (!result.ok) io.exitCode = 1;

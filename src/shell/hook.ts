@@ -1,21 +1,24 @@
 /**
  * The pre-commit hook: a commit made by hand (not through secretstore) that touches the store is
  * validated with the same codec and invariants as every read, and pruned with the same function as
- * put. It works on what is staged, since that is what the commit will hold. The pre-merge-commit hook
- * runs the same check on a merge made by plain git (`git pull`, `git merge`), so a merge that leaves
- * more versions than the policy allows is pruned too. An index the hook rewrites is signed like any
- * other change (signChanges).
+ * put. It works on what is staged, since that is what the commit will hold. It refuses such a commit
+ * when the committer holds no writer key that HEAD's configuration authorises for it (readers would
+ * refuse it); the commit-msg hook (git-signing.ts) then signs it. The pre-merge-commit hook runs the
+ * same validation on a merge made by plain git (`git pull`, `git merge`); merges are never signed by
+ * hooks (readers recompute an unsigned merge). Indexes the hook rewrites are left unsigned: the
+ * commit's signature covers them.
  */
+import { existsSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
-import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
+import { INDEX_FILE, SECRETS_DIR, secretDir, versionPath, VERSIONS_DIR } from '../core/layout.js';
 import { applyPrune } from '../core/prune.js';
-import { signWhenKeyed } from './signing.js';
+import { commitSignerFor, planChanges } from '../trust/sign-commit.js';
 import type { FileChange, StoreLocation } from './types.js';
 import { checkVersionFiles } from './view.js';
-import { optionalSigner, type OptionalSigner } from './writer-key.js';
+import { writerSigner } from './writer-key.js';
 
 /** Runs git in the repository's top level and returns stdout. */
 export type GitRunner = (args: string[]) => Promise<string>;
@@ -32,7 +35,7 @@ function touchedFolders(paths: readonly string[], base: string): Set<string> {
   return folders;
 }
 
-/** Whose key signs an index the hook rewrites: loaded only when there is something to prune. */
+/** Whose writer key the hooks sign with (the identity file's). */
 export interface HookSigning {
   readonly identity?: string;
   readonly env: NodeJS.ProcessEnv;
@@ -51,13 +54,15 @@ export async function preCommit(
   opts: { prune?: boolean } = {},
 ): Promise<string[]> {
   const base = `${loc.prefix}${SECRETS_DIR}`;
+  const merging = existsSync(join(loc.gitDir, 'MERGE_HEAD'));
+  if (opts.prune !== false && !merging && signing) await requireWriter(loc, git, signing);
   const staged = (await git(['diff', '--cached', '--name-only', '-z', '--no-renames', '--', base])).split('\0').filter(Boolean);
   if (staged.length === 0) return [];
   const config = parseConfig(await git(['show', `:${loc.prefix}${CONFIG_FILE}`]), CONFIG_FILE);
   const notes: string[] = [];
-  // The identity file is read once, when the first index needs pruning (a protected one costs an Argon2id run).
-  let signerOnce: Promise<OptionalSigner> | undefined;
-  const hookSigner = () => (signerOnce ??= signing ? optionalSigner(signing.identity, signing.env) : Promise.resolve<OptionalSigner>({ signer: undefined, why: 'no identity given' }));
+  if (merging && opts.prune !== false) {
+    notes.push('secretstore: this merge is committed unsigned: readers accept it only if it is exactly secretstore\'s own merge; a conflict resolved by hand needs secretstore sign instead of git commit');
+  }
   for (const folder of touchedFolders(staged, base)) {
     const indexFile = `${folder}/${INDEX_FILE}`;
     const versionFiles = (await git(['ls-files', '-z', '--', `${folder}/${VERSIONS_DIR}/`]))
@@ -85,64 +90,64 @@ export async function preCommit(
       throw new InvalidRequestException(`${indexFile} has unstaged changes; stage or discard them so the hook can prune`);
     }
     const removed = pruned.map((id) => `${loc.prefix}${versionPath(index.name, id)}`);
-    const changes: FileChange[] = [
-      { path: indexPath(index.name), content: serializeSecretIndex(after) },
-      ...pruned.map((id): FileChange => ({ path: versionPath(index.name, id), delete: true })),
-    ];
-    const signer = await hookSigner();
-    if (signer.signer === undefined) notes.push(`secretstore: the pruned index of ${index.name} is unsigned (${signer.why ?? 'no signing key'})`);
-    const signed = await signWhenKeyed({ location: loc, config, signer: signer.signer }, changes);
-    const content = signed.find((c) => c.path === indexPath(index.name));
-    if (content === undefined || !('content' in content)) throw new InvalidRequestException(`signing dropped ${indexFile}`);
     await git(['rm', '-q', '--cached', '--', ...removed]);
     await Promise.all(removed.map((p) => unlink(join(loc.repoRoot, p)).catch(() => undefined)));
-    await writeFile(worktreeIndex, content.content);
+    await writeFile(worktreeIndex, serializeSecretIndex(after));
     await git(['add', '--', indexFile]);
     notes.push(`secretstore: pruned ${pruned.length} version(s) of ${index.name}: ${pruned.join(', ')}`);
   }
   return notes;
 }
 
+/** The store's paths under the repository (pathspecs). */
+export function storePathspecs(loc: StoreLocation): string[] {
+  return [`${loc.prefix}${CONFIG_FILE}`, `${loc.prefix}.secretstore`, `${loc.prefix}${SECRETS_DIR}`];
+}
+
 /**
- * The post-merge hook: after git committed a merge (`git pull`, `git merge`), the secrets it touched
- * are pruned by the same rule, in one commit of their own, signed like any other change. A
- * fast-forward needs nothing: each of its commits was pruned when it was made.
+ * What `git diff <args> --name-status` lists under the store, as store-relative changes for
+ * authorisation (label indexes with their new text, read with `show <side>:path`).
  */
-export async function postMerge(loc: StoreLocation, git: GitRunner, now: Date, signing: HookSigning): Promise<string[]> {
-  const merge = await git(['rev-parse', '-q', '--verify', 'HEAD^2']).catch(() => '');
-  if (merge.trim() === '') return [];
-  const base = `${loc.prefix}${SECRETS_DIR}`;
-  const changed = (await git(['diff', '--name-only', '-z', '--no-renames', 'HEAD^1', 'HEAD', '--', base])).split('\0').filter(Boolean);
-  const folders = [...touchedFolders(changed, base)];
-  if (folders.length === 0) return [];
-  const [{ transact }, { readConfig, WorkTreeView }] = await Promise.all([import('./transaction.js'), import('./view.js')]);
-  return transact(loc, async () => {
-    const config = await readConfig(loc.root);
-    const view = new WorkTreeView(loc.root, config, async () => []);
-    const changes: FileChange[] = [];
-    const lines: string[] = [];
-    for (const folder of folders) {
-      const text = await git(['show', `HEAD:${folder}/${INDEX_FILE}`]).catch(() => undefined);
-      if (text === undefined) continue; // the merge removed the secret
-      const name = parseSecretIndex(text, `${folder}/${INDEX_FILE}`).name;
-      const index = await view.readSecret(name);
-      if (index === undefined) continue;
-      const { index: after, pruned } = applyPrune(index, now, config.policy);
-      if (pruned.length === 0) continue;
-      changes.push(
-        { path: indexPath(name), content: serializeSecretIndex(after) },
-        ...pruned.map((id): FileChange => ({ path: versionPath(name, id), delete: true })),
-      );
-      lines.push(...pruned.map((id) => `pruned: ${name} ${id}`));
-    }
-    if (changes.length === 0) return { result: [], changes: [], message: '' };
-    const { signer, why } = await optionalSigner(signing.identity, signing.env);
-    const notes = [`secretstore: pruned ${lines.length} version(s) after the merge, in a commit of its own`];
-    if (signer === undefined) notes.push(`secretstore: the pruned indexes are unsigned (${why ?? 'no signing key'})`);
-    return {
-      result: notes,
-      changes: await signWhenKeyed({ location: loc, config, signer }, changes),
-      message: `prune: after merge, ${lines.length} version(s)\n\n${lines.join('\n')}\n`,
-    };
-  });
+export async function storeChanges(loc: StoreLocation, git: GitRunner, diffArgs: readonly string[], side: string): Promise<FileChange[]> {
+  const out = await git(['diff', ...diffArgs, '--name-status', '-z', '--no-renames', '--', ...storePathspecs(loc)]);
+  const fields = out.split('\0').filter(Boolean);
+  const changes: FileChange[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [status, full] = [fields[i]!, fields[i + 1]!];
+    const path = full.slice(loc.prefix.length);
+    if (status.startsWith('D')) changes.push({ path, delete: true });
+    else if (path.endsWith(`/${INDEX_FILE}`)) changes.push({ path, content: await git(['show', `${side}:${full}`]) });
+    else changes.push({ path, content: '' });
+  }
+  return changes;
+}
+
+/**
+ * Refuses a commit that changes the store when the identity holds no writer key that HEAD's
+ * configuration authorises for it: readers would refuse it (one line, and what to do).
+ */
+async function requireWriter(loc: StoreLocation, git: GitRunner, signing: HookSigning): Promise<void> {
+  const head = (await git(['rev-parse', '-q', '--verify', 'HEAD^{commit}']).catch(() => '')).trim();
+  if (head === '') return; // the first commit of a repository: init's, made by secretstore itself
+  const changes = await storeChanges(loc, git, ['--cached', 'HEAD'], '');
+  if (changes.length === 0) return;
+  const configText = await git(['show', `HEAD:${loc.prefix}${CONFIG_FILE}`]).catch(() => undefined);
+  const refuse = (why: string) =>
+    new InvalidRequestException(
+      `this commit changes the store, but ${why}, so readers would refuse it: ask a writer to make the change (or to add your key: secretstore writers add); git commit --no-verify commits it anyway, unsigned`,
+    );
+  if (configText === undefined) return; // no store at HEAD yet
+  const config = parseConfig(configText, CONFIG_FILE);
+  let signer;
+  try {
+    signer = await writerSigner(signing.identity, signing.env);
+  } catch (err) {
+    throw refuse(`the identity file cannot be read (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+  }
+  const indexAtHead = (path: string) => git(['show', `HEAD:${loc.prefix}${path}`]).catch(() => undefined);
+  try {
+    await commitSignerFor(config, signer, () => planChanges(changes, indexAtHead));
+  } catch (err) {
+    throw refuse(err instanceof Error ? err.message.split('\n')[0]! : String(err));
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * `secretstore init`: the store's configuration (and its .gitattributes) as its first commit, and the
- * git integration of this clone (`installHooks`): the pre-commit and pre-merge-commit hooks, and the
+ * git integration of this clone (`installHooks`): the pre-commit, commit-msg, pre-merge-commit, post-merge
+ * and post-rewrite hooks, and the
  * config entries of the merge driver and the sealed-file diff, which git does not clone.
  */
 import { randomBytes } from 'node:crypto';
@@ -146,22 +147,26 @@ function shellQuote(text: string): string {
  */
 export function hookScript(loc: StoreLocation, cliPath: string, hook: HookName = 'pre-commit'): string {
   const store = `./${loc.prefix}`;
-  const paths = `-- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)}`;
+  const paths = `-- ${shellQuote(loc.prefix + SECRETS_DIR)} ${shellQuote(loc.prefix + CONFIG_FILE)} ${shellQuote(`${loc.prefix}.secretstore`)}`;
   const filter = {
-    'pre-commit': `${HOOK_MARK}: validates and prunes commits that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'pre-commit': `${HOOK_MARK}: validates and prunes commits that touch the store, and refuses one you may not sign.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'commit-msg': `${HOOK_MARK}: signs commits that change the store with your writer key.\ngit diff --cached --quiet ${paths} && exit 0`,
+    'post-rewrite': `${HOOK_MARK}: signs again your own commits that a rebase or an amend rewrote.`,
     'pre-merge-commit': `${HOOK_MARK}: validates merges (git pull, git merge) that touch the store.\ngit diff --cached --quiet ${paths} && exit 0`,
     'post-merge': `${HOOK_MARK}: prunes what a merge commit left over the policy.\ngit rev-parse -q --verify HEAD^2 >/dev/null || exit 0\ngit diff --quiet HEAD^1 HEAD ${paths} && exit 0`,
   }[hook];
+  // commit-msg gets the message file, post-rewrite what rewrote (its pairs come on stdin).
+  const args = hook === 'commit-msg' || hook === 'post-rewrite' ? ' "$1"' : '';
   return `#!/bin/sh
 ${filter}
 cli=${shellQuote(cliPath)}
-if [ -f "$cli" ]; then exec ${shellQuote(process.execPath)} "$cli" --store ${shellQuote(store)} hook ${hook}; fi
-exec secretstore --store ${shellQuote(store)} hook ${hook}
+if [ -f "$cli" ]; then exec ${shellQuote(process.execPath)} "$cli" --store ${shellQuote(store)} hook ${hook}${args}; fi
+exec secretstore --store ${shellQuote(store)} hook ${hook}${args}
 `;
 }
 
-export type HookName = 'pre-commit' | 'pre-merge-commit' | 'post-merge';
-const HOOKS: readonly HookName[] = ['pre-commit', 'pre-merge-commit', 'post-merge'];
+export type HookName = 'pre-commit' | 'commit-msg' | 'pre-merge-commit' | 'post-merge' | 'post-rewrite';
+const HOOKS: readonly HookName[] = ['pre-commit', 'commit-msg', 'pre-merge-commit', 'post-merge', 'post-rewrite'];
 
 /** The command git runs for the driver or converter: the secretstore that installed it, else one on PATH. */
 function commandLine(loc: StoreLocation, args: string): string {
@@ -194,7 +199,7 @@ export async function installHook(loc: StoreLocation, hook: HookName = 'pre-comm
 
 /**
  * `secretstore install-hooks` (and the end of init): this clone's git integration, which git does not
- * clone: the hooks (pre-commit, pre-merge-commit, post-merge), and the config entries naming the merge driver and the diff converter that the
+ * clone: the hooks (pre-commit, commit-msg, pre-merge-commit, post-merge, post-rewrite), and the config entries naming the merge driver and the diff converter that the
  * committed .gitattributes refers to. Idempotent; a hook file that is not secretstore's is refused, as
  * init does, and nothing is changed then.
  */

@@ -5,21 +5,24 @@
  * the result over %A and exits 0, or leaves standard conflict markers in %A, explains in one line on
  * stderr and exits non-zero.
  *
- * It does not prune: git merges the version files itself, and a pruned version's file would be left
- * behind. The pre-merge-commit hook prunes (and validates) the merge before it is committed, with the
- * same function sync uses, so both give the same index. During a rebase git swaps the sides: "ours" is
- * the branch being rebased onto.
+ * The result is unsigned: an unsigned merge commit is accepted by readers exactly when its store is
+ * secretstore's own merge of its parents (src/trust/store-merge.ts), which this driver's result is. It
+ * never merges what does not authenticate: "theirs" must come from an incoming commit (MERGE_HEAD,
+ * FETCH_HEAD, a commit being picked, a branch or remote-tracking head) that holds exactly %B at the path
+ * and authenticates; otherwise it leaves conflict markers and says why (readers would refuse such a
+ * merge anyway). It does not prune: pruning is a signed commit of its own (the post-merge hook). During
+ * a rebase git swaps the sides: "ours" is the branch being rebased onto.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidParameterException, SecretsManagerError } from '../errors.js';
-import { serializeSecretIndex, parseSecretIndex } from '../core/codec.js';
+import { shortCommit } from '../core/authorise.js';
+import { CONFIG_FILE, parseConfig, parseSecretIndex, serializeSecretIndex } from '../core/codec.js';
 import { describeContest, describeDecision, mergeSecretIndex, PREFERENCES, type MergeOutcome, type Preference } from '../core/merge.js';
+import { Authenticator } from '../trust/authenticate.js';
 import { GitCommandError, openGit } from './git.js';
-import { signWhenKeyed } from './signing.js';
+import { ObjectReader } from './objects.js';
 import type { StoreLocation } from './types.js';
-import { readConfig } from './view.js';
-import { optionalSigner } from './writer-key.js';
 
 export interface MergeDriverArgs {
   readonly base: string;
@@ -29,7 +32,6 @@ export interface MergeDriverArgs {
   readonly path: string;
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
-  readonly identity?: string;
 }
 
 /** Lines for stderr and whether the merge succeeded. */
@@ -38,7 +40,7 @@ export interface MergeDriverResult {
   readonly notes: string[];
 }
 
-/** Pruning is the pre-merge-commit hook's job here (see above): a threshold no index reaches. */
+/** Pruning is a commit of its own (see above): a threshold no index reaches. */
 const NEVER = Number.MAX_SAFE_INTEGER;
 
 /** The preference for a driver run: $SECRETSTORE_PREFER, else `git config secretstore.prefer`. */
@@ -55,7 +57,21 @@ async function preference(loc: StoreLocation, env: NodeJS.ProcessEnv): Promise<P
 export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Promise<MergeDriverResult> {
   const [baseText, oursText, theirsText] = await Promise.all([a.base, a.ours, a.theirs].map((f) => readFile(resolve(a.cwd, f), 'utf8')));
   const read = (text: string, side: string) => (text.trim() === '' ? undefined : parseSecretIndex(text, `${a.path} (${side})`));
-  const config = await readConfig(loc.root);
+  const objects = new ObjectReader(loc.repoRoot, a.env);
+  let configText: string | undefined;
+  try {
+    // Anything that stops the check (no trust root, a damaged object) is a refusal too: a person decides.
+    const refused = await incomingRefusal(loc, objects, a).catch((err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err)));
+    if (refused !== undefined) {
+      await leaveMarkers(loc, a);
+      return { ok: false, notes: [`secretstore: ${a.path}: refused to merge, left conflict markers: ${refused}`] };
+    }
+    configText = (await objects.read(`HEAD:${loc.prefix}${CONFIG_FILE}`))?.content.toString('utf8');
+  } finally {
+    objects.close();
+  }
+  if (configText === undefined) throw new InvalidParameterException(`HEAD has no ${loc.prefix}${CONFIG_FILE}`);
+  const config = parseConfig(configText, CONFIG_FILE);
   const prefer = await preference(loc, a.env);
   let outcome: MergeOutcome;
   try {
@@ -80,13 +96,55 @@ export async function runMergeDriver(loc: StoreLocation, a: MergeDriverArgs): Pr
   }
   const notes = outcome.decisions.map((d) => `secretstore: ${a.path}: ${describeDecision(d)}`);
   if (outcome.index === undefined) return { ok: false, notes: [...notes, `secretstore: ${a.path}: the merge deletes this secret; resolve with git rm`] };
-  const storePath = a.path.startsWith(loc.prefix) ? a.path.slice(loc.prefix.length) : a.path;
-  const { signer, why } = await optionalSigner(a.identity, a.env);
-  if (signer === undefined) notes.push(`secretstore: ${a.path}: merged index left unsigned (${why ?? 'no signing key'})`);
-  const [change] = await signWhenKeyed({ location: loc, config, signer }, [{ path: storePath, content: serializeSecretIndex(outcome.index) }]);
-  if (change === undefined || !('content' in change)) throw new InvalidParameterException(`signing dropped ${storePath}`);
-  await writeFile(resolve(a.cwd, a.ours), change.content);
+  await writeFile(resolve(a.cwd, a.ours), serializeSecretIndex(outcome.index));
   return { ok: true, notes };
+}
+
+/**
+ * Why "theirs" may not be merged, or undefined when an incoming commit that holds exactly %B at the path
+ * authenticates. Candidates are what git may be merging from: MERGE_HEAD, the merge entries of
+ * FETCH_HEAD (`git pull`), the commit a cherry-pick, revert or rebase is applying, and the heads of
+ * branches and remote-tracking branches (`git merge origin/main`).
+ */
+async function incomingRefusal(loc: StoreLocation, objects: ObjectReader, a: MergeDriverArgs): Promise<string | undefined> {
+  const git = openGit(loc.repoRoot, a.env);
+  const blob = (await git.run(['hash-object', '--', resolve(a.cwd, a.theirs)])).trim();
+  const file = (name: string) => readFile(join(loc.gitDir, name), 'utf8').catch(() => '');
+  const ids = (text: string) => text.split('\n').flatMap((line) => /^[0-9a-f]{40,64}/.exec(line)?.[0] ?? []);
+  const [mergeHead, fetchHead, picks, done, refs] = await Promise.all([
+    file('MERGE_HEAD'),
+    file('FETCH_HEAD'),
+    Promise.all(['CHERRY_PICK_HEAD', 'REVERT_HEAD', 'REBASE_HEAD'].map(file)),
+    file(join('rebase-merge', 'done')),
+    git.run(['for-each-ref', '--format=%(objectname)', 'refs/heads', 'refs/remotes']).catch(() => ''),
+  ]);
+  const candidates = [
+    ...ids(mergeHead),
+    ...ids(fetchHead.split('\n').filter((l) => !l.includes('\tnot-for-merge\t')).join('\n')),
+    ...picks.flatMap(ids),
+    ...done.split('\n').flatMap((line) => /^\S+ ([0-9a-f]{7,64})\b/.exec(line)?.[1] ?? []),
+    ...ids(refs),
+  ];
+  const holding: string[] = [];
+  for (const c of [...new Set(candidates)]) {
+    const obj = await objects.read(`${c}:${a.path}`);
+    if (obj?.oid === blob) holding.push(c);
+  }
+  if (holding.length === 0) return 'no incoming commit (MERGE_HEAD, FETCH_HEAD, a branch head) holds this version of the file, so it cannot be authenticated';
+  const trust = new Authenticator(loc, objects, a.env, () => undefined);
+  try {
+    // The trust root comes from our own history, never from what is being merged in.
+    await trust.root('HEAD');
+    let why = '';
+    for (const c of holding) {
+      const verdict = await trust.authenticate(c);
+      if (verdict.ok) return undefined;
+      why ||= `the incoming commit ${shortCommit(c)} does not authenticate: commit ${shortCommit(verdict.commit)} ${verdict.why}`;
+    }
+    return why;
+  } finally {
+    trust.close();
+  }
 }
 
 /**

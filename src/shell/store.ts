@@ -131,7 +131,7 @@ export class SecretStore {
    * HEAD's configuration for everything the plan touches. Operations, purging and workflow steps all
    * write through here.
    */
-  async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
+  async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>, opts: { readonly adopt?: readonly string[] } = {}): Promise<T> {
     const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js')]);
     let base: Snapshot | undefined;
     let plan: Plan<T> | undefined;
@@ -151,6 +151,7 @@ export class SecretStore {
           return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
         },
         committed: (commit) => this.trust.wrote(commit),
+        ...(opts.adopt ? { adopt: opts.adopt } : {}),
       },
     );
     if (base) this.snapshot = base;

@@ -57,13 +57,15 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     faultPoint('after-lock');
     const plan = await work();
     const planned = plan.changes.map((c) => toRepoChange(loc, c));
-    if (planned.length === 0 && plan.commit === undefined) return plan.result;
+    const merging = plan.parents !== undefined && plan.parents.length > 0;
+    if (planned.length === 0 && plan.commit === undefined && !merging) return plan.result;
     const paths = planned.map((c) => c.path);
     const adopted = new Set((opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
     const head = paths.length > 0 ? await checkUntouched(git, paths, adopted) : await resolveHead(git);
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
-    const changes = planned.filter((c) => !isNoop(loc.repoRoot, c));
-    if (changes.length === 0 && plan.commit === undefined) return plan.result;
+    // (An adopted path differs from HEAD whatever the work tree holds: it is always a change.)
+    const changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
+    if (changes.length === 0 && plan.commit === undefined && !merging) return plan.result;
 
     const journaled = changes.map((c) => c.path);
     lock.journal(journaled);
@@ -71,7 +73,7 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     let commit: string;
     try {
       writeWorkTree(loc.repoRoot, changes);
-      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit, opts.sign);
+      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit, opts.sign, plan.parents);
     } catch (err) {
       await repairOrAbandon(git, loc, journaled, lock, err);
       throw err;
@@ -194,7 +196,8 @@ async function checkUntouched(git: Git, paths: readonly string[], adopted: Reado
     const fields = entry.split(' ');
     const kind = fields[0];
     const path = (kind === '1' ? fields.slice(8) : kind === 'u' ? fields.slice(10) : fields.slice(1)).join(' ');
-    if ((kind === '1' || kind === '?') && adopted.has(path)) continue; // a tracked file edited by hand, taken over by the plan
+    // A tracked file edited by hand (or a conflict resolved by hand), taken over by the plan.
+    if ((kind === '1' || kind === '?' || kind === 'u') && adopted.has(path)) continue;
     const why =
       kind === '?'
         ? 'is untracked; commit or delete it first'
@@ -245,6 +248,7 @@ async function commitChanges(
   message: string,
   existing?: string,
   sign?: CommitSigner,
+  merged: readonly string[] = [],
 ): Promise<string> {
   removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
   const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
@@ -264,7 +268,7 @@ async function commitChanges(
     await git.run(['read-tree', head], temp);
     tree = await stageAndWriteTree(git, paths, temp);
   }
-  const parents = head ? [head] : [];
+  const parents = head ? [head, ...merged] : [];
   const commit = existing ?? (await git.commitTree(tree, parents, sign ? await sign({ tree, parents, message }) : message));
   if (existing !== undefined && (await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
     throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);

@@ -31,6 +31,8 @@ export interface Plan<T> {
    * commit with two parents built beforehand). The changes must turn HEAD's tree into exactly its tree.
    */
   readonly commit?: string;
+  /** Further parents of the new commit after HEAD (a merge: sync's, or one concluded by `secretstore sign`). */
+  readonly parents?: readonly string[];
 }
 
 /** A commit about to be made: what its signature covers (see src/trust/). */

@@ -1,23 +1,17 @@
 /**
- * The writer's signing key for commands that sign what they merge or prune (sync, the merge driver,
- * the git hooks) but must still work without one: a hook or driver run by git cannot ask for help.
+ * The user's writer key for what git paths sign on their behalf (sync's merge commit, the commit-msg and
+ * post-rewrite hooks, the post-merge prune): undefined when there is no identity file at all, so a
+ * reader-only clone still syncs and pulls (its merges stay unsigned, and readers recompute them).
  */
+import { existsSync } from 'node:fs';
 import type { Signer } from '../crypto/types.js';
 import { loadCrypto } from './view.js';
 
-export interface OptionalSigner {
-  readonly signer: Signer | undefined;
-  /** Why there is none, one line, for a note on stderr. */
-  readonly why?: string;
-}
-
-export async function optionalSigner(identity: string | undefined, env: NodeJS.ProcessEnv): Promise<OptionalSigner> {
-  try {
-    const crypto = await loadCrypto();
-    const keys = await crypto.readIdentityFile(crypto.resolveIdentityPath({ flag: identity, env }));
-    const signer = keys.signers[0];
-    return signer ? { signer } : { signer, why: 'the identity file holds no signing key' };
-  } catch (err) {
-    return { signer: undefined, why: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
-  }
+export async function writerSigner(identity: string | undefined, env: NodeJS.ProcessEnv): Promise<Signer | undefined> {
+  const crypto = await loadCrypto();
+  const path = crypto.resolveIdentityPath({ flag: identity, env });
+  if (!existsSync(path)) return undefined;
+  const { askPassphrase } = await import('./passphrase.js');
+  const keys = await crypto.readIdentityFile(path, { passphrase: (request) => askPassphrase(request, env) });
+  return keys.signers[0];
 }

@@ -1,7 +1,8 @@
 /**
  * A team as users have it: a bare remote and two clones in one temp folder, the first made with
  * `secretstore init` (makeStore), the second by `git clone` plus `secretstore install-hooks`. Both use
- * the same identity, so both can read every value.
+ * the same identity (a writer), so both can read every value and sign; `attack` commits as someone with
+ * push access and no writer key would (a plain commit past the hooks) and pushes it.
  */
 import { cpSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,8 @@ export interface Team {
   clone(name: string): Clone;
   copy(from: Clone, name: string): Clone;
   remoteHead(): string;
+  /** In a fresh clone: `edit` the work tree, commit it unsigned (--no-verify) and push; the commit id. */
+  attack(edit: (dir: string) => void, message?: string): string;
   cleanup(): void;
 }
 
@@ -48,14 +51,18 @@ function cloneAt(dir: string, name: string, env: NodeJS.ProcessEnv): Clone {
   };
 }
 
-export function makeTeam(opts: { policy?: Partial<Policy> } = {}): Team {
+/** `branch`: the store's branch (default main; any name works the same). */
+export function makeTeam(opts: { policy?: Partial<Policy>; branch?: string } = {}): Team {
   const store = makeStore(opts);
   const { base, env } = store;
+  const branch = opts.branch ?? 'main';
   const remote = join(base, 'remote.git');
   execFileSync('git', ['init', '-q', '--bare', remote], { env });
   const a = cloneAt(store.dir, 'a', env);
+  if (branch !== 'main') a.git(['branch', '-m', 'main', branch]);
   a.git(['remote', 'add', 'origin', remote]);
-  a.git(['push', '-q', '-u', 'origin', 'main']);
+  a.git(['push', '-q', '-u', 'origin', branch]);
+  execFileSync('git', ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], { cwd: remote, env });
   const clone = (name: string): Clone => {
     const dir = join(base, name);
     execFileSync('git', ['clone', '-q', remote, dir], { env });
@@ -81,7 +88,17 @@ export function makeTeam(opts: { policy?: Partial<Policy> } = {}): Team {
       // The hooks and driver name the store by a relative path, so the copy is self-contained.
       return c;
     },
-    remoteHead: () => execFileSync('git', ['rev-parse', 'main'], { cwd: remote, env, encoding: 'utf8' }).trim(),
+    remoteHead: () => execFileSync('git', ['rev-parse', branch], { cwd: remote, env, encoding: 'utf8' }).trim(),
+    attack(edit, message = 'a change by someone without a writer key') {
+      const dir = join(base, `attacker-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+      execFileSync('git', ['clone', '-q', remote, dir], { env });
+      const c = cloneAt(dir, 'attacker', env);
+      edit(dir);
+      c.git(['add', '-A']);
+      c.git(['commit', '-q', '--no-verify', '-m', message]);
+      c.git(['push', '-q', 'origin', 'HEAD']);
+      return c.git(['rev-parse', 'HEAD']).trim();
+    },
     cleanup: () => store.cleanup(),
   };
 }
@@ -96,4 +113,18 @@ export function put(c: Clone, name: string, value: string, stages?: string[]): s
   const r = c.cli(['put-secret-value', '--secret-id', name, '--secret-string', '-', ...(stages ? ['--version-stages', ...stages] : [])], { input: value });
   ok(r);
   return r.json<{ VersionId: string }>().VersionId;
+}
+
+/** create-secret through the CLI in a clone, value on stdin; its VersionId. */
+export function create(c: Clone, name: string, value: string): string {
+  const r = c.cli(['create-secret', '--name', name, '--secret-string', '-'], { input: value });
+  ok(r);
+  return r.json<{ VersionId: string }>().VersionId;
+}
+
+/** The value under `stage` (default AWSCURRENT), read through the CLI. */
+export function valueOf(c: Clone, name: string, stage = 'AWSCURRENT'): string {
+  const r = c.cli(['get-secret-value', '--secret-id', name, '--version-stage', stage]);
+  ok(r);
+  return r.json<{ SecretString: string }>().SecretString;
 }
