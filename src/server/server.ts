@@ -207,7 +207,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (req.method !== 'POST') throw new ProtocolError('UnknownOperationException', `Unknown operation: the protocol takes POST /, not ${req.method}`);
       const target = req.headers['x-amz-target'];
       name = operationOf(Array.isArray(target) ? target[0] : target);
-      const input = decodeRequest(name, body.toString('utf8'));
+      const input = decodeRequest(name, body);
       const op = name; // narrowed for the closures below
       // A workflow (RotateSecret) stays out of the queue: between its commits it runs a rotation command,
       // which may well call this server to put the new value. Its commits still take the store lock.
