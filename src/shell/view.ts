@@ -20,6 +20,7 @@ import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
 import { checkSigned, sha256Hex, splitSigned, type Previous } from '../core/signature.js';
+import { refuseSymlinks } from './symlinks.js';
 import { refuseUntrusted, verifyWriter, type TrustOptions } from './trust.js';
 
 
@@ -30,6 +31,7 @@ export async function readConfig(root: string): Promise<StoreConfig> {
 /** `.secretstore.yaml` as read (its signature is checked on this text) and parsed, from one read. */
 export async function readConfigFile(root: string): Promise<{ text: string; config: StoreConfig }> {
   const file = join(root, CONFIG_FILE);
+  refuseSymlinks(root, [CONFIG_FILE]);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -93,6 +95,7 @@ export class WorkTreeView implements StoreView {
    */
   private async load(name: string): Promise<SecretIndex | undefined> {
     const file = indexPath(name);
+    refuseSymlinks(this.root, [file, versionsDir(name)]);
     for (let attempt = 1; ; attempt++) {
       const text = await readIfExists(join(this.root, file));
       if (text === undefined) return undefined;
@@ -134,6 +137,7 @@ export class WorkTreeView implements StoreView {
 
   async openVersion(index: SecretIndex, versionId: string): Promise<SecretValue> {
     const file = versionPath(index.name, versionId);
+    refuseSymlinks(this.root, [file]);
     const [text, identities, crypto] = await Promise.all([
       readFile(join(this.root, file), 'utf8'),
       (this.identities ??= this.loadIdentities()),
