@@ -174,9 +174,27 @@ function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promi
   }).finally(() => clearTimeout(timer));
 }
 
+/** Why the server cannot listen, in one line that says what to pass instead. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new InvalidParameterException(`--host ${host} is not an address or a name this machine resolves; pass an IP address such as 127.0.0.1 or ::1 (brackets optional)`);
+    case 'EADDRNOTAVAIL':
+      return new InvalidParameterException(`--host ${host} is not an address of this machine; pass one of its own, such as 127.0.0.1`);
+    case 'EADDRINUSE':
+      return new InvalidParameterException(`port ${port} on ${host} is already in use; pass another --port (0 picks a free one)`);
+    case 'EACCES':
+      return new InvalidParameterException(`not allowed to listen on port ${port}; pass a --port above 1023`);
+    default:
+      return err;
+  }
+}
+
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const host = opts.host ?? DEFAULT_HOST;
+  // `[::1]` is how an IPv6 address is written in a URL; listen() wants it bare.
+  const host = (opts.host ?? DEFAULT_HOST).replace(/^\[(.*)\]$/, '$1');
   checkBinding(opts, host);
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const bodyTimeout = opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
@@ -309,7 +327,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, opts.port ?? DEFAULT_PORT)));
     server.listen(opts.port ?? DEFAULT_PORT, host, () => {
       server.off('error', reject);
       resolve();
