@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
@@ -214,6 +214,41 @@ describe('edit: refusals and failures leave everything as it was', () => {
       expect(alive()).toBe(false);
     });
   }
+});
+
+describe('edit after a SIGKILL (issue 13.6)', () => {
+  it('issue 13.6: a SIGKILLed edit leaves its plaintext folder; the next edit removes stale folders of dead processes owned by the user, and keeps live ones', async () => {
+    const runtime = join(t.base, 'runtime-13-6');
+    mkdirSync(runtime, { mode: 0o700 });
+    const env = { ...t.env, XDG_RUNTIME_DIR: runtime };
+    const ready = join(t.base, 'ready-13-6');
+    const ed = editor(`touch ${ready}; exec sleep 60`);
+    const proc = spawn(process.execPath, [CLI, 'edit', '--secret-id', 'killed'], { cwd: t.dir, env: { ...env, EDITOR: ed.command }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.on('exit', (_c, sig) => resolve(sig)));
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(ready)).toBe(true);
+    proc.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    process.kill(Number(read(ed.log, 'pid')), 'SIGKILL'); // the orphaned editor
+    // What a SIGKILL leaves: the folder and the plaintext in it (no handler can run).
+    const left = read(ed.log, 'path');
+    expect(left.startsWith(`${runtime}/secretstore-edit-${proc.pid}-`)).toBe(true);
+    expect(readFileSync(left, 'utf8')).toBe('killed-SECRET-FOUR');
+    // A folder of a live process (this test) and another user's are left alone.
+    const live = join(runtime, `secretstore-edit-${process.pid}-Abc123`);
+    mkdirSync(live, { mode: 0o700 });
+    const others = process.getuid?.() === 0 ? join(runtime, 'secretstore-edit-999999-Xyz789') : undefined;
+    if (others) {
+      mkdirSync(others);
+      chownSync(others, 4242, 4242);
+    }
+    const next = edit('plain', editor('true').command, [], { XDG_RUNTIME_DIR: runtime });
+    expect(next.status).toBe(0);
+    expect(existsSync(join(left, '..'))).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    if (others) expect(existsSync(others)).toBe(true);
+  });
 });
 
 describe.skipIf(!existsSync('/usr/bin/script'))('edit on a terminal', () => {

@@ -360,3 +360,79 @@ describe('env: prints the same mapping', () => {
     expect(env('dotenv').stderr).toBe('');
   });
 });
+
+describe('exec and env: variables that change how programs run (issue 13.7) and CLI polish (issue 14.9, 14.10)', () => {
+  const GUARDED = { path: '/srv', ld_preload: '/tmp/evil.so', 'node-options': '--require x', git_dir: '/tmp', secretstore_dir: '/tmp', ifs: ':', plain: 'fine' };
+  beforeAll(() => {
+    const r = t.cli(['create-secret', '--name', 'guarded', '--secret-string', '-'], { input: JSON.stringify(GUARDED) });
+    if (r.status !== 0) throw new Error(r.stderr);
+  });
+
+  it('issue 13.7: exec refuses secret keys that become PATH, LD_*, NODE_OPTIONS, GIT_*, SECRETSTORE_*, IFS, naming variable and key, and the child never runs', () => {
+    const r = execDump(['--secret-id', 'guarded']);
+    expect(r.status).toBe(254);
+    expect(r.dump).toBeUndefined();
+    const line = r.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toContain('InvalidParameterException');
+    for (const [name, key] of [['PATH', 'path'], ['LD_PRELOAD', 'ld_preload'], ['NODE_OPTIONS', 'node-options'], ['GIT_DIR', 'git_dir'], ['SECRETSTORE_DIR', 'secretstore_dir'], ['IFS', 'ifs']]) {
+      expect(line).toContain(`${name} (from guarded (key "${key}"))`);
+      expect(line).toContain(`--allow-env ${name}`);
+    }
+    expect(line).not.toContain('PLAIN');
+    for (const value of ['/srv', 'evil.so', '--require']) expect(line).not.toContain(value);
+  });
+
+  it('issue 13.7: --allow-env NAME (repeatable) lets exactly the named variables through', () => {
+    const some = execDump(['--secret-id', 'guarded', '--allow-env', 'PATH', '--allow-env', 'LD_PRELOAD']);
+    expect(some.status).toBe(254);
+    expect(some.stderr).not.toContain('PATH (from');
+    expect(some.stderr).toContain('NODE_OPTIONS (from');
+    const created = t.cli(['create-secret', '--name', 'guarded/path', '--secret-string', '-'], { input: JSON.stringify({ path: '/usr/bin:/bin', plain: 'fine' }) });
+    expect(created.status).toBe(0);
+    const allowed = execDump(['--secret-id', 'guarded/path', '--allow-env', 'PATH']);
+    expect(allowed.status).toBe(0);
+    expect(allowed.dump!.env).toMatchObject({ PATH: '/usr/bin:/bin', PLAIN: 'fine' });
+    const prefixed = execDump(['--secret-id', 'guarded', '--prefix', 'APP_']);
+    expect(prefixed.status).toBe(0);
+    expect(prefixed.dump!.env).toMatchObject({ APP_PATH: '/srv', APP_LD_PRELOAD: '/tmp/evil.so', APP_PLAIN: 'fine' });
+  });
+
+  it('issue 13.7: env prints the variables with one warning line per guarded name, naming variable and key, not the value', () => {
+    const r = t.cli(['env', '--secret-id', 'guarded', '--allow-env', 'IFS']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('PATH=/srv');
+    const warnings = r.stderr.trim().split('\n');
+    expect(warnings).toHaveLength(5);
+    for (const w of warnings) expect(w).toMatch(/^secretstore: warning: [A-Z_]+ \(from guarded \(key "[a-z_-]+"\)\) changes how programs are found, loaded or run: pass --allow-env [A-Z_]+ to set it anyway$/);
+    expect(r.stderr).not.toContain('IFS');
+    expect(r.stderr).not.toContain('/srv');
+  });
+
+  it('issue 14.9: exec with a missing secret names which --secret-id', () => {
+    const r = execDump(['--secret-id', 'prod/db', 'no/such/secret']);
+    expect(r.status).toBe(254);
+    expect(r.stderr.trim()).toBe(
+      "An error occurred (ResourceNotFoundException) when calling the GetSecretValue operation: Secrets Manager can't find the specified secret. (--secret-id no/such/secret)",
+    );
+  });
+
+  it("issue 14.9: exec --secret-id X sh -c '...' without -- gives the put -- before the command hint; an unknown option before -- is named", () => {
+    const r = t.cli(['exec', '--secret-id', 'prod/db', 'sh', '-c', 'echo hi']);
+    expect(r.status).toBe(252);
+    expect(r.stderr).toContain('put -- before the command');
+    expect(r.stdout).toBe('');
+    const bogus = t.cli(['exec', '--secret-id', 'prod/db', '--bogus', '--', 'true']);
+    expect(bogus.status).toBe(252);
+    expect(bogus.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('issue 14.10: env refuses --output and --query (it prints variables in --format), printing no value', () => {
+    for (const args of [['--output', 'json', 'env'], ['--query', 'X', 'env'], ['env', '--output', 'text']]) {
+      const r = t.cli([...args, '--secret-id', 'prod/db-password']);
+      expect(r.status).toBe(252);
+      expect(r.stderr).toContain('env does not take --output or --query');
+      expect(r.stdout).toBe('');
+    }
+  });
+});

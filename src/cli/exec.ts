@@ -14,6 +14,7 @@ interface SecretOptions {
   versionStage?: string;
   versionId?: string;
   binaryAsBase64?: boolean;
+  allowEnv: string[];
 }
 
 function addSecretOptions(cmd: Command): Command {
@@ -22,7 +23,13 @@ function addSecretOptions(cmd: Command): Command {
     .option('--prefix <prefix>', 'put in front of every variable name, e.g. APP_')
     .option('--version-stage <stage>', 'the label of the versions to read (default AWSCURRENT)')
     .option('--version-id <id>', 'the version to read (one secret only)')
-    .option('--binary-as-base64', 'pass a SecretBinary value base64-encoded in one variable named after the secret (refused otherwise)');
+    .option('--binary-as-base64', 'pass a SecretBinary value base64-encoded in one variable named after the secret (refused otherwise)')
+    .option(
+      '--allow-env <name>',
+      'let a secret set this variable although it changes how programs run (PATH, LD_*, NODE_OPTIONS, GIT_*, ...; repeatable)',
+      (name: string, previous: string[]) => [...previous, name],
+      [] as string[],
+    );
 }
 
 /** GetSecretValue for each --secret-id, then the mapping; errors name GetSecretValue, then `mapped`. */
@@ -61,6 +68,9 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
       .argument('[command...]', 'the program and its arguments, after --'),
   )
     .helpGroup('Everyday use')
+    // Without `--`, the command's own options (`sh -c ...`) would be unknown options of ours: let them
+    // through so the action can say "put -- before the command" rather than "unknown option '-c'".
+    .allowUnknownOption()
     .addHelpText('after', '\nExample:\n  secretstore exec --secret-id prod/db --prefix DB_ -- psql -h db.example')
     .action(async (command: string[], opts: SecretOptions, cmd: Command) => {
       io.operation = 'Exec';
@@ -69,10 +79,14 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
       const raw: readonly string[] = (cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? [];
       const dashes = raw.indexOf('--');
       const tail = dashes < 0 ? [] : raw.slice(dashes + 1);
+      const before = command.slice(0, Math.max(0, command.length - tail.length));
+      if (dashes >= 0 && before.length > 0 && before[0]!.startsWith('-')) throw new UsageError(`unknown option '${before[0]}'`);
       if (command.length === 0 || tail.length !== command.length || tail.some((arg, i) => arg !== command[i])) {
         throw new UsageError('put -- before the command: secretstore exec --secret-id ID [options] -- COMMAND [ARGS...]');
       }
       const vars = await variables(opts, globals(), io, 'Exec');
+      const { checkGuarded } = await import('../core/env-mapping.js');
+      checkGuarded(vars, opts.allowEnv);
       const { runWithVariables } = await import('../shell/exec.js');
       const [program_, ...args] = command as [string, ...string[]];
       const outcome = await runWithVariables(program_, args, vars, { baseEnv: io.env, cwd: io.cwd });
@@ -90,9 +104,14 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
     .addHelpText('after', '\nExample:\n  secretstore env --secret-id prod/db --format shell > /dev/shm/db.env')
     .action(async (opts: SecretOptions & { format: EnvFormat }) => {
       io.operation = 'Env';
+      // env prints variables, not an API response: --output and --query would be silently ignored.
+      if (program.getOptionValueSource('output') !== 'default' || globals().query !== undefined) {
+        throw new UsageError('env does not take --output or --query: choose the format with --format dotenv|shell|json (get-secret-value takes --query)');
+      }
       const vars = await variables(opts, globals(), io, 'Env');
-      const { renderEnv } = await import('../core/env-mapping.js');
+      const { guardedVariables, renderEnv } = await import('../core/env-mapping.js');
       const text = renderEnv(vars, opts.format);
+      for (const line of guardedVariables(vars, opts.allowEnv)) io.warn(`secretstore: warning: ${line}`);
       if (process.stdout.isTTY) io.warn('secretstore: warning: printing secret values to a terminal');
       io.out(text);
     });

@@ -153,6 +153,12 @@ export const EXIT_USAGE = 252;
 /** A mistake in how the command was called (a missing required flag): exit code 252. */
 export class UsageError extends Error {}
 
+/**
+ * A parameter whose value cannot be taken as given (a wrong type in --cli-input-json, bytes that are not
+ * UTF-8 in a text parameter): the AWS CLI's "Parameter validation failed", exit 252, one line, no value.
+ */
+export class ParamValidationError extends Error {}
+
 export function errorLine(err: unknown, operation: string): string {
   const name = err instanceof SecretsManagerError ? err.name : 'InternalServiceError';
   const message = err instanceof Error ? err.message.split('\n')[0] : String(err);

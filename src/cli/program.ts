@@ -11,8 +11,12 @@ import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
 import type { Operation, OperationGroup, Param } from '../ops/context.js';
 import { debug, debugEnabled, redactRequest, setDebug, timed } from '../shell/debug.js';
-import { readParam, type ReadContext } from './values.js';
-import { OUTPUT_FORMATS, render, UsageError, type OutputFormat } from './output.js';
+import { flagOf, readParam, type ReadContext } from './values.js';
+
+export { flagOf };
+import { OUTPUT_FORMATS, ParamValidationError, render, UsageError, type OutputFormat } from './output.js';
+import { decodeMembers, MemberTypeError } from '../ops/members.js';
+import { invalidUtf8Offset } from '../core/utf8.js';
 import type { TerminalStreams } from './prompt.js';
 
 export interface CliIo extends ReadContext {
@@ -81,10 +85,6 @@ export function storeOptions(globals: GlobalOptions, io: CliIo) {
 /** Prints a command's result in the format and with the query the user asked for. */
 export type Printer = (value: unknown, title: string) => Promise<void>;
 
-export function flagOf(member: string): string {
-  return member.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
-}
-
 /** The attribute commander stores a flag under: `--rotation-lambda-arn` -> `rotationLambdaArn`. */
 function attributeOf(member: string): string {
   return flagOf(member).replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -102,32 +102,53 @@ function addParam(cmd: Command, p: Param): void {
   cmd.addOption(new Option(`${flag} ${arg}`, help));
 }
 
-/** `--cli-input-json` / `--cli-input-yaml`: literal text or file://path, an object of request members. */
+/**
+ * `--cli-input-json` / `--cli-input-yaml`: literal text or file://path, an object of request members,
+ * each checked against the table's Param types (`ops/members.ts`): a wrong type is the AWS CLI's
+ * "Parameter validation failed" (exit 252), naming the member and the types, never the value.
+ */
 function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>): Record<string, unknown> {
   const json = opts.cliInputJson as string | undefined;
   const yaml = opts.cliInputYaml as string | undefined;
   if (json === undefined && yaml === undefined) return {};
   if (json !== undefined && yaml !== undefined) throw new UsageError('--cli-input-json and --cli-input-yaml cannot be used together');
   const raw = (json ?? yaml)!;
-  const text = raw.startsWith('file://') ? readFileSync(raw.slice('file://'.length), 'utf8') : raw;
+  const flag = json !== undefined ? '--cli-input-json' : '--cli-input-yaml';
+  let text = raw;
+  if (raw.startsWith('file://')) {
+    const path = raw.slice('file://'.length);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path);
+    } catch (err) {
+      throw new InvalidParameterException(`Unable to read ${flag} from ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    const bad = invalidUtf8Offset(bytes);
+    if (bad >= 0) throw new ParamValidationError(`${flag} file ${path} is not valid UTF-8 text (invalid byte at offset ${bad}); give binary values base64-encoded in SecretBinary`);
+    text = bytes.toString('utf8');
+  }
   let parsed: unknown;
   try {
     parsed = json !== undefined ? JSON.parse(text) : parseYaml(text);
   } catch {
-    throw new InvalidParameterException(`--cli-input-${json !== undefined ? 'json' : 'yaml'} is not valid ${json !== undefined ? 'JSON' : 'YAML'}`);
+    throw new InvalidParameterException(`${flag} is not valid ${json !== undefined ? 'JSON' : 'YAML'}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidParameterException('--cli-input-json/yaml must hold an object of request members');
   }
-  const members = new Map(op.params.map((p) => [p.member, p]));
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(parsed)) {
-    const param = members.get(key);
-    if (!param) throw new InvalidParameterException(`Unknown parameter in input: "${key}", must be one of: ${[...members.keys()].join(', ')}`);
-    // Blobs travel as base64 in JSON, as in the AWS CLI.
-    input[key] = param.type === 'blob' && typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'base64')) : value;
+  const members = op.params.map((p) => p.member);
+  for (const key of Object.keys(parsed)) {
+    if (!members.includes(key)) throw new InvalidParameterException(`Unknown parameter in input: "${key}", must be one of: ${members.join(', ')}`);
   }
-  return input;
+  try {
+    // Blobs travel as base64 in JSON, as in the AWS CLI.
+    return decodeMembers(op.name as OperationName, parsed as Record<string, unknown>, 'base64');
+  } catch (err) {
+    if (err instanceof MemberTypeError) {
+      throw new ParamValidationError(`Invalid type for parameter ${err.member} in ${flag}: got ${err.given}, expected ${err.expected}`);
+    }
+    throw err;
+  }
 }
 
 function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unknown>, io: CliIo): Record<string, unknown> {

@@ -7,10 +7,50 @@ import { readFileSync } from 'node:fs';
 import { InvalidParameterException } from '../errors.js';
 import type { Param } from '../ops/context.js';
 import type { Tag } from '../model/api.js';
+import { invalidUtf8Offset } from '../core/utf8.js';
+import { ParamValidationError } from './output.js';
 
 export interface ReadContext {
   readonly warn: (line: string) => void;
   readonly stdin: () => Buffer;
+  /** The process's arguments as raw bytes, where the system shows them (Linux /proc); see `checkArgvText`. */
+  readonly rawArgv?: () => Buffer[] | undefined;
+}
+
+/** `SecretString` -> `secret-string`: a request member's CLI flag, as the AWS CLI spells it. */
+export function flagOf(member: string): string {
+  return member.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+function invalidText(param: Param, offset: number): ParamValidationError {
+  return new ParamValidationError(
+    `--${flagOf(param.member)} is not valid UTF-8 text (invalid byte at offset ${offset}); ` +
+      'store bytes as they are with --secret-binary fileb://PATH (or -)',
+  );
+}
+
+/** Bytes for a text parameter, as text: refused when they are not UTF-8, rather than changed (issue 13.1). */
+function utf8Text(bytes: Buffer, param: Param): string {
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0) throw invalidText(param, bad);
+  return bytes.toString('utf8');
+}
+
+/**
+ * Node decodes argv with U+FFFD in place of bytes that are not UTF-8. A typed U+FFFD is fine, so only
+ * when the raw argument (`--flag VALUE` or `--flag=VALUE`) shows invalid bytes is the value refused.
+ * Where the raw arguments cannot be read (not Linux), such a value is taken as Node gives it (README).
+ */
+function checkArgvText(text: string, param: Param, ctx: ReadContext): void {
+  if (!text.includes('\uFFFD')) return;
+  for (const arg of ctx.rawArgv?.() ?? []) {
+    const bad = invalidUtf8Offset(arg);
+    if (bad < 0) continue;
+    const decoded = arg.toString('utf8');
+    const prefix = `--${flagOf(param.member)}=`;
+    if (decoded === text) throw invalidText(param, bad);
+    if (decoded === prefix + text) throw invalidText(param, bad - prefix.length);
+  }
 }
 
 function readSource(raw: string, param: Param, ctx: ReadContext): { bytes: Buffer; literal: boolean } | undefined {
@@ -50,7 +90,8 @@ export function readParam(raw: unknown, param: Param, ctx: ReadContext): unknown
     case 'string': {
       const text = raw as string;
       const source = param.sensitive ? readSource(text, param, ctx) : text.startsWith('file://') ? readSource(text, param, ctx) : undefined;
-      if (source) return source.bytes.toString('utf8');
+      if (source) return utf8Text(source.bytes, param);
+      checkArgvText(text, param, ctx);
       if (param.sensitive) warnLiteral(param, ctx);
       return text;
     }

@@ -96,10 +96,17 @@ export function unsignedText(text: string): string {
 
 function parseObject(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
+  const restore = `; restore it from git (git checkout -- ${file}) or fix it by hand`;
   if (doc.errors.length > 0) {
-    throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
+    throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})${restore}`);
   }
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // yaml refuses an alias bomb (billion laughs) only here, in a message that names no file.
+    throw new InternalServiceError(`${file} is damaged: ${(err as Error).message.split('\n')[0]}${restore}`);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InternalServiceError(`${file} is damaged: expected a YAML map`);
   }

@@ -101,6 +101,37 @@ export function mapSecrets(secrets: readonly SecretValueSource[], options: Mappi
   return all;
 }
 
+/**
+ * Names that change how programs are found, loaded or run (the loader, interpreters, shells, git, and
+ * secretstore itself): a secret's JSON key becomes one of these only when asked for by name
+ * (`--allow-env NAME`), since `{"path": "/srv"}` would otherwise silently break or hijack the command.
+ */
+const GUARDED_NAMES: ReadonlySet<string> = new Set([
+  'PATH', 'NODE_OPTIONS', 'NODE_PATH', 'PYTHONPATH', 'PYTHONHOME', 'PERL5LIB', 'PERL5OPT', 'RUBYOPT', 'RUBYLIB',
+  'JAVA_TOOL_OPTIONS', 'BASH_ENV', 'ENV', 'IFS', 'SHELLOPTS',
+]);
+const GUARDED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'GIT_', 'SECRETSTORE_'];
+
+export function isGuardedName(name: string): boolean {
+  return GUARDED_NAMES.has(name) || GUARDED_PREFIXES.some((p) => name.startsWith(p));
+}
+
+/**
+ * The variables with a guarded name that `allowed` does not list, as one line each: the variable, the
+ * key it came from and what to pass (never its value).
+ */
+export function guardedVariables(vars: readonly EnvVariable[], allowed: readonly string[] = []): string[] {
+  return vars
+    .filter((v) => isGuardedName(v.name) && !allowed.includes(v.name))
+    .map((v) => `${v.name} (from ${v.source}) changes how programs are found, loaded or run: pass --allow-env ${v.name} to set it anyway`);
+}
+
+/** exec: refuse guarded names that were not allowed by name. */
+export function checkGuarded(vars: readonly EnvVariable[], allowed: readonly string[] = []): void {
+  const bad = guardedVariables(vars, allowed);
+  if (bad.length > 0) throw new InvalidParameterException(`Refusing to set ${bad.join('; ')}.`);
+}
+
 /** The variables as an object, e.g. to merge into a child's environment. */
 export function toEnvObject(vars: readonly EnvVariable[]): Record<string, string> {
   return Object.fromEntries(vars.map((v) => [v.name, v.value]));

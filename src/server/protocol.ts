@@ -5,9 +5,10 @@
  * operations exist, which members they take, which of those are blobs. No business rule lives here;
  * the operations validate what they receive, as they do for the CLI and the library.
  */
-import { SecretsManagerError } from '../errors.js';
+import { SecretsManagerError, ValidationException } from '../errors.js';
+import { invalidUtf8Offset } from '../core/utf8.js';
+import { decodeMembers, MemberTypeError } from '../ops/members.js';
 import { operations, type OperationName } from '../ops/table.js';
-import type { Param } from '../ops/context.js';
 
 export const TARGET_PREFIX = 'secretsmanager.';
 export const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -46,89 +47,32 @@ export function operationOf(target: string | undefined): OperationName {
   throw unknownOperation(target);
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-function expected(member: string, what: string, got: unknown): never {
-  const kind = got === null ? 'null' : Array.isArray(got) ? 'array' : typeof got;
-  throw serializationError(`Expected ${what} for member ${member}, got ${kind}`);
-}
-
-function stringList(member: string, value: unknown): string[] {
-  if (!Array.isArray(value)) expected(member, 'a list of strings', value);
-  return value.map((v, i) => (typeof v === 'string' ? v : expected(`${member}.${i + 1}`, 'a string', v)));
-}
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * A list of structures whose members are strings (Tags: Key, Value; AddReplicaRegions: Region, KmsKeyId)
- * or string lists (Filters: Values).
- */
-function structureList(member: string, value: unknown, lists: readonly string[]): Record<string, unknown>[] {
-  if (!Array.isArray(value)) expected(member, 'a list of structures', value);
-  return value.map((item, i) => {
-    const path = `${member}.${i + 1}`;
-    if (!isObject(item)) expected(path, 'a structure', item);
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(item)) {
-      if (v === null) continue;
-      if (lists.includes(key)) out[key] = stringList(`${path}.${key}`, v);
-      else if (typeof v === 'string') out[key] = v;
-      else expected(`${path}.${key}`, 'a string', v);
-    }
-    return out;
-  });
-}
-
-/** One member's JSON value as the operation takes it; SerializationException when its JSON type is wrong. */
-function decodeMember(p: Param, value: Json): unknown {
-  switch (p.type) {
-    case 'string':
-      return typeof value === 'string' ? value : expected(p.member, 'a string', value);
-    case 'blob':
-      // Standard base64 with padding (spec 1.2); the operation checks the decoded size.
-      if (typeof value !== 'string') expected(p.member, 'a base64 string', value);
-      if (!BASE64.test(value)) throw serializationError(`Member ${p.member} is not valid base64`);
-      return new Uint8Array(Buffer.from(value, 'base64'));
-    case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) ? value : expected(p.member, 'an integer', value);
-    case 'boolean':
-      return typeof value === 'boolean' ? value : expected(p.member, 'a boolean', value);
-    case 'strings':
-      return stringList(p.member, value);
-    case 'tags':
-      return structureList(p.member, value, []);
-    case 'filters':
-      return structureList(p.member, value, ['Values']);
-    case 'structure':
-      return isObject(value) ? value : expected(p.member, 'a structure', value);
-    case 'structures':
-      return structureList(p.member, value, []);
-  }
-}
-
-/**
- * The request body as the operation's input: a JSON object of the operation's members (spec 1.1).
+ * The request body as the operation's input: a JSON object of the operation's members (spec 1.1), each
+ * checked against the table's Param types (`ops/members.ts`; SerializationException when one is wrong).
  * Members the operation does not know are ignored, `null` counts as absent, blobs are decoded from base64.
- * An empty body counts as `{}`.
+ * An empty body counts as `{}`. A body that is not UTF-8 is refused (ValidationException), never decoded
+ * with replacement characters into a stored value.
  */
-export function decodeRequest(name: OperationName, body: string): Record<string, unknown> {
+export function decodeRequest(name: OperationName, body: Uint8Array): Record<string, unknown> {
+  const bad = invalidUtf8Offset(body);
+  if (bad >= 0) throw new ValidationException(`The request body is not valid UTF-8 (byte offset ${bad}); send binary values as base64 in SecretBinary`);
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   let parsed: unknown;
   try {
-    parsed = body.trim() === '' ? {} : JSON.parse(body);
+    parsed = text.trim() === '' ? {} : JSON.parse(text);
   } catch {
     throw serializationError('The request body is not valid JSON');
   }
   if (!isObject(parsed)) throw serializationError('The request body must be a JSON object');
-  const input: Record<string, unknown> = {};
-  for (const p of operations[name].params as readonly Param[]) {
-    const value = parsed[p.member];
-    if (value === undefined || value === null) continue;
-    input[p.member] = decodeMember(p, value);
+  try {
+    return decodeMembers(name, parsed, 'base64');
+  } catch (err) {
+    if (err instanceof MemberTypeError) throw serializationError(err.message);
+    throw err;
   }
-  return input;
 }
 
 /**

@@ -23,7 +23,8 @@
  * How a request goes (nothing here is a business rule; every operation runs from the table):
  * 1. the body is read, at most 1 MiB: a larger one is answered with HTTP 413 `RequestEntityTooLargeException`
  *    (from Content-Length before reading any of it, or as soon as a streamed body passes the limit), and
- *    the connection is closed;
+ *    the connection is closed; headers must arrive within 10 s and the body within 20 s after them, else
+ *    HTTP 408 (`RequestTimeoutException`) and the connection is closed (slow-loris clients, issue 13.5);
  * 2. the SigV4 signature is checked (`auth.ts`) for the store's region, re-read from `.secretstore.yaml`
  *    whenever that file changes (a `git pull` needs no restart);
  * 3. `X-Amz-Target` names the operation (`UnknownOperationException`), the JSON body becomes its input
@@ -49,6 +50,8 @@ import { CONTENT_TYPE, decodeRequest, encodeError, encodeResponse, operationOf, 
 export const DEFAULT_PORT = 4583;
 export const DEFAULT_HOST = '127.0.0.1';
 export const MAX_BODY_BYTES = 1024 * 1024;
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const BODY_TIMEOUT_MS = 20_000;
 /** How long `close` waits for requests in flight before cutting their connections. */
 const CLOSE_GRACE_MS = 30_000;
 
@@ -67,6 +70,9 @@ export interface ServerOptions {
   allowRemote?: boolean;
   /** Default 1 MiB. */
   maxBodyBytes?: number;
+  /** How long a client may take to send a request's headers (default 10 s) and then its body (default 20 s). */
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
   /** One line per request (time, request id, operation, status, milliseconds). */
   accessLog?: (line: string) => void;
   /** Problems of the server itself that clients are not told in detail (default: stderr). */
@@ -118,40 +124,81 @@ class TooLarge extends ProtocolError {
   }
 }
 
+/** A body that did not arrive in time (a slow-loris client): answered 408 and the connection closed. */
+class BodyTimeout extends ProtocolError {
+  constructor(ms: number) {
+    super('RequestTimeoutException', `The request body was not received within ${ms / 1000} seconds.`, 408);
+  }
+}
+
+/** A client that closed its connection before sending the whole body: nobody to answer, a client error all the same. */
+class ClientGone extends ProtocolError {
+  constructor() {
+    super('ClientClosedRequest', 'The client closed the connection before sending the whole request.', 499);
+  }
+}
+
+/** Answers after which the rest of the body is never read: the connection is closed. */
+const CLOSES_CONNECTION: ReadonlySet<number> = new Set([408, 413]);
+
 /**
- * Reads the body, at most `limit` bytes. Past the limit (announced by Content-Length, or counted while
- * streaming) it stops reading and throws TooLarge; the caller answers 413 and closes the connection.
+ * Reads the body, at most `limit` bytes, within `timeoutMs`. Past the limit (announced by Content-Length,
+ * or counted while streaming) it stops reading and throws TooLarge; past the time, BodyTimeout. The caller
+ * answers 413 or 408 and closes the connection.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(new TooLarge(limit));
-  return new Promise((resolve, reject) => {
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (err: Error) => {
+      req.off('data', onData);
+      req.pause();
+      reject(err);
+    };
+    timer = setTimeout(() => stop(new BodyTimeout(timeoutMs)), timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        reject(new TooLarge(limit));
-        return;
-      }
+      if (size > limit) return stop(new TooLarge(limit));
       chunks.push(chunk);
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks, size)));
-    req.once('error', reject);
+    // 'aborted' (ECONNRESET) and a close before the end: the client went away.
+    req.once('error', () => reject(new ClientGone()));
     req.once('close', () => {
-      if (!req.complete) reject(new Error('the client went away'));
+      if (!req.complete) reject(new ClientGone());
     });
-  });
+  }).finally(() => clearTimeout(timer));
+}
+
+/** Why the server cannot listen, in one line that says what to pass instead. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new InvalidParameterException(`--host ${host} is not an address or a name this machine resolves; pass an IP address such as 127.0.0.1 or ::1 (brackets optional)`);
+    case 'EADDRNOTAVAIL':
+      return new InvalidParameterException(`--host ${host} is not an address of this machine; pass one of its own, such as 127.0.0.1`);
+    case 'EADDRINUSE':
+      return new InvalidParameterException(`port ${port} on ${host} is already in use; pass another --port (0 picks a free one)`);
+    case 'EACCES':
+      return new InvalidParameterException(`not allowed to listen on port ${port}; pass a --port above 1023`);
+    default:
+      return err;
+  }
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const env = opts.env ?? process.env;
-  const host = opts.host ?? DEFAULT_HOST;
+  // `[::1]` is how an IPv6 address is written in a URL; listen() wants it bare.
+  const host = (opts.host ?? DEFAULT_HOST).replace(/^\[(.*)\]$/, '$1');
   checkBinding(opts, host);
   const limit = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const bodyTimeout = opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS;
+  const headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   const store = await SecretStore.open({
     ...(opts.store === undefined ? {} : { store: opts.store }),
     ...(opts.identity === undefined ? {} : { identity: opts.identity }),
@@ -194,7 +241,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const dispatch = async (req: IncomingMessage): Promise<{ name?: string; status: number; body: string; error?: string }> => {
     let name: OperationName | undefined;
     try {
-      const body = await readBody(req, limit);
+      const body = await readBody(req, limit, bodyTimeout);
       const config = await store.refreshConfig().catch((err: unknown) => {
         // Needed before authentication (the region): an unauthenticated client is not told the details.
         log(`secretstore: ${(err as Error).message}`);
@@ -207,7 +254,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       if (req.method !== 'POST') throw new ProtocolError('UnknownOperationException', `Unknown operation: the protocol takes POST /, not ${req.method}`);
       const target = req.headers['x-amz-target'];
       name = operationOf(Array.isArray(target) ? target[0] : target);
-      const input = decodeRequest(name, body.toString('utf8'));
+      const input = decodeRequest(name, body);
       const op = name; // narrowed for the closures below
       // A workflow (RotateSecret) stays out of the queue: between its commits it runs a rotation command,
       // which may well call this server to put the new value. Its commits still take the store lock.
@@ -226,7 +273,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     inFlight++;
     void dispatch(req)
       .then((reply) => {
-        if (reply.status === 413) {
+        if (CLOSES_CONNECTION.has(reply.status)) {
           // The rest of the body is never read: answer, then close the connection.
           send(res, requestId, reply.status, reply.body, reply.error, true);
           res.once('finish', () => req.socket.destroySoon());
@@ -250,11 +297,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   };
 
   const tls = opts.tlsCert !== undefined && opts.tlsKey !== undefined;
+  // Node checks its header and request timeouts every connectionsCheckingInterval (30 s by default), which
+  // let slow-loris connections live minutes past them: check every second. The body has its own timer
+  // (readBody), so a slow body gets our 408 answer; requestTimeout is only the backstop.
+  const timing = { connectionsCheckingInterval: Math.min(1000, headersTimeout), headersTimeout, requestTimeout: headersTimeout + bodyTimeout + 1000 };
   const server: Server = tls
-    ? createHttpsServer({ cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!) }, handle)
-    : createHttpServer(handle);
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 30_000;
+    ? createHttpsServer({ cert: readFileSync(opts.tlsCert!), key: readFileSync(opts.tlsKey!), ...timing }, handle)
+    : createHttpServer(timing, handle);
   // Node closes an idle keep-alive connection after 5 s; a client (the SDKs keep connections alive) that
   // sends its next request just as that happens gets ECONNRESET. Writes queue behind each other, so a busy
   // client can sit idle that long: keep idle connections for a minute, as load balancers in front of AWS
@@ -265,13 +314,20 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('clientError', (_err, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  // Requests Node refuses before they reach `handle`: headers too slow (408) or malformed (400). Both are
+  // the client's doing, logged as such in the access log.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    // A connection reset between requests: nobody to answer, nothing to log.
+    if (err.code === 'ECONNRESET') return void socket.destroy();
+    const timeout = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    const [status, text] = timeout ? [408, 'Request Timeout'] : [400, 'Bad Request'];
+    opts.accessLog?.(`${new Date().toISOString()} - - ${status} ${timeout ? 'RequestTimeoutException' : 'BadRequest'} (${err.code ?? 'client error'})`);
+    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, opts.port ?? DEFAULT_PORT)));
     server.listen(opts.port ?? DEFAULT_PORT, host, () => {
       server.off('error', reject);
       resolve();

@@ -6,7 +6,7 @@
  * secretstore. The value goes to the editor only through that file, never through its argv or environment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants as fsConstants, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
@@ -33,6 +33,51 @@ export function privateTempRoot(env: NodeJS.ProcessEnv): string {
     // no /dev/shm, or not writable
   }
   return tmpdir();
+}
+
+const EDIT_PREFIX = 'secretstore-edit-';
+/** Folders of versions before the PID was in the name: removed once this old (no editor session lasts so long). */
+const LEGACY_STALE_MS = 24 * 60 * 60 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, as another user's process.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A SIGKILLed edit cannot remove its folder, so the plaintext would stay in memory-backed storage until
+ * reboot. Each edit first removes, in every folder an edit may use, the edit folders owned by this user
+ * whose process is gone (and those of older versions, without a PID, untouched for a day). Returns the
+ * folders removed. Cheap: one readdir and an lstat per leftover.
+ */
+export function removeStaleEditFolders(env: NodeJS.ProcessEnv): string[] {
+  const uid = process.getuid?.();
+  const roots = new Set([privateTempRoot(env), '/dev/shm', tmpdir()]);
+  const removed: string[] = [];
+  for (const root of roots) {
+    let names: string[];
+    try {
+      names = readdirSync(root).filter((n) => n.startsWith(EDIT_PREFIX));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const dir = join(root, name);
+      const st = lstatSync(dir, { throwIfNoEntry: false });
+      if (st === undefined || !st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      const pid = /^secretstore-edit-(\d+)-[^-]+$/.exec(name)?.[1];
+      const stale = pid !== undefined ? !processAlive(Number(pid)) : Date.now() - st.mtimeMs > LEGACY_STALE_MS;
+      if (!stale) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  return removed;
 }
 
 /** $VISUAL, else $EDITOR, else vi (an empty variable counts as unset). */
@@ -69,7 +114,9 @@ export type EditOutcome =
  * the folder before returning or throwing. Editor failures throw InvalidRequestException (nothing saved).
  */
 export async function editInPrivateFile(initial: string, options: EditOptions): Promise<EditOutcome> {
-  const dir = mkdtempSync(join(privateTempRoot(options.env), 'secretstore-edit-'));
+  removeStaleEditFolders(options.env);
+  // The PID in the name lets a later edit tell a folder whose process is gone (SIGKILL: no handler ran).
+  const dir = mkdtempSync(join(privateTempRoot(options.env), `${EDIT_PREFIX}${process.pid}-`));
   let child: ChildProcess | undefined;
   let removed = false;
   const remove = () => {

@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { ResourceNotFoundException } from '../errors.js';
 import { withoutPassphrases } from './passphrase.js';
 import { mapSecrets, checkNoNul, toEnvObject, type EnvVariable, type MappingOptions, type SecretValueSource } from '../core/env-mapping.js';
 import type { SecretStore } from './store.js';
@@ -19,11 +20,17 @@ export interface ReadOptions {
 export async function readSecretValues(store: SecretStore, secretIds: readonly string[], options: ReadOptions = {}): Promise<SecretValueSource[]> {
   const values: SecretValueSource[] = [];
   for (const secretId of secretIds) {
-    const response = await store.run('GetSecretValue', {
-      SecretId: secretId,
-      ...(options.versionStage === undefined ? {} : { VersionStage: options.versionStage }),
-      ...(options.versionId === undefined ? {} : { VersionId: options.versionId }),
-    });
+    const response = await store
+      .run('GetSecretValue', {
+        SecretId: secretId,
+        ...(options.versionStage === undefined ? {} : { VersionStage: options.versionStage }),
+        ...(options.versionId === undefined ? {} : { VersionId: options.versionId }),
+      })
+      .catch((err: unknown) => {
+        // With several --secret-id, say which one is missing.
+        if (err instanceof ResourceNotFoundException) throw new ResourceNotFoundException(`${err.message} (--secret-id ${secretId})`);
+        throw err;
+      });
     values.push({
       name: response.Name,
       ...(response.SecretString === undefined ? {} : { secretString: response.SecretString }),

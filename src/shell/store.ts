@@ -4,6 +4,7 @@
  * through `SecretStore.run`.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { checkMembers } from '../ops/members.js';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
@@ -112,6 +113,8 @@ export class SecretStore {
   /** Run one operation of the table by its API name. */
   async run<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>> {
     const op = operations[name];
+    // Every client's requests meet the same member type check last (the library's only one).
+    checkMembers(name, input as unknown as Record<string, unknown>);
     const request = this.withToken(op.params, input as unknown as Record<string, unknown>) as never;
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).

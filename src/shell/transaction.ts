@@ -32,6 +32,7 @@ import { InternalServiceError, InvalidParameterException, InvalidRequestExceptio
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git, type GitRunOptions } from './git.js';
 import { acquireLock, inspectLock } from './lock.js';
+import { refuseSymlinks } from './symlinks.js';
 import type { CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
@@ -60,6 +61,8 @@ export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T
     const merging = plan.parents !== undefined && plan.parents.length > 0;
     if (planned.length === 0 && plan.commit === undefined && !merging) return plan.result;
     const paths = planned.map((c) => c.path);
+    // Before anything reads or writes these paths: never through a link (issue 13.3).
+    refuseSymlinks(loc.repoRoot, paths);
     const adopted = new Set((opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
     const head = paths.length > 0 ? await checkUntouched(git, paths, adopted) : await resolveHead(git);
     // Rewriting a file with the bytes it already has is not a change: no empty commits.

@@ -15,6 +15,7 @@ import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
+import { refuseSymlinks } from './symlinks.js';
 
 export async function readConfig(root: string): Promise<StoreConfig> {
   return (await readConfigFile(root)).config;
@@ -22,6 +23,7 @@ export async function readConfig(root: string): Promise<StoreConfig> {
 
 /** `.secretstore.yaml` as read (its signature is checked on this text) and parsed, from one read. */
 export async function readConfigFile(root: string): Promise<{ text: string; config: StoreConfig }> {
+  refuseSymlinks(root, [CONFIG_FILE]);
   const file = join(root, CONFIG_FILE);
   let text: string;
   try {
@@ -67,6 +69,7 @@ export class WorkTreeView implements StoreView {
   async readSecret(name: string): Promise<SecretIndex | undefined> {
     if (!this.cache.has(name)) {
       const file = indexPath(name);
+      refuseSymlinks(this.root, [file, versionsDir(name)]);
       const text = await readIfExists(join(this.root, file));
       const index = text === undefined ? undefined : parseSecretIndex(text, file);
       if (index !== undefined && index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);

@@ -34,7 +34,8 @@ export interface RawRequest {
 
 export interface SignOptions {
   target: string;
-  body?: string;
+  /** A Buffer sends bytes as they are (e.g. not UTF-8). */
+  body?: string | Buffer;
   credential: Pick<ServerCredential, 'accessKeyId' | 'secretAccessKey'>;
   region: string;
   /** Signing time (default now): an old one makes a stale request that is otherwise consistent. */
