@@ -69,7 +69,7 @@ describe('issue 11 item 4: laundering through sync and the merge driver is refus
     expect(state(t.a)).toBe(beforeA);
     expect(t.remoteHead()).toBe(remote);
     expect(value(t.b, 'db')).toBe('a2');
-  });
+  }, 240_000);
 
   it('the merge driver refuses an unauthenticated incoming index (conflict markers and a one-line report naming the path), and sign refuses to conclude that merge', () => {
     const { t, v1 } = teamWithDb();
@@ -93,7 +93,7 @@ describe('issue 11 item 4: laundering through sync and the merge driver is refus
     expect(t.b.git(['rev-parse', 'HEAD']).trim()).toBe(head);
     t.b.git(['merge', '--abort']);
     expect(value(t.b, 'db')).toBe('a2');
-  });
+  }, 240_000);
 });
 
 describe('issue 11 item 8: two offline puts, then plain git pull with the merge driver', () => {
@@ -112,7 +112,7 @@ describe('issue 11 item 8: two offline puts, then plain git pull with the merge 
     t.a.git(['pull', '-q']);
     expect(value(t.a, 'db', 'beta')).toBe('b2');
     expect([a2, b2, v1].every(Boolean)).toBe(true);
-  });
+  }, 240_000);
 });
 
 describe('issue 11 item 9: sync --prefer newest with a contested AWSCURRENT', () => {
@@ -137,7 +137,7 @@ describe('issue 11 item 9: sync --prefer newest with a contested AWSCURRENT', ()
     }
     expect(sync(t.a).Status).toBe('FastForwarded');
     for (const c of [t.a, t.b]) expect([value(c, 'db'), value(c, 'db', 'AWSPREVIOUS')]).toEqual(['b2', 'a2']);
-  });
+  }, 240_000);
 });
 
 describe('issue 11 item 11: team flows on a branch not named main', () => {
@@ -157,7 +157,7 @@ describe('issue 11 item 11: team flows on a branch not named main', () => {
     t.a.git(['pull', '-q']);
     for (const c of [t.a, t.b]) expect([value(c, 'db'), value(c, 'db', 'beta')]).toEqual(['a3', 'b3']);
     expect(t.remoteHead()).toBe(t.a.git(['rev-parse', 'HEAD']).trim());
-  });
+  }, 240_000);
 
   it('a first sync on a new branch pushes it and sets its upstream (push -u)', () => {
     const { t } = teamWithDb();
@@ -166,7 +166,7 @@ describe('issue 11 item 11: team flows on a branch not named main', () => {
     expect(sync(t.b).Status).toBe('Pushed');
     expect(t.b.git(['config', '--get', 'branch.feature.remote']).trim()).toBe('origin');
     expect(t.b.git(['ls-remote', 'origin', 'refs/heads/feature']).split('\t')[0]).toBe(t.b.git(['rev-parse', 'HEAD']).trim());
-  });
+  }, 240_000);
 });
 
 describe('git pull --rebase re-signs the writer\'s own commits (post-rewrite hook)', () => {
@@ -199,7 +199,7 @@ describe('git pull --rebase re-signs the writer\'s own commits (post-rewrite hoo
     const read = t.b.cli(['get-secret-value', '--secret-id', 'db']);
     expect(read.status).toBe(254);
     expect(read.stderr).toContain('without a writer\'s signature');
-  });
+  }, 240_000);
 });
 
 describe('a conflict resolved by hand, then secretstore sign', () => {
@@ -227,7 +227,7 @@ describe('a conflict resolved by hand, then secretstore sign', () => {
     expect(sync(t.b).Status).toBe('Pushed');
     expect(sync(t.a).Status).toBe('FastForwarded');
     expect(value(t.a, 'db')).toBe('a2');
-  });
+  }, 240_000);
 });
 
 describe('hooks: a plain git commit that changes the store', () => {
@@ -248,5 +248,5 @@ describe('hooks: a plain git commit that changes the store', () => {
     expect(stderr).toContain('this commit changes the store, but');
     expect(stderr).toContain('readers would refuse it');
     expect(stderr).toContain('--no-verify');
-  });
+  }, 240_000);
 });

@@ -150,7 +150,7 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(t.b.git(['log', '-1', '--format=%B'])).toContain(`pruned: db ${v1}`);
     expect(t.b.git(['log', '-1', '--format=%B'])).toMatch(/^Secretstore-Signature: /m);
     expect(t.b.git(['rev-list', '--parents', '-n', '1', 'HEAD~1']).trim().split(' ')).toHaveLength(3); // the merge, unpruned
-  });
+  }, 180_000);
 
   it('a version pruned on one side is not re-added by the merge', () => {
     const { t, v1 } = teamWithDb({ pruneAbove: 3, minVersionAgeHours: 0 });
@@ -197,7 +197,7 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(lost.status).toBe(254);
     expect(lost.stderr).toContain('InvalidRequestException');
     expect(lost.stderr).toContain('rejected 1 time(s)');
-  });
+  }, 180_000);
 
   it.each([
     ['after-write-2', 'old'],
@@ -225,20 +225,21 @@ describe('secretstore sync (issue #5 item 1)', () => {
     expect(t.remoteHead()).toBe(t.b.git(['rev-parse', 'HEAD']).trim());
   });
 
-  it('sync without an upstream says how to set one', () => {
+  it('sync without an upstream and with more than one remote says how to set one; a first push sets the upstream (push -u)', () => {
     const { t } = teamWithDb();
     t.a.git(['branch', '--unset-upstream']);
-    const r = t.a.cli(['sync']);
-    expect(r.status).toBe(254);
-    expect(r.stderr).toContain('has no upstream; give --remote REMOTE');
-    expect(sync(t.a, '--remote', 'origin').Status).toBe('UpToDate');
     // An empty remote: nothing to integrate, the push creates the branch.
     const other = join(t.base, 'other.git');
     execFileSync('git', ['init', '-q', '--bare', other], { env: t.store.env });
     t.a.git(['remote', 'add', 'other', other]);
+    const r = t.a.cli(['sync']);
+    expect(r.status).toBe(254);
+    expect(r.stderr).toContain('has no upstream; give --remote REMOTE');
+    expect(sync(t.a, '--remote', 'origin').Status).toBe('UpToDate');
     expect(sync(t.a, '--remote', 'other').Status).toBe('Pushed');
     expect(execFileSync('git', ['rev-parse', 'main'], { cwd: other, encoding: 'utf8' })).toBe(t.a.git(['rev-parse', 'HEAD']));
-  });
+    expect(t.a.git(['config', '--get', 'branch.main.remote']).trim()).toBe('other');
+  }, 180_000);
 
   it('a file outside the label indexes changed differently on both sides is refused, with the repository untouched', () => {
     const { t } = teamWithDb();
