@@ -75,9 +75,9 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     .command('sign')
     .helpGroup('Teams and trust')
     .description(
-      'Commit indexes (secret.yaml) and .secretstore.yaml edited by hand, signed, in one commit ' +
-        '(after resolving a conflict by hand, say). Without options: every index and the configuration that differ from HEAD. ' +
-        'Refused unless your key is a trusted writer (for the configuration: an unscoped writer of the configuration at HEAD).',
+      'Commit indexes (secret.yaml) and .secretstore.yaml edited by hand in one commit signed by your writer key; during a merge ' +
+        '(a conflict resolved by hand) it concludes the merge, with both parents. Without options: every index and the configuration that differ from HEAD. ' +
+        'Refused unless your key is a writer HEAD\'s configuration authorises (for the configuration: an unscoped writer).',
     )
     .option('--secret-id <names...>', 'only these secrets (by name)')
     .option('--config', 'only (or also) .secretstore.yaml')
