@@ -5,6 +5,7 @@
  * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InvalidParameterException } from '../errors.js';
@@ -14,9 +15,11 @@ import { debug, debugEnabled, redactRequest, setDebug, timed } from '../shell/de
 import { readParam, type ReadContext } from './values.js';
 import { OUTPUT_FORMATS, render, UsageError, type OutputFormat } from './output.js';
 import type { TerminalStreams } from './prompt.js';
+import type { ProgressStream } from '../shell/progress.js';
+import type { OpenStoreOptions, SecretStore } from '../shell/store.js';
 
 export interface CliIo extends ReadContext {
-  readonly out: (text: string) => void;
+  readonly out: (text: string | Uint8Array) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Set by each action so errors can name the operation as the AWS CLI does. */
@@ -27,6 +30,15 @@ export interface CliIo extends ReadContext {
   readonly isTerminal?: () => boolean;
   /** Where terminal prompts read keys and write to (default: stdin and stderr); injectable for tests. */
   readonly terminal?: TerminalStreams;
+  /** Where progress lines are drawn (default: `process.stderr`); null draws none (the agent has no terminal). */
+  readonly progressStream?: ProgressStream | null;
+  /** How a table operation opens its store (default: `SecretStore.open`); the agent passes one that reuses warm clients. */
+  readonly openStore?: (options: OpenStoreOptions) => Promise<SecretStore>;
+}
+
+/** The stream progress lines go to for this run (see `CliIo.progressStream`). */
+export function progressStream(io: CliIo): ProgressStream | undefined {
+  return io.progressStream === undefined ? process.stderr : (io.progressStream ?? undefined);
 }
 
 /** The operations that ask for their value on a terminal when none is given (see `promptForValue`). */
@@ -103,13 +115,13 @@ function addParam(cmd: Command, p: Param): void {
 }
 
 /** `--cli-input-json` / `--cli-input-yaml`: literal text or file://path, an object of request members. */
-function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>): Record<string, unknown> {
+function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>, cwd: string): Record<string, unknown> {
   const json = opts.cliInputJson as string | undefined;
   const yaml = opts.cliInputYaml as string | undefined;
   if (json === undefined && yaml === undefined) return {};
   if (json !== undefined && yaml !== undefined) throw new UsageError('--cli-input-json and --cli-input-yaml cannot be used together');
   const raw = (json ?? yaml)!;
-  const text = raw.startsWith('file://') ? readFileSync(raw.slice('file://'.length), 'utf8') : raw;
+  const text = raw.startsWith('file://') ? readFileSync(resolve(cwd, raw.slice('file://'.length)), 'utf8') : raw;
   let parsed: unknown;
   try {
     parsed = json !== undefined ? JSON.parse(text) : parseYaml(text);
@@ -132,7 +144,7 @@ function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>
 
 function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unknown>, io: CliIo): Record<string, unknown> {
   // Flags on the command line win over the same member in --cli-input-json, as in the AWS CLI.
-  const request = cliInput(opts, op);
+  const request = cliInput(opts, op, io.cwd);
   for (const p of op.params) {
     const raw = opts[attributeOf(p.member)];
     if (raw !== undefined) request[p.member] = readParam(raw, p, io);
@@ -244,6 +256,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
     .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
+    .option('--no-agent', 'run this command in this process, without the agent (as SECRETSTORE_AGENT=off)')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();
@@ -286,8 +299,8 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       }
       const { SecretStore } = await import('../shell/store.js');
       const { progressOn } = await import('../shell/progress.js');
-      const progress = progressOn(process.stderr, io.env);
-      const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
+      const progress = progressOn(progressStream(io), io.env);
+      const store = await (io.openStore ?? SecretStore.open)({ ...storeOptions(globals(), io), progress });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
       const call = (token: { NextToken?: string }) => timed(`operation ${op.name}`, () => store.run(name, { ...request, ...pageSize, ...token } as never));

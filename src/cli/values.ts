@@ -4,6 +4,7 @@
  * so it gets a one-line warning.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidParameterException } from '../errors.js';
 import type { Param } from '../ops/context.js';
 import type { Tag } from '../model/api.js';
@@ -11,6 +12,8 @@ import type { Tag } from '../model/api.js';
 export interface ReadContext {
   readonly warn: (line: string) => void;
   readonly stdin: () => Buffer;
+  /** What a relative file:// path is relative to (default: this process's working directory). */
+  readonly cwd?: string;
 }
 
 function readSource(raw: string, param: Param, ctx: ReadContext): { bytes: Buffer; literal: boolean } | undefined {
@@ -19,7 +22,7 @@ function readSource(raw: string, param: Param, ctx: ReadContext): { bytes: Buffe
     if (raw.startsWith(scheme)) {
       const path = raw.slice(scheme.length);
       try {
-        return { bytes: readFileSync(path), literal: false };
+        return { bytes: readFileSync(resolve(ctx.cwd ?? '.', path)), literal: false };
       } catch (err) {
         throw new InvalidParameterException(`Unable to read ${param.member} from ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }

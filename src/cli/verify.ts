@@ -3,7 +3,7 @@
  * hand-edited indexes and configuration in one commit; src/shell/sign.ts).
  */
 import type { Command } from 'commander';
-import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
+import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 
 /** Exit code of `verify` when it found something (an error of its own exits 254, as every command). */
 export const EXIT_FINDINGS = 1;
@@ -28,7 +28,7 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
       ]);
       // verify reports what reads would refuse (an untrusted configuration too) instead of stopping at it.
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
-      const report = await verifyStore(store, progressOn(process.stderr, io.env));
+      const report = await verifyStore(store, progressOn(progressStream(io), io.env));
       // The report is lines by default (the global --output defaults to json for AWS commands); an explicit --output or --query gets the structure.
       const explicit = program.getOptionValueSource('output') !== 'default' && globals().output !== 'text';
       if (explicit || globals().query !== undefined) {
