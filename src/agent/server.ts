@@ -21,6 +21,7 @@ import { checkSocket, ensureFolder, socketPath } from './folder.js';
 import { KeyCache } from './keys.js';
 import { buildId, onMessages, send, type ClientMessage } from './protocol.js';
 import { main } from '../cli/main.js';
+import { commandOf } from '../cli/argv.js';
 import { operations } from '../ops/table.js';
 import { disposeKeys, resolveIdentityPath } from '../crypto/identity-file.js';
 import { SecretStore, type OpenStoreOptions } from '../shell/store.js';
@@ -32,19 +33,8 @@ type RunRequest = Extract<ClientMessage, { t: 'run' }>;
 
 /** The table's commands, except rotate-secret, which runs the rotation commands (in the client, as on the cold path). */
 const AGENT_COMMANDS: ReadonlySet<string> = new Set(Object.values(operations).filter((op) => !('workflow' in op && op.workflow)).map((op) => op.command));
-/** Global options followed by a value (see buildProgram). */
-const VALUED_GLOBALS: ReadonlySet<string> = new Set(['--store', '--identity', '--output', '--query']);
 /** Read from process.env deep in the shell: set per request. */
 const PROCESS_VARIABLES = ['SECRETSTORE_FAULT_AT', 'SECRETSTORE_LOCK_TIMEOUT_MS', 'SECRETSTORE_NO_CACHE'] as const;
-
-function commandOf(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (!arg.startsWith('-')) return arg;
-    if (VALUED_GLOBALS.has(arg)) i++;
-  }
-  return undefined;
-}
 
 /** Whether the agent runs this command; the rest run in the client (they need its terminal or its process). */
 function runsHere(request: RunRequest): boolean {

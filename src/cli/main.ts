@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram, type CliIo } from './program.js';
-import { addAdminCommands } from './admin.js';
+import { commandOf } from './argv.js';
+import { operations } from '../ops/table.js';
 import { debugEnabled, debugFromEnv, setDebug } from '../shell/debug.js';
 import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, UsageError } from './output.js';
 import type { ProgressStream } from '../shell/progress.js';
@@ -43,7 +44,11 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   };
   // --debug (program.ts) or SECRETSTORE_DEBUG: what secretstore does on stderr, and stack traces of errors.
   setDebug(debugFromEnv(sys.env), sys.err);
-  const program = buildProgram(io, (p, globals, print) => addAdminCommands(p, globals, io, print));
+  // A table operation needs only its own command (and no admin commands); help and the rest get all.
+  const command = commandOf(argv);
+  const only = command !== undefined && !argv.includes('--help') && !argv.includes('-h') && Object.values(operations).some((op) => op.command === command) ? command : undefined;
+  const addAdminCommands = only === undefined ? (await import('./admin.js')).addAdminCommands : undefined;
+  const program = buildProgram(io, (p, globals, print) => addAdminCommands?.(p, globals, io, print), only);
   const output = { writeOut: (text: string) => sys.out(text), writeErr: sys.err };
   program.exitOverride().configureOutput(output);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);

@@ -246,7 +246,8 @@ async function debugPaths(globals: GlobalOptions, io: CliIo): Promise<void> {
   debug(`identity ${resolveIdentityPath({ flag: globals.identity, env: io.env })} (from ${from})`);
 }
 
-export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void): Command {
+/** The program; with `only` (a table operation's command), that command alone: what one run of it needs. */
+export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void, only?: string): Command {
   const program = new Command('secretstore')
     .description('An encrypted, git-backed secret store that speaks the AWS Secrets Manager API.')
     .option('--store <dir>', 'the store folder (default: $SECRETSTORE_DIR, else the git top level)')
@@ -268,6 +269,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
 
   for (const name of Object.keys(operations) as OperationName[]) {
     const op = operations[name] as Operation<unknown, unknown>;
+    if (only !== undefined && op.command !== only) continue;
     const cmd = program.command(op.command).description(op.summary);
     if (op.group) cmd.helpGroup(op.group);
     op.params.forEach((p) => addParam(cmd, p));
@@ -307,7 +309,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       await print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
     });
   }
-  admin(program, globals, print);
+  if (only === undefined) admin(program, globals, print);
   program.addHelpText('after', '\nExample:\n  secretstore get-secret-value --secret-id MyTestDatabaseSecret --query SecretString --output text');
   // `edit` (admin.ts) belongs with exec and env, should it be registered without a group of its own.
   program.commands.find((c) => c.name() === 'edit' && !c.helpGroup())?.helpGroup('Everyday use');
