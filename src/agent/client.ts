@@ -9,9 +9,9 @@
  * (auto) only for a person at a terminal: stdin is a TTY and CI is not set, so scripts, CI jobs and
  * containers never leave an agent behind.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { isatty } from 'node:tty';
 import { agentFolder, AgentFolderRefused, checkSocket, ensureFolder, socketPath } from './folder.js';
 import { buildId, onMessages, send, type AgentMessage, type ClientMessage } from './protocol.js';
 
@@ -32,7 +32,7 @@ function warn(line: string): void {
 
 /** Runs the command through the agent; undefined when it must (or, after a refusal, will) run in this process. */
 export async function viaAgent(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number | undefined> {
-  const stdinTTY = process.stdin.isTTY === true;
+  const stdinTTY = isatty(0); // not process.stdin, whose stream costs more to set up than the whole request
   if (!wantsAgent(argv, env, stdinTTY)) return undefined;
   // `-` reads the value from stdin: read it here, unless it is the terminal (the command then runs here).
   if (argv.includes('-') && stdinTTY) return undefined;
@@ -128,7 +128,8 @@ async function connectOrStart(folder: string, env: NodeJS.ProcessEnv): Promise<S
 }
 
 /** Starts `secretstore agent run` detached, and waits for its `ready` line (it listens by then). */
-function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
+async function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
+  const { spawn } = await import('node:child_process');
   const agentEnv = { ...env };
   for (const name of PRIVATE_VARIABLES) delete agentEnv[name];
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'agent', 'run'], {
@@ -137,7 +138,7 @@ function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
     env: agentEnv,
     cwd: '/',
   });
-  return new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     let text = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
