@@ -89,6 +89,11 @@ export async function runAgent(folder: string, env: NodeJS.ProcessEnv): Promise<
         send(conn, { t: 'stopped' });
         conn.end(() => shutdown());
       } else if (m.t === 'run') {
+        if (stopping) {
+          send(conn, { t: 'restart' }); // going away: the client starts a new agent
+          conn.end();
+          return;
+        }
         if (m.build !== build) {
           // An upgrade: this agent runs old code. The client starts the current one once this one has left.
           send(conn, { t: 'restart' });
@@ -137,14 +142,17 @@ export async function runAgent(folder: string, env: NodeJS.ProcessEnv): Promise<
     return store;
   }
 
+  /** Stops taking requests, lets the one in flight finish (a write is never cut short), zeroes the keys, exits. */
   function shutdown(): void {
     if (stopping) return;
     stopping = true;
-    keys.clear();
-    stores.clear();
     server.close();
     removeSocket();
-    process.exit(0);
+    void queue.finally(() => {
+      keys.clear();
+      stores.clear();
+      process.exit(0);
+    });
   }
 
   let listening = false;

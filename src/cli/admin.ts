@@ -173,6 +173,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         'Started on first use at a terminal; exits after 5 idle minutes. status prints it, stop ends it (and zeroes its keys).',
     )
     .helpGroup('Everyday use')
+    .addHelpText('after', '\nExample:\n  secretstore agent status')
     .addArgument(new Argument('<action>', 'what to do').choices(['status', 'stop']))
     .action(async (action: string) => {
       io.operation = 'Agent';

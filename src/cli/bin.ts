@@ -5,7 +5,7 @@ import { agentCommand, viaAgent } from '../agent/client.js';
 // The agent client comes first and is small; the program (commander, the operation table) is loaded only
 // when the command runs in this process (src/agent/client.ts says when).
 const argv = process.argv.slice(2);
-let code = argv[0] === 'agent' ? await agentCommand(argv[1], process.env) : await viaAgent(argv, process.env, process.cwd());
+let code = argv[0] === 'agent' && ['status', 'stop', 'run'].includes(argv[1] ?? '') ? await agentCommand(argv[1], process.env) : await viaAgent(argv, process.env, process.cwd());
 if (code === undefined) {
   // Node 22.1+ can cache compiled code between runs (the lazily loaded chunks: libsodium, the git client);
   // Node 20 has no such cache and skips this.
