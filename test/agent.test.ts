@@ -3,7 +3,7 @@
  * real git and libsodium. Each test gets its own runtime folder (XDG_RUNTIME_DIR), so its own agent, and
  * stops it at the end. Auto-start is exercised explicitly with SECRETSTORE_AGENT=on even under CI=true.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +35,26 @@ function runtime(): string {
   return dir;
 }
 
-/** The CLI through the agent of `run` (SECRETSTORE_AGENT=on), under CI=true to show `on` wins. */
-function viaAgent(run: string, args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): CliResult {
-  return runCli(args, { ...t.env, CI: 'true', SECRETSTORE_AGENT: 'on', XDG_RUNTIME_DIR: run, ...extra }, t.dir, input);
+/** runCli without blocking the test worker (a worker blocked for long misses its runner's calls). */
+function runAsync(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, input?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(input ?? '');
+    child.on('close', (status) => resolve({ status, stdout, stderr, json: <T>() => JSON.parse(stdout) as T }));
+  });
 }
 
-function cold(args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): CliResult {
-  return runCli(args, { ...t.env, SECRETSTORE_AGENT: 'off', ...extra }, t.dir, input);
+/** The CLI through the agent of `run` (SECRETSTORE_AGENT=on), under CI=true to show `on` wins. */
+function viaAgent(run: string, args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return runAsync(args, { ...t.env, CI: 'true', SECRETSTORE_AGENT: 'on', XDG_RUNTIME_DIR: run, ...extra }, t.dir, input);
+}
+
+function cold(args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string): Promise<CliResult> {
+  return runAsync(args, { ...t.env, SECRETSTORE_AGENT: 'off', ...extra }, t.dir, input);
 }
 
 interface Status {
@@ -52,8 +65,8 @@ interface Status {
   Identities?: string[];
 }
 
-function status(run: string, extra: NodeJS.ProcessEnv = {}): Status {
-  const r = runCli(['agent', 'status'], { ...t.env, XDG_RUNTIME_DIR: run, ...extra }, t.dir);
+async function status(run: string, extra: NodeJS.ProcessEnv = {}): Promise<Status> {
+  const r = await runAsync(['agent', 'status'], { ...t.env, XDG_RUNTIME_DIR: run, ...extra }, t.dir);
   return JSON.parse(r.stdout) as Status;
 }
 
@@ -80,23 +93,23 @@ async function until(check: () => boolean, ms = 30_000): Promise<void> {
 }
 
 describe('starting, status and stop', () => {
-  it('SECRETSTORE_AGENT=on starts the agent on first use (even under CI=true), in a 0700 folder with a 0600 socket', () => {
+  it('SECRETSTORE_AGENT=on starts the agent on first use (even under CI=true), in a 0700 folder with a 0600 socket', async () => {
     const run = runtime();
-    expect(status(run).Running).toBe(false);
-    const r = viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
+    expect((await status(run)).Running).toBe(false);
+    const r = await viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('s3cret\n');
-    const s = status(run);
+    const s = await status(run);
     expect(s.Running).toBe(true);
     expect(s.Stores).toEqual([t.dir]);
     expect(statSync(join(run, 'secretstore')).mode & 0o777).toBe(0o700);
     expect(statSync(join(run, 'secretstore', 'agent.sock')).mode & 0o777).toBe(0o600);
     // The second command is served by the same agent.
-    expect(viaAgent(run, ['describe-secret', '--secret-id', 'app/db']).status).toBe(0);
-    expect(status(run).Pid).toBe(s.Pid);
+    expect((await viaAgent(run, ['describe-secret', '--secret-id', 'app/db'])).status).toBe(0);
+    expect((await status(run)).Pid).toBe(s.Pid);
   });
 
-  it('auto (SECRETSTORE_AGENT unset) starts no agent without a terminal on stdin, nor under CI', () => {
+  it('auto (SECRETSTORE_AGENT unset) starts no agent without a terminal on stdin, nor under CI', async () => {
     const run = runtime();
     const base = { ...t.env, XDG_RUNTIME_DIR: run };
     expect(runCli(['describe-secret', '--secret-id', 'app/db'], base, t.dir).status).toBe(0);
@@ -108,41 +121,41 @@ describe('starting, status and stop', () => {
     // At a terminal without CI: the agent starts.
     const started = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: t.dir, env: base, encoding: 'utf8' });
     expect(started.status).toBe(0);
-    expect(status(run).Running).toBe(true);
+    expect((await status(run)).Running).toBe(true);
   });
 
-  it('SECRETSTORE_AGENT=off and --no-agent run in the process, starting nothing', () => {
+  it('SECRETSTORE_AGENT=off and --no-agent run in the process, starting nothing', async () => {
     const run = runtime();
-    expect(viaAgent(run, ['describe-secret', '--secret-id', 'app/db'], { SECRETSTORE_AGENT: 'off' }).status).toBe(0);
-    expect(viaAgent(run, ['--no-agent', 'describe-secret', '--secret-id', 'app/db']).status).toBe(0);
-    expect(status(run).Running).toBe(false);
+    expect((await viaAgent(run, ['describe-secret', '--secret-id', 'app/db'], { SECRETSTORE_AGENT: 'off' })).status).toBe(0);
+    expect((await viaAgent(run, ['--no-agent', 'describe-secret', '--secret-id', 'app/db'])).status).toBe(0);
+    expect((await status(run)).Running).toBe(false);
   });
 
   it('agent stop ends it and removes the socket; status then says it is not running', async () => {
     const run = runtime();
-    viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
-    const pid = status(run).Pid!;
+    await viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
+    const pid = (await status(run)).Pid!;
     expect(runCli(['agent', 'stop'], { ...t.env, XDG_RUNTIME_DIR: run }, t.dir).status).toBe(0);
     await until(() => !alive(pid));
     expect(existsSync(join(run, 'secretstore', 'agent.sock'))).toBe(false);
-    expect(status(run).Running).toBe(false);
+    expect((await status(run)).Running).toBe(false);
   });
 
   it('exits by itself when idle (SECRETSTORE_AGENT_IDLE_SECONDS)', async () => {
     const run = runtime();
-    viaAgent(run, ['describe-secret', '--secret-id', 'app/db'], { SECRETSTORE_AGENT_IDLE_SECONDS: '1' });
-    const pid = status(run).Pid!;
+    await viaAgent(run, ['describe-secret', '--secret-id', 'app/db'], { SECRETSTORE_AGENT_IDLE_SECONDS: '1' });
+    const pid = (await status(run)).Pid!;
     await until(() => !alive(pid));
     expect(existsSync(join(run, 'secretstore', 'agent.sock'))).toBe(false);
   });
 
   it('an agent of another build (an upgrade) is replaced by the client before it answers', async () => {
     const run = runtime();
-    viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
-    const old = status(run);
-    const r = viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text'], { SECRETSTORE_AGENT_BUILD: 'next-release' });
+    await viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
+    const old = await status(run);
+    const r = await viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text'], { SECRETSTORE_AGENT_BUILD: 'next-release' });
     expect(r.stdout).toBe('s3cret\n');
-    const next = status(run, { SECRETSTORE_AGENT_BUILD: 'next-release' });
+    const next = await status(run, { SECRETSTORE_AGENT_BUILD: 'next-release' });
     expect(next.Running).toBe(true);
     expect(next.Build).toBe('next-release');
     expect(next.Pid).not.toBe(old.Pid);
@@ -151,21 +164,21 @@ describe('starting, status and stop', () => {
 });
 
 describe('the folder is the protection: anything but a private folder of this user is refused', () => {
-  it('a group-writable socket folder is refused (the command runs in the process, with a warning)', () => {
+  it('a group-writable socket folder is refused (the command runs in the process, with a warning)', async () => {
     const run = runtime();
     mkdirSync(join(run, 'secretstore'), { mode: 0o700 });
     chmodSync(join(run, 'secretstore'), 0o770);
-    const r = viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
+    const r = await viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
     expect(r.stdout).toBe('s3cret\n');
     expect(r.stderr).toMatch(/not using the agent: refusing the agent folder: .* has mode 0770/);
     expect(existsSync(join(run, 'secretstore', 'agent.sock'))).toBe(false);
   });
 
-  it.skipIf(process.getuid?.() !== 0)("another user's socket folder is refused", () => {
+  it.skipIf(process.getuid?.() !== 0)("another user's socket folder is refused", async () => {
     const run = runtime();
     mkdirSync(join(run, 'secretstore'), { mode: 0o700 });
     chownSync(join(run, 'secretstore'), 65534, 65534);
-    const r = viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
+    const r = await viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
     expect(r.stdout).toBe('s3cret\n');
     expect(r.stderr).toMatch(/refusing the agent folder: .* is owned by uid 65534, not by you/);
     expect(existsSync(join(run, 'secretstore', 'agent.sock'))).toBe(false);
@@ -173,10 +186,10 @@ describe('the folder is the protection: anything but a private folder of this us
 
   it('a socket others may reach is refused, and the agent stops serving', async () => {
     const run = runtime();
-    viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
-    const pid = status(run).Pid!;
+    await viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
+    const pid = (await status(run)).Pid!;
     chmodSync(join(run, 'secretstore', 'agent.sock'), 0o666);
-    const r = viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
+    const r = await viaAgent(run, ['describe-secret', '--secret-id', 'app/db']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/refusing the agent socket: .* has mode 0666/);
     expect(alive(pid)).toBe(true); // the client never connected; the agent checks too, on its next connection
@@ -201,11 +214,11 @@ describe('results through the agent are byte for byte those of the cold path', (
     ['get-secret-value', '--cli-input-json', 'file://../request.json'],
   ];
 
-  it.each(reads.map((args) => [args.join(' '), args]))('%s', (_, args) => {
+  it.each(reads.map((args) => [args.join(' '), args]))('%s', async (_, args) => {
     writeFileSync(join(t.base, 'request.json'), JSON.stringify({ SecretId: 'app/db' })); // outside the repo, by a relative path
     const run = runtime();
-    const a = viaAgent(run, args as string[]);
-    const b = cold(args as string[]);
+    const a = await viaAgent(run, args as string[]);
+    const b = await cold(args as string[]);
     expect({ status: a.status, stdout: a.stdout, stderr: a.stderr }).toEqual({ status: b.status, stdout: b.stdout, stderr: b.stderr });
   });
 
@@ -227,11 +240,11 @@ describe('results through the agent are byte for byte those of the cold path', (
     for (const [args, input] of steps) {
       await tick();
       const before = t.git(['rev-parse', 'HEAD']).trim();
-      const a = viaAgent(run, args, {}, input);
+      const a = await viaAgent(run, args, {}, input);
       const message = t.git(['log', '-1', '--format=%B']);
       // The same request again on the cold path, after resetting the store to where it was, must say the same.
       t.git(['reset', '-q', '--hard', before]);
-      const b = cold(args, {}, input);
+      const b = await cold(args, {}, input);
       // A create draws a random ARN suffix, and dates differ: the rest must be equal.
       const normalise = (text: string) =>
         text.replace(/"(LastChangedDate|LastAccessedDate|CreatedDate|DeletedDate|DeletionDate)": "[^"]+"/g, '"$1": "<date>"').replace(/(secret:w\/one)-[A-Za-z0-9]{6}/g, '$1-XXXXXX')
@@ -282,21 +295,21 @@ describe('a passphrase-protected identity is asked for once per agent, in the cl
 
 describe('killing the agent mid-command leaves the store consistent', () => {
   const points = expandFaultPoints([{ path: 'v', content: '' }, { path: 'i', content: '' }]);
-  it.each(points.map((p, i) => [p, i]))('agent killed at %s', (point, i) => {
+  it.each(points.map((p, i) => [p, i]))('agent killed at %s', async (point, i) => {
     const run = runtime();
     const before = t.git(['rev-parse', 'HEAD']).trim();
     const value = `agent-value-${Number(i)}`;
     // The fault variable reaches the agent with the request, which SIGKILLs itself at that point.
-    const killed = viaAgent(run, ['put-secret-value', '--secret-id', 'app/db', '--secret-string', '-'], { SECRETSTORE_FAULT_AT: String(point) }, value);
+    const killed = await viaAgent(run, ['put-secret-value', '--secret-id', 'app/db', '--secret-string', '-'], { SECRETSTORE_FAULT_AT: String(point) }, value);
     expect(killed.status).toBe(254);
     expect(killed.stderr).toMatch(/the agent ended before the command finished/);
     // The next command (a new agent) repairs what was half-written and answers consistently with HEAD.
-    const read = viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
+    const read = await viaAgent(run, ['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text']);
     expect(read.status).toBe(0);
     if (t.git(['rev-parse', 'HEAD']).trim() !== before) expect(read.stdout).toBe(`${value}\n`);
     else expect(read.stdout).not.toBe(`${value}\n`);
     expect(t.git(['status', '--porcelain', '--untracked-files=all'])).toBe('');
-    expect(viaAgent(run, ['put-secret-value', '--secret-id', 'app/db', '--secret-string', '-'], {}, 's3cret').status).toBe(0);
+    expect((await viaAgent(run, ['put-secret-value', '--secret-id', 'app/db', '--secret-string', '-'], {}, 's3cret')).status).toBe(0);
   });
 });
 
