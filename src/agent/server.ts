@@ -256,6 +256,11 @@ async function serve(conn: Socket, request: RunRequest, openStore: (options: Ope
     });
     send(conn, { t: 'exit', code });
     conn.end();
+  } catch (err) {
+    // main turns every error of a command into output and a code; this is a bug of the agent itself.
+    send(conn, { t: 'err', data: Buffer.from(`secretstore: the agent failed: ${(err as Error).message}\n`).toString('base64') });
+    send(conn, { t: 'exit', code: 254 });
+    conn.end();
   } finally {
     for (const [name, value] of saved) {
       if (value === undefined) delete process.env[name];
