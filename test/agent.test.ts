@@ -193,6 +193,7 @@ describe('the folder is the protection: anything but a private folder of this us
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/refusing the agent socket: .* has mode 0666/);
     expect(alive(pid)).toBe(true); // the client never connected; the agent checks too, on its next connection
+    chmodSync(join(run, 'secretstore', 'agent.sock'), 0o600); // so that afterEach can stop it
   });
 });
 
