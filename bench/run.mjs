@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchEnv, cli, makeStore as makeBenchStore, median } from './store.mjs';
+import { agentBench } from './agent.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const CONCURRENCY = 50;
@@ -134,5 +135,7 @@ if (serverFigures) {
   console.log(`  get-secret-value: ${f.reads.toFixed(0)} requests/s (the CLI: ${(1000 / f.cliGetMs).toFixed(1)} calls/s, ${fmt(f.cliGetMs)} each)`);
   console.log(`  put-secret-value: ${f.puts.toFixed(0)} requests/s, one commit each (the CLI: ${(1000 / f.cliPutMs).toFixed(1)} calls/s, ${fmt(f.cliPutMs)} each)`);
 }
+// The agent and the cold get: a section of its own (bench/agent.mjs).
+await agentBench(env, RUNS);
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
 else rmSync(base, { recursive: true, force: true });

@@ -4,11 +4,14 @@
 //  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+// Every build gets its own id: an agent started by another build (an upgrade) is restarted by the client.
+const buildId = `${JSON.parse(readFileSync('package.json', 'utf8')).version}+${Date.now().toString(36)}.${randomBytes(4).toString('hex')}`;
 // Built in memory and written only when it succeeded, so a failed build leaves the last good one.
 const bundle = await build({
   write: false,
@@ -24,6 +27,7 @@ const bundle = await build({
   target: 'node20',
   // Bundled CommonJS dependencies still call require(); give the ES module one.
   banner: { js: "import { createRequire as __secretstoreRequire } from 'node:module'; const require = __secretstoreRequire(import.meta.url);" },
+  define: { __SECRETSTORE_BUILD__: JSON.stringify(buildId) },
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -21,7 +21,8 @@ describe('a put killed with SIGKILL at any point leaves the old state or the new
   it.each(points.map((p, i) => [p, i]))('killed at %s', (point, i) => {
     const before = head();
     const value = `value-${Number(i) + 1}`;
-    const killed = t.cli(['put-secret-value', '--secret-id', 'crash', '--secret-string', '-'], { input: value, env: { SECRETSTORE_FAULT_AT: String(point) } });
+    // In this process (the agent's own kill is in test/agent.test.ts, where the client reports it).
+    const killed = t.cli(['put-secret-value', '--secret-id', 'crash', '--secret-string', '-'], { input: value, env: { SECRETSTORE_FAULT_AT: String(point), SECRETSTORE_AGENT: 'off' } });
     expect(killed.status).toBeNull(); // died by the signal, not an exit code
 
     // The next command (a read) repairs whatever was half-written, then answers consistently with HEAD.

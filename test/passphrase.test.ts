@@ -27,7 +27,8 @@ interface ProtectedStore {
 function makeProtectedStore(): ProtectedStore {
   const base = mkdtempSync(join(tmpdir(), 'secretstore-pass-'));
   const dir = join(base, 'repo');
-  const env = testEnv(base);
+  // The cold path: each command asks for the passphrase. Through the agent it is asked once (test/agent.test.ts).
+  const env = { ...testEnv(base), SECRETSTORE_AGENT: 'off' };
   execFileSync('git', ['init', '-q', dir], { env });
   const cli = (args: readonly string[], extra: NodeJS.ProcessEnv = {}, input?: string) => runCli(args, { ...env, ...extra }, dir, input);
   const keygen = cli(['keygen', '--passphrase'], { SECRETSTORE_PASSPHRASE: PASS });

@@ -1,7 +1,7 @@
 /** The commands that have no AWS counterpart: keygen, init, prune, rotate-due, serve, exec, env, edit and the pre-commit hook. */
 import { Argument, type Command } from 'commander';
 import { SHELLS, type Shell } from './completion.js';
-import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
+import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { addExecCommands } from './exec.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
@@ -66,7 +66,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { SecretStore } = await import('../shell/store.js');
       const { pruneStore } = await import('../shell/prune.js');
       const { progressOn } = await import('../shell/progress.js');
-      const progress = progressOn(process.stderr, io.env);
+      const progress = progressOn(progressStream(io), io.env);
       const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
       await print(await pruneStore(store, new Date(), opts.secretId, progress), 'Prune');
     });
@@ -86,7 +86,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       const { rotateDue } = await import('../shell/workflows.js');
       const { progressOn } = await import('../shell/progress.js');
       const store = await SecretStore.open(storeOptions(globals(), io));
-      const result = await rotateDue(store, { dryRun: opts.dryRun === true, progress: progressOn(process.stderr, io.env) });
+      const result = await rotateDue(store, { dryRun: opts.dryRun === true, progress: progressOn(progressStream(io), io.env) });
       await print(result, 'RotateDue');
       if (result.Failed.length > 0) {
         const { InvalidRequestException } = await import('../errors.js');
@@ -168,6 +168,20 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     );
 
   addExecCommands(program, globals, io);
+
+  program
+    .command('agent')
+    .description(
+      'The agent: a background secretstore that keeps the code loaded and identities decrypted, so commands answer faster. ' +
+        'Started on first use at a terminal; exits after 5 idle minutes. status prints it, stop ends it (and zeroes its keys).',
+    )
+    .helpGroup('Everyday use')
+    .addHelpText('after', '\nExample:\n  secretstore agent status')
+    .addArgument(new Argument('<action>', 'what to do').choices(['status', 'stop']))
+    .action(async (action: string) => {
+      io.operation = 'Agent';
+      io.exitCode = await (await import('../agent/client.js')).agentCommand(action, io.env);
+    });
 
   program
     .command('completion')

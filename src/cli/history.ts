@@ -88,7 +88,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
       try {
         io.out(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));
       } catch {
-        process.stdout.write(bytes); // not text: byte for byte, as git would show it
+        io.out(bytes); // not text: byte for byte, as git would show it
       }
     });
 }

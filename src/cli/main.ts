@@ -5,15 +5,34 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { buildProgram, type CliIo } from './program.js';
-import { addAdminCommands } from './admin.js';
+import { commandOf } from './argv.js';
+import { operations } from '../ops/table.js';
 import { debugEnabled, debugFromEnv, setDebug } from '../shell/debug.js';
 import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, ParamValidationError, UsageError } from './output.js';
+import type { ProgressStream } from '../shell/progress.js';
 
+/**
+ * What one run of the program reads and writes: the process's own streams, environment and folder on the
+ * cold path, or one request's in the agent (src/agent/), which runs many commands in one process.
+ */
 export interface MainIo {
-  out(text: string): void;
+  out(text: string | Uint8Array): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** All of standard input (default: read file descriptor 0). */
+  stdin?: () => Buffer;
+  /** Whether stdin is a terminal (default: `process.stdin.isTTY`). */
+  isTerminal?: () => boolean;
+  /** Where progress lines are drawn (default: `process.stderr`); null draws none. */
+  progressStream?: ProgressStream | null;
+  /** How a table operation opens its store (default: `SecretStore.open`); the agent reuses warm ones. */
+  openStore?: CliIo['openStore'];
+  /**
+   * The arguments as raw bytes (default: this process's, from /proc). The agent passes none: its own
+   * command line is not the request's, so a U+FFFD in a request's argv is taken as Node gave it.
+   */
+  rawArgv?: () => Buffer[] | undefined;
 }
 
 /**
@@ -39,17 +58,25 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   const io: CliIo = {
     out: sys.out,
     warn: (line) => sys.err(line + '\n'),
-    stdin: () => readFileSync(0),
-    rawArgv,
+    stdin: sys.stdin ?? (() => readFileSync(0)),
+    rawArgv: sys.rawArgv ?? rawArgv,
     env: sys.env,
     cwd: sys.cwd,
     operation: 'secretstore',
+    ...(sys.isTerminal ? { isTerminal: sys.isTerminal } : {}),
+    ...(sys.progressStream !== undefined ? { progressStream: sys.progressStream } : {}),
+    ...(sys.openStore ? { openStore: sys.openStore } : {}),
   };
   // --debug (program.ts) or SECRETSTORE_DEBUG: what secretstore does on stderr, and stack traces of errors.
   setDebug(debugFromEnv(sys.env), sys.err);
-  const program = buildProgram(io, (p, globals, print) => addAdminCommands(p, globals, io, print));
-  program.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: sys.out, writeErr: sys.err });
+  // A table operation needs only its own command (and no admin commands); help and the rest get all.
+  const command = commandOf(argv);
+  const only = command !== undefined && !argv.includes('--help') && !argv.includes('-h') && Object.values(operations).some((op) => op.command === command) ? command : undefined;
+  const addAdminCommands = only === undefined ? (await import('./admin.js')).addAdminCommands : undefined;
+  const program = buildProgram(io, (p, globals, print) => addAdminCommands?.(p, globals, io, print), only);
+  const output = { writeOut: (text: string) => sys.out(text), writeErr: sys.err };
+  program.exitOverride().configureOutput(output);
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput(output);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return io.exitCode ?? 0;

@@ -5,6 +5,7 @@
  * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InvalidParameterException } from '../errors.js';
@@ -18,9 +19,11 @@ import { OUTPUT_FORMATS, ParamValidationError, render, UsageError, type OutputFo
 import { decodeMembers, MemberTypeError } from '../ops/members.js';
 import { invalidUtf8Offset } from '../core/utf8.js';
 import type { TerminalStreams } from './prompt.js';
+import type { ProgressStream } from '../shell/progress.js';
+import type { OpenStoreOptions, SecretStore } from '../shell/store.js';
 
 export interface CliIo extends ReadContext {
-  readonly out: (text: string) => void;
+  readonly out: (text: string | Uint8Array) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Set by each action so errors can name the operation as the AWS CLI does. */
@@ -31,6 +34,15 @@ export interface CliIo extends ReadContext {
   readonly isTerminal?: () => boolean;
   /** Where terminal prompts read keys and write to (default: stdin and stderr); injectable for tests. */
   readonly terminal?: TerminalStreams;
+  /** Where progress lines are drawn (default: `process.stderr`); null draws none (the agent has no terminal). */
+  readonly progressStream?: ProgressStream | null;
+  /** How a table operation opens its store (default: `SecretStore.open`); the agent passes one that reuses warm clients. */
+  readonly openStore?: (options: OpenStoreOptions) => Promise<SecretStore>;
+}
+
+/** The stream progress lines go to for this run (see `CliIo.progressStream`). */
+export function progressStream(io: CliIo): ProgressStream | undefined {
+  return io.progressStream === undefined ? process.stderr : (io.progressStream ?? undefined);
 }
 
 /** The operations that ask for their value on a terminal when none is given (see `promptForValue`). */
@@ -107,7 +119,7 @@ function addParam(cmd: Command, p: Param): void {
  * each checked against the table's Param types (`ops/members.ts`): a wrong type is the AWS CLI's
  * "Parameter validation failed" (exit 252), naming the member and the types, never the value.
  */
-function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>): Record<string, unknown> {
+function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>, cwd: string): Record<string, unknown> {
   const json = opts.cliInputJson as string | undefined;
   const yaml = opts.cliInputYaml as string | undefined;
   if (json === undefined && yaml === undefined) return {};
@@ -116,7 +128,7 @@ function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>
   const flag = json !== undefined ? '--cli-input-json' : '--cli-input-yaml';
   let text = raw;
   if (raw.startsWith('file://')) {
-    const path = raw.slice('file://'.length);
+    const path = resolve(cwd, raw.slice('file://'.length));
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -153,7 +165,7 @@ function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>
 
 function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unknown>, io: CliIo): Record<string, unknown> {
   // Flags on the command line win over the same member in --cli-input-json, as in the AWS CLI.
-  const request = cliInput(opts, op);
+  const request = cliInput(opts, op, io.cwd);
   for (const p of op.params) {
     const raw = opts[attributeOf(p.member)];
     if (raw !== undefined) request[p.member] = readParam(raw, p, io);
@@ -257,7 +269,8 @@ async function debugPaths(globals: GlobalOptions, io: CliIo): Promise<void> {
   debug(`identity ${resolveIdentityPath({ flag: globals.identity, env: io.env })} (from ${from})`);
 }
 
-export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void): Command {
+/** The program; with `only` (a table operation's command), that command alone: what one run of it needs. */
+export function buildProgram(io: CliIo, admin: (program: Command, globals: () => GlobalOptions, print: Printer) => void, only?: string): Command {
   const program = new Command('secretstore')
     .description('An encrypted, git-backed secret store that speaks the AWS Secrets Manager API.')
     .option('--store <dir>', 'the store folder (default: $SECRETSTORE_DIR, else the git top level)')
@@ -267,6 +280,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
     .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
+    .option('--no-agent', 'run this command in this process, without the agent (as SECRETSTORE_AGENT=off)')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();
@@ -278,6 +292,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
 
   for (const name of Object.keys(operations) as OperationName[]) {
     const op = operations[name] as Operation<unknown, unknown>;
+    if (only !== undefined && op.command !== only) continue;
     const cmd = program.command(op.command).description(op.summary);
     if (op.group) cmd.helpGroup(op.group);
     op.params.forEach((p) => addParam(cmd, p));
@@ -309,15 +324,15 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       }
       const { SecretStore } = await import('../shell/store.js');
       const { progressOn } = await import('../shell/progress.js');
-      const progress = progressOn(process.stderr, io.env);
-      const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
+      const progress = progressOn(progressStream(io), io.env);
+      const store = await (io.openStore ?? SecretStore.open)({ ...storeOptions(globals(), io), progress });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;
       const pageSize = opts.pageSize === undefined ? {} : { MaxResults: opts.pageSize };
       const call = (token: { NextToken?: string }) => timed(`operation ${op.name}`, () => store.run(name, { ...request, ...pageSize, ...token } as never));
       await print(paginate ? await allPages(op.pageMembers!, call) : await call({}), op.name);
     });
   }
-  admin(program, globals, print);
+  if (only === undefined) admin(program, globals, print);
   program.addHelpText('after', '\nExample:\n  secretstore get-secret-value --secret-id MyTestDatabaseSecret --query SecretString --output text');
   // `edit` (admin.ts) belongs with exec and env, should it be registered without a group of its own.
   program.commands.find((c) => c.name() === 'edit' && !c.helpGroup())?.helpGroup('Everyday use');

@@ -4,7 +4,7 @@
  * The logic is `shell/rekey.ts`; the config edits `core/recipients.ts`.
  */
 import type { Command } from 'commander';
-import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
+import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 
 async function openStore(globals: GlobalOptions, io: CliIo) {
   const { SecretStore } = await import('../shell/store.js');
@@ -13,7 +13,7 @@ async function openStore(globals: GlobalOptions, io: CliIo) {
 
 async function progress(io: CliIo) {
   const { progressOn } = await import('../shell/progress.js');
-  return progressOn(process.stderr, io.env);
+  return progressOn(progressStream(io), io.env);
 }
 
 const scoped = <T extends { scope?: readonly string[] }>(e: T) => (e.scope ? { Scope: [...e.scope] } : {});

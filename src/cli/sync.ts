@@ -3,7 +3,7 @@
  * clone's git integration) and the hidden `merge-driver` git itself runs (the hooks are in hooks.ts).
  */
 import { Option, type Command } from 'commander';
-import type { CliIo, GlobalOptions, Printer } from './program.js';
+import { progressStream, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { UsageError } from './output.js';
 
 const PREFER = ['ours', 'theirs', 'newest'] as const;
@@ -41,7 +41,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
         env: io.env,
         signer: () => writerSigner(identity, io.env),
         warn: (line) => io.warn(line),
-        progress: progressOn(process.stderr, io.env),
+        progress: progressOn(progressStream(io), io.env),
       });
       if (result.Status === 'Contested') {
         io.warn(`secretstore: sync with ${result.Upstream} stopped; nothing was changed. Contested:`);

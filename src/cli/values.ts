@@ -4,6 +4,7 @@
  * so it gets a one-line warning.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InvalidParameterException } from '../errors.js';
 import type { Param } from '../ops/context.js';
 import type { Tag } from '../model/api.js';
@@ -15,6 +16,8 @@ export interface ReadContext {
   readonly stdin: () => Buffer;
   /** The process's arguments as raw bytes, where the system shows them (Linux /proc); see `checkArgvText`. */
   readonly rawArgv?: () => Buffer[] | undefined;
+  /** What a relative file:// path is relative to (default: this process's working directory). */
+  readonly cwd?: string;
 }
 
 /** `SecretString` -> `secret-string`: a request member's CLI flag, as the AWS CLI spells it. */
@@ -59,7 +62,7 @@ function readSource(raw: string, param: Param, ctx: ReadContext): { bytes: Buffe
     if (raw.startsWith(scheme)) {
       const path = raw.slice(scheme.length);
       try {
-        return { bytes: readFileSync(path), literal: false };
+        return { bytes: readFileSync(resolve(ctx.cwd ?? '.', path)), literal: false };
       } catch (err) {
         throw new InvalidParameterException(`Unable to read ${param.member} from ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
       }

@@ -3,7 +3,7 @@
  * hand-edited indexes and configuration in one commit; src/shell/sign.ts).
  */
 import type { Command } from 'commander';
-import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
+import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 
 /** Exit code of `verify` when it found something (an error of its own exits 254, as every command). */
 export const EXIT_FINDINGS = 1;
@@ -63,7 +63,7 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
       // verify reports what reads would refuse (an unauthenticated HEAD too) instead of stopping at it.
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
       try {
-        const result = await verifyStore(store, progressOn(process.stderr, io.env));
+        const result = await verifyStore(store, progressOn(progressStream(io), io.env));
         const checked = `${result.Commits} commit(s), ${result.Secrets} secret(s), ${result.SealedFiles} sealed file(s) (${result.Opened} opened, ${result.SealedFiles - result.Opened} header checked)`;
         await report(result, checked);
       } finally {

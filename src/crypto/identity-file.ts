@@ -128,7 +128,7 @@ function parseKeyLines(text: string, source: string, path = source): IdentityKey
 }
 
 /** Zeroes the keys (the classes of keys.ts have `dispose`; the interfaces leave it out). */
-function disposeKeys({ identities, signers }: IdentityKeys): void {
+export function disposeKeys({ identities, signers }: IdentityKeys): void {
   for (const key of [...identities, ...signers]) (key as { dispose?: () => void }).dispose?.();
 }
 

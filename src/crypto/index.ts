@@ -3,6 +3,7 @@ export { cryptoReady, loadSodium } from './sodium.js';
 export { generateIdentity, identityFromText, parseRecipient, parseWriterKey, signerFromText } from './keys.js';
 export type { GeneratedIdentity } from './keys.js';
 export {
+  disposeKeys,
   isProtectedIdentityFile,
   readIdentities,
   readIdentityFile,

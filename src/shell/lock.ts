@@ -197,10 +197,23 @@ function isStale(holder: LockHolder | undefined): boolean {
   if (!holder || holder.abandoned) return true;
   try {
     process.kill(holder.pid, 0);
-    return false;
+    return isZombie(holder.pid);
   } catch (err) {
     // EPERM: alive, but someone else's process.
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * A killed writer whose parent has not reaped it (a detached agent re-parented to an init that does not
+ * reap, as in some containers) still answers kill(pid, 0), but it is dead: Linux says so in /proc.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (macOS): as before
   }
 }
 

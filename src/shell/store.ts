@@ -43,6 +43,11 @@ export interface OpenStoreOptions {
    */
   allowUnsigned?: boolean;
   warn?: (line: string) => void;
+  /**
+   * Where the keys of the identity file at `path` come from; `read` reads (and decrypts) the file. Default:
+   * read once per client. The agent passes a cache that outlives clients (src/agent/keys.ts).
+   */
+  identityKeys?: (path: string, read: () => Promise<IdentityKeys>) => Promise<IdentityKeys>;
 }
 
 /** The commit reads are made at, and its configuration. */
@@ -88,6 +93,17 @@ export class SecretStore {
   close(): void {
     this.objects.close();
     this.trust.close();
+  }
+
+  /**
+   * The same store for another caller's options (the agent keeps one client per store and identity and
+   * serves each request with its own environment, folder and output): the git processes and the
+   * authenticated commit are kept, and HEAD is checked again.
+   */
+  async withOptions(options: OpenStoreOptions): Promise<SecretStore> {
+    const next = new SecretStore(this.location, this.objects, this.trust, this.snapshot, { ...options, env: options.env ?? process.env });
+    await next.refreshConfig();
+    return next;
   }
 
   /** `.secretstore.yaml` of the commit reads are made at. Writes re-read it inside the lock. */
@@ -203,7 +219,11 @@ export class SecretStore {
   keys(): Promise<IdentityKeys> {
     const env = this.options.env ?? process.env;
     const passphrase = this.options.passphrase ?? (async (request) => (await import('./passphrase.js')).askPassphrase(request, env));
-    this.keyCache ??= (async () => (await loadCrypto()).readIdentityFile(await this.identityPath(), { passphrase }))().catch((err: unknown) => {
+    this.keyCache ??= (async () => {
+      const path = await this.identityPath();
+      const read = async () => (await loadCrypto()).readIdentityFile(path, { passphrase });
+      return this.options.identityKeys ? this.options.identityKeys(path, read) : read();
+    })().catch((err: unknown) => {
       this.keyCache = undefined; // a missing or unreadable identity file is read again next time
       throw err;
     });

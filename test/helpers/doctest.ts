@@ -229,11 +229,14 @@ function environment(base: string): NodeJS.ProcessEnv {
   writeFileSync(gitconfig, '[user]\n\tname = Guide Reader\n\temail = reader@example.invalid\n[init]\n\tdefaultBranch = main\n');
   const home = join(base, 'home');
   mkdirSync(home, { recursive: true });
+  // A private runtime folder per section, as a login session has: the agent's socket goes there.
+  mkdirSync(join(base, 'run'), { mode: 0o700 });
   return {
     // node and npm: the ones running the tests.
     PATH: [bin, dirname(process.execPath), process.env.PATH ?? '/usr/bin:/bin'].join(delimiter),
     HOME: home,
     XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_RUNTIME_DIR: join(base, 'run'),
     GIT_CONFIG_GLOBAL: gitconfig,
     GIT_CONFIG_NOSYSTEM: '1',
     LANG: 'C.UTF-8',

@@ -7,11 +7,30 @@ import { spawnSync, execFileSync, type SpawnSyncReturns } from 'node:child_proce
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { openStore, type Store } from '../../src/index.js';
 import type { Policy } from '../../src/model/store.js';
 
 export const CLI = resolve('dist/secretstore.js');
+
+/**
+ * SECRETSTORE_TEST_AGENT=1 runs the CLI calls of the tests through the agent (SECRETSTORE_AGENT=on; its
+ * results must be byte for byte those of the cold path): one agent per test file, in a private runtime
+ * folder, stopped when the file is done. Tests that need the cold path set SECRETSTORE_AGENT=off.
+ */
+export const THROUGH_AGENT = process.env.SECRETSTORE_TEST_AGENT === '1';
+const agentRuntime = THROUGH_AGENT ? mkdtempSync(join(tmpdir(), 'ss-agent-')) : undefined;
+if (agentRuntime) {
+  afterAll(() => {
+    spawnSync(process.execPath, [CLI, 'agent', 'stop'], { env: { PATH: process.env.PATH, XDG_RUNTIME_DIR: agentRuntime } });
+    rmSync(agentRuntime, { recursive: true, force: true });
+  });
+}
+
+/** The variables that send a CLI call through the test file's agent (none unless SECRETSTORE_TEST_AGENT=1). */
+export function agentVariables(): NodeJS.ProcessEnv {
+  return agentRuntime ? { SECRETSTORE_AGENT: 'on', XDG_RUNTIME_DIR: agentRuntime } : {};
+}
 
 export interface CliResult {
   status: number | null;
@@ -36,7 +55,7 @@ export interface TestStore {
 }
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, cwd: string, input?: string | Buffer): CliResult {
-  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], { env, cwd, input, encoding: 'utf8' });
+  const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, ...args], { env: { ...agentVariables(), ...env }, cwd, input, encoding: 'utf8' });
   return {
     status: r.status,
     stdout: r.stdout,
@@ -54,6 +73,7 @@ export function testEnv(base: string): NodeJS.ProcessEnv {
     XDG_CONFIG_HOME: join(base, 'home', '.config'),
     GIT_CONFIG_GLOBAL: gitconfig,
     GIT_CONFIG_NOSYSTEM: '1',
+    ...agentVariables(),
   };
 }
 
