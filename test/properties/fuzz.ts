@@ -1,0 +1,92 @@
+/**
+ * The run count and seed every property test shares (issue 13 item 11).
+ *
+ * `npm test` runs each property a small, fixed number of times with a fixed seed, so a failure reproduces
+ * exactly. `npm run fuzz` (scripts/fuzz.mjs) sets FUZZ_RUNS (cases per property) and a fresh FUZZ_SEED, so
+ * each fuzz run explores new inputs; a failure prints the seed and path to replay it:
+ *
+ *     FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run test/properties/<file>.test.ts
+ *
+ * A new property file: `import { property, propertyAsync } from './fuzz.js'` and write
+ * `property('codec: what always holds', fc.property(arbitrary, (x) => { ... }), 200)` inside a describe.
+ */
+import fc from 'fast-check';
+import { expect, it } from 'vitest';
+import { SecretsManagerError } from '../../src/errors.js';
+
+const FIXED_SEED = 20261206;
+const fuzzRuns = process.env.FUZZ_RUNS === undefined ? undefined : Number(process.env.FUZZ_RUNS);
+if (fuzzRuns !== undefined && (!Number.isInteger(fuzzRuns) || fuzzRuns < 1)) throw new Error('FUZZ_RUNS must be a whole number of cases');
+export const SEED = process.env.FUZZ_SEED === undefined ? FIXED_SEED : Number(process.env.FUZZ_SEED);
+export const FUZZING = fuzzRuns !== undefined;
+
+/**
+ * Cases for one property: `quick` in `npm test`, FUZZ_RUNS when fuzzing. A property whose case costs a
+ * real git commit or a process gives `cost` (how many cheap cases one of its cases is worth), so
+ * FUZZ_RUNS=10000 runs it 10000 / cost times rather than for hours.
+ */
+export function runs(quick: number, cost = 1): number {
+  return fuzzRuns === undefined ? quick : Math.max(quick, Math.ceil(fuzzRuns / cost));
+}
+
+function parameters<T>(quick: number, cost: number): fc.Parameters<T> {
+  // Seeded and bounded; a hung case is caught by the test's own timeout (and, for async ones, by `timeout`).
+  return { seed: SEED, numRuns: runs(quick, cost), endOnFailure: !FUZZING };
+}
+
+function report(name: string, details: fc.RunDetails<unknown>, ms: number): void {
+  // The figures the closing note of a fuzz run asks for: cases tried per property.
+  if (FUZZING) console.log(`[fuzz] ${name}: ${details.numRuns} cases in ${(ms / 1000).toFixed(1)} s (seed ${SEED})`);
+}
+
+/** A test that checks a synchronous property: `it(name)` with the shared seed and run count. */
+export function property<T>(name: string, prop: fc.IProperty<T>, quick: number, cost = 1): void {
+  it(name, () => {
+    const started = performance.now();
+    const details = fc.check(prop, parameters<T>(quick, cost));
+    report(name, details, performance.now() - started);
+    if (details.failed) throw new Error(`${name}\n${fc.defaultReportMessage(details)}`);
+  }, FUZZING ? 0 : undefined);
+}
+
+/** The same for an asynchronous property (one that reads a store, starts a process...). */
+export function propertyAsync<T>(name: string, prop: fc.IAsyncProperty<T>, quick: number, cost = 1): void {
+  it(name, async () => {
+    const started = performance.now();
+    const details = await fc.check(prop, parameters<T>(quick, cost));
+    report(name, details, performance.now() - started);
+    if (details.failed) throw new Error(`${name}\n${await fc.asyncDefaultReportMessage(details)}`);
+  }, FUZZING ? 0 : undefined);
+}
+
+/**
+ * The rule every parser and operation keeps: a result, or an AWS-named exception (one of src/errors.ts,
+ * or the protocol's own, which extend the same class) with a one-line message; never a TypeError, a
+ * RangeError or another crash. Returns the result, or undefined after a named error.
+ */
+export function resultOrNamedError<T>(fn: () => T): { value: T } | { error: SecretsManagerError } {
+  try {
+    return { value: fn() };
+  } catch (err) {
+    expectNamed(err);
+    return { error: err as SecretsManagerError };
+  }
+}
+
+export async function resultOrNamedErrorAsync<T>(fn: () => Promise<T>): Promise<{ value: T } | { error: SecretsManagerError }> {
+  try {
+    return { value: await fn() };
+  } catch (err) {
+    expectNamed(err);
+    return { error: err as SecretsManagerError };
+  }
+}
+
+function expectNamed(err: unknown): void {
+  if (!(err instanceof SecretsManagerError)) {
+    // The crash itself is the counterexample: show it whole.
+    throw new Error(`not a named error: ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
+  }
+  expect(err.name).toMatch(/^[A-Z][A-Za-z]+(Exception|Failure|Error)$/);
+  expect(err.message).not.toContain('\n');
+}
