@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attach, labelNewVersion, versionsToStages, type Labels, type LabelMove } from '../src/core/labels.js';
+import { InvalidParameterException } from '../src/errors.js';
 
 /** Start from `{v1: [CUR]}`-style notation and return the same notation after `fn`. */
 function run(start: Record<string, string[]>, fn: (labels: Labels) => void): Record<string, string[]> {
@@ -54,5 +55,23 @@ describe('label algebra (spec 4.4 worked examples for new versions)', () => {
       v1: ['AWSCURRENT'],
       v2: ['AWSPREVIOUS'],
     });
+  });
+});
+
+describe('label algebra: counterexamples found by the property tests (test/properties/labels.test.ts)', () => {
+  // Both used to leave AWSCURRENT and AWSPREVIOUS on the new version; the index then refused to load
+  // ("AWSCURRENT and AWSPREVIOUS are on the same version") and the secret could not be read.
+  it('a put with VersionStages [AWSCURRENT, AWSPREVIOUS] is refused: AWSPREVIOUS never on the AWSCURRENT version (spec 4.1)', () => {
+    const labels: Labels = { AWSCURRENT: 'v1' };
+    expect(() => labelNewVersion(labels, 'v2', ['AWSCURRENT', 'AWSPREVIOUS'], true)).toThrow(InvalidParameterException);
+    expect(labels).toEqual({ AWSCURRENT: 'v1' });
+  });
+  it('the first version of an empty secret with VersionStages [AWSPREVIOUS] is refused (it gets AWSCURRENT too, spec 4.2)', () => {
+    const labels: Labels = {};
+    expect(() => labelNewVersion(labels, 'v1', ['AWSPREVIOUS', ' '], false)).toThrow(InvalidParameterException);
+    expect(labels).toEqual({});
+  });
+  it('AWSPREVIOUS alone on a new version of a secret that has one is still allowed', () => {
+    expect(run({ v1: ['AWSCURRENT'] }, put('v2', ['AWSPREVIOUS']))).toEqual({ v1: ['AWSCURRENT'], v2: ['AWSPREVIOUS'] });
   });
 });

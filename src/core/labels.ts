@@ -27,10 +27,15 @@ export function attach(labels: Labels, label: string, target: string, moves: Lab
   if (label === AWSCURRENT && holder !== undefined) attach(labels, AWSPREVIOUS, holder, moves);
 }
 
-/** Spec 4.2: the labels a new version receives. */
+/**
+ * Spec 4.2: the labels a new version receives. AWSPREVIOUS asked for together with AWSCURRENT (listed, or
+ * given to a secret's first version) would put both on the new version, which the index refuses (spec
+ * 4.1): refused here, as update-secret-version-stage refuses it, before any label moves.
+ */
 export function labelNewVersion(labels: Labels, versionId: string, stages: readonly string[] | undefined, hadVersions: boolean): LabelMove[] {
   const wanted = [...new Set(stages ?? [AWSCURRENT])];
   if (!hadVersions && !wanted.includes(AWSCURRENT)) wanted.push(AWSCURRENT);
+  if (wanted.includes(AWSCURRENT) && wanted.includes(AWSPREVIOUS)) throw new InvalidParameterException(StageMessages.previousOnCurrent);
   const moves: LabelMove[] = [];
   for (const label of wanted) attach(labels, label, versionId, moves);
   return moves;
