@@ -31,7 +31,7 @@ export function runs(quick: number, cost = 1): number {
 
 function parameters<T>(quick: number, cost: number): fc.Parameters<T> {
   // Seeded and bounded; a hung case is caught by the test's own timeout (and, for async ones, by `timeout`).
-  return { seed: SEED, numRuns: runs(quick, cost), endOnFailure: !FUZZING };
+  return { seed: SEED, numRuns: runs(quick, cost), includeErrorInReport: true };
 }
 
 function report(name: string, details: fc.RunDetails<unknown>, ms: number): void {
