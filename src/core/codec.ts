@@ -6,6 +6,7 @@
  */
 import { parseDocument, stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
+import { setLabel } from './labels.js';
 import { unsignedText } from './signature.js';
 import {
   DEFAULT_POLICY,
@@ -143,7 +144,7 @@ export function parseSecretIndex(text: string, file: string): SecretIndex {
     if (!(id in versions) && !(placeholders && id in placeholders)) {
       f.fail(`label ${label} points at version ${id}, which is not listed under versions`);
     }
-    labels[label] = id;
+    setLabel(labels, label, id);
   }
   if (Object.keys(versions).length > 0 && !('AWSCURRENT' in labels)) f.fail('no version carries AWSCURRENT');
   if (labels.AWSCURRENT !== undefined && labels.AWSCURRENT === labels.AWSPREVIOUS) {
