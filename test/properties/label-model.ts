@@ -74,9 +74,8 @@ export class LabelModel {
 
   /** label -> versionId, as secret.yaml holds them. */
   labelMap(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [id, labels] of this.stages) for (const l of labels) out[l] = id;
-    return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const entries = [...this.stages].flatMap(([id, labels]) => [...labels].map((l): [string, string] => [l, id]));
+    return sortKeys(Object.fromEntries(entries));
   }
 
   clone(): LabelModel {

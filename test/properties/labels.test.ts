@@ -14,11 +14,13 @@ import { CUR, LABEL_QUOTA, LabelModel, PENDING, PREV, sortKeys } from './label-m
 import { configFor, makeKeys, MemoryStore, type Keys } from './memory-store.js';
 import { property, propertyAsync, resultOrNamedError, resultOrNamedErrorAsync } from './fuzz.js';
 
-/** The AWS labels most often, custom ones (one that looks like AWS's), and enough others to reach the quota. */
+/** The AWS labels most often, custom ones (one that looks like AWS's), enough others to reach the quota, and any text. */
 const label = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(CUR, PREV, PENDING, 'one', 'two', 'AWSSOMETHING') },
   { weight: 2, arbitrary: fc.integer({ min: 0, max: 24 }).map((n) => `L${n}`) },
   { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 6 }) },
+  // names an object literal already has: a label map must not take them for labels
+  { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty') },
 );
 const stages = fc.option(fc.array(label, { minLength: 1, maxLength: 20 }), { nil: undefined, freq: 3 });
 /** A version by position among the known ones, a VersionId the secret does not have, or none. */
