@@ -23,6 +23,11 @@ export const CONFIG_FILE = '.secretstore.yaml';
 
 const YAML_OPTIONS = { lineWidth: 0, schema: 'core' } as const;
 
+/** Names quoted from a damaged file may hold any character: control characters are shown escaped, so the message stays one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 class Fields {
   constructor(
     private readonly obj: Record<string, unknown>,
@@ -30,7 +35,7 @@ class Fields {
   ) {}
 
   fail(why: string): never {
-    throw new InternalServiceError(`${this.file} is damaged: ${why}`);
+    throw new InternalServiceError(`${this.file} is damaged: ${oneLine(why)}`);
   }
   string(key: string): string {
     const v = this.obj[key];
@@ -91,7 +96,7 @@ class Fields {
 function parseObject(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
   if (doc.errors.length > 0) {
-    throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})`);
+    throw new InternalServiceError(`${file} is damaged: not valid YAML (${oneLine(doc.errors[0]!.message.split('\n')[0]!)})`);
   }
   const value: unknown = doc.toJS();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
