@@ -12,6 +12,7 @@
  */
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
+import { stringify as stringifyYaml } from 'yaml';
 import { SecretsManagerError } from '../../src/errors.js';
 
 const FIXED_SEED = 20261206;
@@ -89,4 +90,56 @@ function expectNamed(err: unknown): void {
   }
   expect(err.name).toMatch(/^[A-Z][A-Za-z]+(Exception|Failure|Error)$/);
   expect(err.message).not.toContain('\n');
+}
+
+/** Text a hand, a merge or a disk may leave: short YAML-ish fragments and any characters. */
+const noise = fc.oneof(
+  fc.constantFrom(':', ': ', '- ', '\n', '  ', '"', "'", '#', '&a ', '*a', '!!binary ', '<<: ', '{', '}', '[', ']', '? ', '|', '>', '%YAML 1.2\n', '---\n', '...\n', '\t', '\r', '\u0000', '\uFEFF', 'null', '~', 'true', '0x1F', '1e400', '.nan', '2026-13-45T99:00:00Z'),
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 6 }),
+);
+
+/**
+ * A text changed the way files get damaged: characters inserted, deleted or replaced, lines repeated,
+ * swapped or dropped, the end cut off. Starts from a valid file so most cases get deep into the parser.
+ */
+export function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const edit = fc.oneof(
+    fc.tuple(fc.constant('insert' as const), fc.nat(), noise),
+    fc.tuple(fc.constant('delete' as const), fc.nat(), fc.integer({ min: 1, max: 20 })),
+    fc.tuple(fc.constant('replace' as const), fc.nat(), noise),
+    fc.tuple(fc.constant('repeat-line' as const), fc.nat(), fc.constant('')),
+    fc.tuple(fc.constant('swap-lines' as const), fc.nat(), fc.nat()),
+    fc.tuple(fc.constant('drop-line' as const), fc.nat(), fc.constant('')),
+    fc.tuple(fc.constant('cut' as const), fc.nat(), fc.constant('')),
+  );
+  return fc.tuple(base, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
+    let t = text;
+    for (const [kind, at, arg] of edits) {
+      const i = t.length === 0 ? 0 : at % t.length;
+      const lines = t.split('\n');
+      const l = at % lines.length;
+      if (kind === 'insert') t = t.slice(0, i) + arg + t.slice(i);
+      else if (kind === 'delete') t = t.slice(0, i) + t.slice(i + (arg as number));
+      else if (kind === 'replace') t = t.slice(0, i) + arg + t.slice(i + String(arg).length);
+      else if (kind === 'repeat-line') t = [...lines.slice(0, l + 1), ...lines.slice(l)].join('\n');
+      else if (kind === 'swap-lines') {
+        const m = (arg as number) % lines.length;
+        [lines[l], lines[m]] = [lines[m]!, lines[l]!];
+        t = lines.join('\n');
+      } else if (kind === 'drop-line') t = [...lines.slice(0, l), ...lines.slice(l + 1)].join('\n');
+      else t = t.slice(0, i);
+    }
+    return t;
+  });
+}
+
+/** Any text at all: random characters, random YAML documents, and damaged valid files. */
+export function anyText(valid: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
+    { weight: 2, arbitrary: fc.anything().map((v) => { try { return stringifyYaml(v) ?? ""; } catch { return String(v); } }) },
+    { weight: 6, arbitrary: mutated(valid) },
+  );
 }
