@@ -4,10 +4,11 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
 import { unsignedText } from './signature.js';
+import { yamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -94,11 +95,9 @@ class Fields {
  * model is exactly what was signed, and operations never see the block. Checking it is the reader's job.
  */
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
-  if (doc.errors.length > 0) {
-    throw new InternalServiceError(`${file} is damaged: not valid YAML (${oneLine(doc.errors[0]!.message.split('\n')[0]!)})`);
-  }
-  const value: unknown = doc.toJS();
+  const read = yamlValue(unsignedText(text), YAML_OPTIONS);
+  if ('problem' in read) throw new InternalServiceError(`${file} is damaged: ${oneLine(read.problem)}`);
+  const { value } = read;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InternalServiceError(`${file} is damaged: expected a YAML map`);
   }
