@@ -100,11 +100,11 @@ const noise = fc.oneof(
 );
 
 /**
- * A text changed the way files get damaged: characters inserted, deleted or replaced, lines repeated,
- * swapped or dropped, the end cut off. Starts from a valid file so most cases get deep into the parser.
+ * Edits the way files get damaged: characters inserted, deleted or replaced, lines repeated, swapped or
+ * dropped, the end cut off.
  */
-export function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
-  const edit = fc.oneof(
+export const textEdits = fc.array(
+  fc.oneof(
     fc.tuple(fc.constant('insert' as const), fc.nat(), noise),
     fc.tuple(fc.constant('delete' as const), fc.nat(), fc.integer({ min: 1, max: 20 })),
     fc.tuple(fc.constant('replace' as const), fc.nat(), noise),
@@ -112,26 +112,34 @@ export function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
     fc.tuple(fc.constant('swap-lines' as const), fc.nat(), fc.nat()),
     fc.tuple(fc.constant('drop-line' as const), fc.nat(), fc.constant('')),
     fc.tuple(fc.constant('cut' as const), fc.nat(), fc.constant('')),
-  );
-  return fc.tuple(base, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([text, edits]) => {
-    let t = text;
-    for (const [kind, at, arg] of edits) {
-      const i = t.length === 0 ? 0 : at % t.length;
-      const lines = t.split('\n');
-      const l = at % lines.length;
-      if (kind === 'insert') t = t.slice(0, i) + arg + t.slice(i);
-      else if (kind === 'delete') t = t.slice(0, i) + t.slice(i + (arg as number));
-      else if (kind === 'replace') t = t.slice(0, i) + arg + t.slice(i + String(arg).length);
-      else if (kind === 'repeat-line') t = [...lines.slice(0, l + 1), ...lines.slice(l)].join('\n');
-      else if (kind === 'swap-lines') {
-        const m = (arg as number) % lines.length;
-        [lines[l], lines[m]] = [lines[m]!, lines[l]!];
-        t = lines.join('\n');
-      } else if (kind === 'drop-line') t = [...lines.slice(0, l), ...lines.slice(l + 1)].join('\n');
-      else t = t.slice(0, i);
-    }
-    return t;
-  });
+  ),
+  { minLength: 1, maxLength: 4 },
+);
+export type TextEdits = typeof textEdits extends fc.Arbitrary<infer E> ? E : never;
+
+export function applyEdits(text: string, edits: TextEdits): string {
+  let t = text;
+  for (const [kind, at, arg] of edits) {
+    const i = t.length === 0 ? 0 : at % t.length;
+    const lines = t.split('\n');
+    const l = at % lines.length;
+    if (kind === 'insert') t = t.slice(0, i) + arg + t.slice(i);
+    else if (kind === 'delete') t = t.slice(0, i) + t.slice(i + (arg as number));
+    else if (kind === 'replace') t = t.slice(0, i) + arg + t.slice(i + String(arg).length);
+    else if (kind === 'repeat-line') t = [...lines.slice(0, l + 1), ...lines.slice(l)].join('\n');
+    else if (kind === 'swap-lines') {
+      const m = (arg as number) % lines.length;
+      [lines[l], lines[m]] = [lines[m]!, lines[l]!];
+      t = lines.join('\n');
+    } else if (kind === 'drop-line') t = [...lines.slice(0, l), ...lines.slice(l + 1)].join('\n');
+    else t = t.slice(0, i);
+  }
+  return t;
+}
+
+/** A valid file, damaged: most cases get deep into the parser. */
+export function mutated(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.tuple(base, textEdits).map(([text, edits]) => applyEdits(text, edits));
 }
 
 /** Any text at all: random characters, random YAML documents, and damaged valid files. */
