@@ -115,7 +115,31 @@ export class MemoryStore {
     return plan.result;
   }
 
+  /** A store with the same files and clock, to run a case on without changing this one. */
+  copy(): MemoryStore {
+    const twin = new MemoryStore(this.config, this.keys);
+    for (const [path, text] of this.files) twin.files.set(path, text);
+    twin.clock = this.clock;
+    return twin;
+  }
+
   async index(name: string): Promise<SecretIndex | undefined> {
     return this.view.readSecret(name);
   }
+}
+
+/**
+ * A store holding SEEDED_NAMES: `fuzz/a` with three versions (AWSCURRENT, AWSPREVIOUS and one
+ * deprecated), `fuzz/empty` without a value, `fuzz/deleted` scheduled for deletion.
+ */
+export async function seededStore(keys: Keys): Promise<MemoryStore> {
+  const store = new MemoryStore(configFor(keys), keys);
+  const token = (n: number) => `seeded-version-${n}`.padEnd(36, '0');
+  await store.run('CreateSecret', { Name: 'fuzz/a', SecretString: 'one', ClientRequestToken: token(1) });
+  await store.run('PutSecretValue', { SecretId: 'fuzz/a', SecretString: 'two', ClientRequestToken: token(2) });
+  await store.run('PutSecretValue', { SecretId: 'fuzz/a', SecretBinary: new Uint8Array([3]), ClientRequestToken: token(3) });
+  await store.run('CreateSecret', { Name: 'fuzz/empty' });
+  await store.run('CreateSecret', { Name: 'fuzz/deleted', SecretString: 'gone', ClientRequestToken: token(4) });
+  await store.run('DeleteSecret', { SecretId: 'fuzz/deleted', RecoveryWindowInDays: 7 });
+  return store;
 }
