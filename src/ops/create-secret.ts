@@ -26,14 +26,13 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     { member: 'Tags', type: 'tags', help: 'Tags: Key=k,Value=v ... or JSON.' },
   ],
   async run(ctx, input) {
-    checkSecretName(input.Name);
+    const name = checkSecretName(input.Name);
     checkToken('clientRequestToken', input.ClientRequestToken);
     checkLength('description', input.Description, 0, 2048);
     checkLength('kmsKeyId', input.KmsKeyId, 0, 2048);
     const tags = checkTags(input.Tags);
     const value = valueFrom(input);
     const versionId = value ? requireToken(input.ClientRequestToken) : undefined;
-    const name = input.Name;
 
     const existing = await ctx.store.readSecret(name);
     if (existing?.deletedDate !== undefined) throw new InvalidRequestException(Messages.scheduledName);
