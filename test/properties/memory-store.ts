@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseConfig, parseSecretIndex, serializeConfig } from '../../src/core/codec.js';
-import { INDEX_FILE, indexPath, versionPath } from '../../src/core/layout.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, versionPath } from '../../src/core/layout.js';
 import { cryptoReady } from '../../src/crypto/sodium.js';
 import { generateIdentity, identityFromText, parseRecipient, signerFromText } from '../../src/crypto/keys.js';
 import { openValue, sealValue } from '../../src/crypto/envelope.js';
@@ -82,7 +82,7 @@ export class MemoryStore {
       listSecretNames: async () => (await this.view.listSecretSummaries()).map((s) => s.name).sort(),
       listSecretSummaries: async () =>
         [...this.files.entries()]
-          .filter(([path]) => path.endsWith(`/${INDEX_FILE}`))
+          .filter(([path]) => path.startsWith(`${SECRETS_DIR}/`) && path.endsWith(`/${INDEX_FILE}`))
           .map(([path, text]) => {
             const { versions: _v, placeholders: _p, ...summary } = parseSecretIndex(text, path);
             return summary;
