@@ -101,7 +101,7 @@ describe('cli input: whole command lines through main()', () => {
       }
       expect(out + err).not.toMatch(/TypeError|RangeError|ReferenceError|SyntaxError|Cannot read properties|is not a function/);
     }),
-    120,
+    80,
     20,
   );
 });

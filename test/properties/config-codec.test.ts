@@ -39,7 +39,8 @@ describe('config codec: .secretstore.yaml', () => {
     fc.property(storeConfig, (config) => {
       expect(parseConfig(throughBytes(serializeConfig(config)), FILE)).toEqual(config);
     }),
-    100,
+    60,
+    2,
   );
 
   property(
@@ -57,5 +58,6 @@ describe('config codec: .secretstore.yaml', () => {
       expect(parseConfig(serializeConfig(config), FILE)).toEqual(config);
     }),
     200,
+    2,
   );
 });

@@ -100,7 +100,8 @@ describe('envelope: sealed version files', () => {
       expect(header.recipients).toEqual([keys.recipient.publicKey]);
       if (value.type === 'string' && value.text.length >= 16) expect(text).not.toContain(value.text);
     }),
-    40,
+    25,
+    10,
   );
 
   property(
@@ -112,6 +113,7 @@ describe('envelope: sealed version files', () => {
       else expect(sameValue(outcome.value, value)).toBe(true);
     }),
     60,
+    10,
   );
 
   property(
@@ -124,6 +126,7 @@ describe('envelope: sealed version files', () => {
       else expect(sameValue(outcome.value, value)).toBe(true);
     }),
     60,
+    10,
   );
 
   property(
@@ -137,6 +140,7 @@ describe('envelope: sealed version files', () => {
       expect('error' in stranger && stranger.error.name).toBe('DecryptionFailure');
     }),
     25,
+    10,
   );
 
   property(
@@ -150,6 +154,7 @@ describe('envelope: sealed version files', () => {
       expect(compareCommitment(rekeyed, b, value, [other.signer], PATH)).toBe('unknown');
     }),
     25,
+    10,
   );
 
   property(
@@ -162,5 +167,6 @@ describe('envelope: sealed version files', () => {
       }
     }),
     60,
+    10,
   );
 });

@@ -90,7 +90,8 @@ describe('index codec: secret.yaml', () => {
       expect(parsed).toEqual(index);
       expect(Object.keys(parsed.labels).sort()).toEqual(Object.keys(index.labels).sort());
     }),
-    100,
+    60,
+    2,
   );
 
   property(
@@ -111,5 +112,6 @@ describe('index codec: secret.yaml', () => {
       expect(parseSecretIndex(serializeSecretIndex(index), FILE)).toEqual(index);
     }),
     200,
+    2,
   );
 });

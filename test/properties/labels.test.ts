@@ -241,7 +241,7 @@ describe('labels: the operations of the table on an in-memory store against the 
         else expect('value' in read && read.value.SecretString).toBe(value(values.get(current)!));
       }
     }),
-    25,
+    20,
     20,
   );
 });

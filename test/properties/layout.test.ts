@@ -119,7 +119,7 @@ describe('layout: names and VersionIds to paths', () => {
       const dirParts = secretDir(name).split('/').slice(1);
       for (const p of dirParts) expect(['versions', 'secret.yaml']).not.toContain(p);
     }),
-    400,
+    200,
   );
 
   property(
