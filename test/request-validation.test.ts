@@ -22,3 +22,20 @@ describe('request validation: members a raw request may leave out', () => {
     expect(store.files).toEqual(before);
   });
 });
+
+describe('request validation: the label quota (spec Decisions: at most 20 labels per secret)', () => {
+  // Found by test/properties/labels.test.ts: RotateSecret attached AWSPENDING as a 21st label, after which
+  // every put failed the quota, the rotation's own createSecret step included.
+  it('RotateSecret that would attach AWSPENDING as a 21st label is a LimitExceededException and changes nothing', async () => {
+    const store = await seededStore(await makeKeys());
+    const token = (n: number) => `quota-token-${n}`.padEnd(36, '0');
+    const custom = Array.from({ length: 18 }, (_, i) => `L${i}`);
+    await store.run('PutSecretValue', { SecretId: 'fuzz/a', SecretString: 'x', ClientRequestToken: token(1), VersionStages: custom });
+    const before = new Map(store.files);
+    await expect(store.run('RotateSecret', { SecretId: 'fuzz/a', ClientRequestToken: token(2), RotationLambdaARN: 'true' })).rejects.toMatchObject({
+      name: 'LimitExceededException',
+    });
+    expect(store.files).toEqual(before);
+    await expect(store.run('PutSecretValue', { SecretId: 'fuzz/a', SecretString: 'y', ClientRequestToken: token(3) })).resolves.toMatchObject({ VersionStages: ['AWSCURRENT'] });
+  });
+});
