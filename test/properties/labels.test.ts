@@ -14,15 +14,20 @@ import { CUR, LABEL_QUOTA, LabelModel, PENDING, PREV, sortKeys } from './label-m
 import { configFor, makeKeys, MemoryStore, type Keys } from './memory-store.js';
 import { property, propertyAsync, resultOrNamedError, resultOrNamedErrorAsync } from './fuzz.js';
 
+const CUSTOM = Array.from({ length: 25 }, (_, n) => `L${n}`);
 /** The AWS labels most often, custom ones (one that looks like AWS's), enough others to reach the quota, and any text. */
 const label = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(CUR, PREV, PENDING, 'one', 'two', 'AWSSOMETHING') },
-  { weight: 2, arbitrary: fc.integer({ min: 0, max: 24 }).map((n) => `L${n}`) },
+  { weight: 2, arbitrary: fc.constantFrom(...CUSTOM) },
   { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 6 }) },
   // names an object literal already has: a label map must not take them for labels
   { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty') },
 );
-const stages = fc.option(fc.array(label, { minLength: 1, maxLength: 20 }), { nil: undefined, freq: 3 });
+const stages = fc.oneof(
+  { weight: 6, arbitrary: fc.option(fc.array(label, { minLength: 1, maxLength: 20 }), { nil: undefined, freq: 3 }) },
+  // close to the label quota: one more label anywhere is the 21st
+  { weight: 1, arbitrary: fc.shuffledSubarray(CUSTOM, { minLength: 17, maxLength: 20 }) },
+);
 /** A version by position among the known ones, a VersionId the secret does not have, or none. */
 const ref = fc.oneof(
   { weight: 6, arbitrary: fc.nat().map((n) => ({ known: n })) },
