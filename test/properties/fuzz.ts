@@ -30,33 +30,51 @@ export function runs(quick: number, cost = 1): number {
   return fuzzRuns === undefined ? quick : Math.max(quick, Math.ceil(fuzzRuns / cost));
 }
 
-function parameters<T>(quick: number, cost: number): fc.Parameters<T> {
-  // Seeded and bounded; a hung case is caught by the test's own timeout (and, for async ones, by `timeout`).
-  return { seed: SEED, numRuns: runs(quick, cost), includeErrorInReport: true };
+function parameters<T>(numRuns: number, seed = SEED): fc.Parameters<T> {
+  // Seeded and bounded; a hung case is caught by the test's own timeout.
+  return { seed, numRuns, includeErrorInReport: true };
 }
 
-function report(name: string, details: fc.RunDetails<unknown>, ms: number): void {
+function report(name: string, cases: number, ms: number): void {
   // The figures the closing note of a fuzz run asks for: cases tried per property.
-  if (FUZZING) console.log(`[fuzz] ${name}: ${details.numRuns} cases in ${(ms / 1000).toFixed(1)} s (seed ${SEED})`);
+  if (FUZZING) console.log(`[fuzz] ${name}: ${cases} cases in ${(ms / 1000).toFixed(1)} s (seed ${SEED})`);
 }
+
+/**
+ * A synchronous property runs in batches with a pause between them: a batch that held the worker for
+ * a minute would time out vitest's calls to it. Batch i uses seed SEED + i, so the seed a failure
+ * prints replays it as the first batch (FUZZ_SEED=<that seed>).
+ */
+const BATCH = 250;
 
 /** A test that checks a synchronous property: `it(name)` with the shared seed and run count. */
 export function property<T>(name: string, prop: fc.IProperty<T>, quick: number, cost = 1): void {
-  it(name, () => {
+  it(name, async () => {
     const started = performance.now();
-    const details = fc.check(prop, parameters<T>(quick, cost));
-    report(name, details, performance.now() - started);
-    if (details.failed) throw new Error(`${name}\n${fc.defaultReportMessage(details)}`);
+    const total = runs(quick, cost);
+    for (let done = 0, batch = 0; done < total; batch += 1) {
+      const n = FUZZING ? Math.min(BATCH, total - done) : total;
+      const details = fc.check(prop, parameters<T>(n, SEED + batch));
+      if (details.failed) throw new Error(`${name}\n${fc.defaultReportMessage(details)}`);
+      done += n;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    report(name, total, performance.now() - started);
   }, FUZZING ? 0 : undefined);
 }
 
 /** The same for an asynchronous property (one that reads a store, starts a process...). */
-export function propertyAsync<T>(name: string, prop: fc.IAsyncProperty<T>, quick: number, cost = 1): void {
+export function propertyAsync<T>(name: string, prop: fc.IAsyncPropertyWithHooks<T>, quick: number, cost = 1): void {
+  // A case that never waits on I/O runs on microtasks alone: a pause before each lets vitest's calls through.
+  const paused = prop.beforeEach(async (previous) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    await previous();
+  });
   it(name, async () => {
     const started = performance.now();
-    const details = await fc.check(prop, parameters<T>(quick, cost));
-    report(name, details, performance.now() - started);
+    const details = await fc.check(paused, parameters<T>(runs(quick, cost)));
     if (details.failed) throw new Error(`${name}\n${await fc.asyncDefaultReportMessage(details)}`);
+    report(name, details.numRuns, performance.now() - started);
   }, FUZZING ? 0 : undefined);
 }
 
