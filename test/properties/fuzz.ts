@@ -3,9 +3,9 @@
  *
  * `npm test` runs each property a small, fixed number of times with a fixed seed, so a failure reproduces
  * exactly. `npm run fuzz` (scripts/fuzz.mjs) sets FUZZ_RUNS (cases per property) and a fresh FUZZ_SEED, so
- * each fuzz run explores new inputs; a failure prints the seed and path to replay it:
+ * each fuzz run explores new inputs; a failure prints the counterexample and the seed to replay it with:
  *
- *     FUZZ_SEED=<seed> FUZZ_RUNS=<runs> npx vitest run test/properties/<file>.test.ts
+ *     FUZZ_SEED=<printed seed> FUZZ_RUNS=<runs> npx vitest run test/properties/<file>.test.ts
  *
  * A new property file: `import { property, propertyAsync } from './fuzz.js'` and write
  * `property('codec: what always holds', fc.property(arbitrary, (x) => { ... }), 200)` inside a describe.
@@ -81,7 +81,7 @@ export function propertyAsync<T>(name: string, prop: fc.IAsyncPropertyWithHooks<
 /**
  * The rule every parser and operation keeps: a result, or an AWS-named exception (one of src/errors.ts,
  * or the protocol's own, which extend the same class) with a one-line message; never a TypeError, a
- * RangeError or another crash. Returns the result, or undefined after a named error.
+ * RangeError or another crash. Returns which of the two it was.
  */
 export function resultOrNamedError<T>(fn: () => T): { value: T } | { error: SecretsManagerError } {
   try {
