@@ -44,7 +44,6 @@ const command = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('rotate' as const), token }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const) }) },
 );
-type Command = typeof command extends fc.Arbitrary<infer C> ? C : never;
 
 const UNKNOWN_ID = 'ffffffff-0000-4000-8000-notaversion0';
 const idFor = (n: number) => `${String(n).padStart(8, '0')}-fuzz-4000-8000-000000000000`;
