@@ -63,6 +63,10 @@ describe('AWS CLI shorthand for structured flags', () => {
     expect(parseStructure('ScheduleExpression=cron(0 16 1,15 * ? *)', param)).toEqual({ ScheduleExpression: 'cron(0 16 1,15 * ? *)' });
     expect(parseStructure('{"AutomaticallyAfterDays": 7}', param)).toEqual({ AutomaticallyAfterDays: 7 });
   });
+  // Found by test/properties/cli-input.test.ts: the text was quoted raw, so a line break split the message.
+  it('shorthand that is not Name=value is refused in one line, the text quoted with its line breaks escaped', () => {
+    expect(() => parseFilters(['\n'])).toThrow('Expected Name=value in "\\n"');
+  });
 });
 
 describe('timestamps as the AWS CLI prints them', () => {

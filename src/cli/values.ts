@@ -152,7 +152,7 @@ function shorthandPairs(text: string): [string, string[]][] {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(part);
     if (m) pairs.push([m[1]!, [m[2]!]]);
     else if (pairs.length > 0) pairs[pairs.length - 1]![1].push(part);
-    else throw new InvalidParameterException(`Expected Name=value in "${text.slice(0, 40)}"`);
+    else throw new InvalidParameterException(`Expected Name=value in ${JSON.stringify(text.slice(0, 40))}`);
   }
   return pairs;
 }

@@ -4,8 +4,10 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
+import { setLabel } from './labels.js';
+import { yamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -22,6 +24,11 @@ export const CONFIG_FILE = '.secretstore.yaml';
 
 const YAML_OPTIONS = { lineWidth: 0, schema: 'core' } as const;
 
+/** Names quoted from a damaged file may hold any character: control characters are shown escaped, so the message stays one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 class Fields {
   constructor(
     private readonly obj: Record<string, unknown>,
@@ -29,7 +36,7 @@ class Fields {
   ) {}
 
   fail(why: string): never {
-    throw new InternalServiceError(`${this.file} is damaged: ${why}`);
+    throw new InternalServiceError(`${this.file} is damaged: ${oneLine(why)}`);
   }
   string(key: string): string {
     const v = this.obj[key];
@@ -95,18 +102,9 @@ export function unsignedText(text: string): string {
 }
 
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const doc = parseDocument(unsignedText(text), YAML_OPTIONS);
-  const restore = `; restore it from git (git checkout -- ${file}) or fix it by hand`;
-  if (doc.errors.length > 0) {
-    throw new InternalServiceError(`${file} is damaged: not valid YAML (${doc.errors[0]!.message.split('\n')[0]})${restore}`);
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS();
-  } catch (err) {
-    // yaml refuses an alias bomb (billion laughs) only here, in a message that names no file.
-    throw new InternalServiceError(`${file} is damaged: ${(err as Error).message.split('\n')[0]}${restore}`);
-  }
+  const read = yamlValue(unsignedText(text), YAML_OPTIONS);
+  if ('problem' in read) throw new InternalServiceError(`${file} is damaged: ${oneLine(read.problem)}; restore it from git (git checkout -- ${file}) or fix it by hand`);
+  const { value } = read;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InternalServiceError(`${file} is damaged: expected a YAML map`);
   }
@@ -175,7 +173,7 @@ export function parseSecretIndex(text: string, file: string): SecretIndex {
     if (!(id in versions) && !(placeholders && id in placeholders)) {
       f.fail(`label ${label} points at version ${id}, which is not listed under versions`);
     }
-    labels[label] = id;
+    setLabel(labels, label, id);
   }
   if (Object.keys(versions).length > 0 && !('AWSCURRENT' in labels)) f.fail('no version carries AWSCURRENT');
   if (labels.AWSCURRENT !== undefined && labels.AWSCURRENT === labels.AWSPREVIOUS) {

@@ -18,19 +18,37 @@ export interface LabelMove {
 
 export type Labels = Record<string, string>;
 
+/**
+ * The version `label` is on. Own keys only: a label is any text (spec 2.3), `constructor` or `toString`
+ * included, which a plain lookup would find on Object.prototype.
+ */
+export function holderOf(labels: Readonly<Labels>, label: string): string | undefined {
+  return Object.hasOwn(labels, label) ? labels[label] : undefined;
+}
+
+/** Puts `label` on `versionId` as an own key, even `__proto__`, which an assignment would take for the prototype. */
+export function setLabel(labels: Labels, label: string, versionId: string): void {
+  Object.defineProperty(labels, label, { value: versionId, writable: true, enumerable: true, configurable: true });
+}
+
 /** Spec 4.1: attach `label` to `target`, moving it from its holder; AWSPREVIOUS follows AWSCURRENT. */
 export function attach(labels: Labels, label: string, target: string, moves: LabelMove[]): void {
-  const holder = labels[label];
+  const holder = holderOf(labels, label);
   if (holder === target) return;
-  labels[label] = target;
+  setLabel(labels, label, target);
   moves.push({ label, ...(holder === undefined ? {} : { from: holder }), to: target });
   if (label === AWSCURRENT && holder !== undefined) attach(labels, AWSPREVIOUS, holder, moves);
 }
 
-/** Spec 4.2: the labels a new version receives. */
+/**
+ * Spec 4.2: the labels a new version receives. AWSPREVIOUS asked for together with AWSCURRENT (listed, or
+ * given to a secret's first version) would put both on the new version, which the index refuses (spec
+ * 4.1): refused here, as update-secret-version-stage refuses it, before any label moves.
+ */
 export function labelNewVersion(labels: Labels, versionId: string, stages: readonly string[] | undefined, hadVersions: boolean): LabelMove[] {
   const wanted = [...new Set(stages ?? [AWSCURRENT])];
   if (!hadVersions && !wanted.includes(AWSCURRENT)) wanted.push(AWSCURRENT);
+  if (wanted.includes(AWSCURRENT) && wanted.includes(AWSPREVIOUS)) throw new InvalidParameterException(StageMessages.previousOnCurrent);
   const moves: LabelMove[] = [];
   for (const label of wanted) attach(labels, label, versionId, moves);
   return moves;
@@ -74,7 +92,7 @@ export const StageMessages = {
  * M are versions of the secret is the caller's check: this function sees only the labels.
  */
 export function moveStage(labels: Labels, label: string, from: string | undefined, to: string | undefined): LabelMove[] {
-  const holder = labels[label];
+  const holder = holderOf(labels, label);
   if (from === undefined && to === undefined) throw new InvalidParameterException(StageMessages.neither);
   if (from !== undefined && from !== holder) throw new InvalidParameterException(StageMessages.notOnVersion(label, from));
   if (to !== undefined && to === holder) return [];

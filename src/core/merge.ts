@@ -30,7 +30,7 @@
 import { InvalidRequestException } from '../errors.js';
 import type { Policy, RotationConfig, SecretIndex, Tag } from '../model/store.js';
 import { optional, parseSecretIndex, serializeSecretIndex } from './codec.js';
-import { AWSCURRENT, AWSPREVIOUS, MAX_LABELS } from './labels.js';
+import { AWSCURRENT, AWSPREVIOUS, holderOf, MAX_LABELS, setLabel } from './labels.js';
 import { applyPrune } from './prune.js';
 
 export type Side = 'ours' | 'theirs';
@@ -196,7 +196,7 @@ function mergeLabels(
 ): Record<string, string> {
   const labels: Record<string, string> = {};
   const label3 = (label: string): string | undefined => {
-    const [b, o, t] = [base[label], ours[label], theirs[label]];
+    const [b, o, t] = [holderOf(base, label), holderOf(ours, label), holderOf(theirs, label)];
     if (o === t || t === b) return o;
     if (o === b) return t;
     const newest = o === undefined ? 'theirs' : t === undefined ? 'ours' : newerVersion(o, t, ids);
@@ -229,7 +229,7 @@ function mergeLabels(
   for (const label of [...others].sort()) {
     if (label === AWSCURRENT || label === AWSPREVIOUS) continue;
     const target = label3(label);
-    if (target !== undefined) labels[label] = target;
+    if (target !== undefined) setLabel(labels, label, target);
   }
   // A label left on a version the merge dropped: AWSPREVIOUS simply goes (its version was pruned);
   // any other label was moved there on one side while the other pruned it: a person must decide.
@@ -237,7 +237,7 @@ function mergeLabels(
     if (target in ids) continue;
     delete labels[label];
     if (label !== AWSPREVIOUS) {
-      m.refuse(`label ${label}`, ours[label] ?? NONE, theirs[label] ?? NONE, `it points at version ${target}, which the other side deleted`);
+      m.refuse(`label ${label}`, holderOf(ours, label) ?? NONE, holderOf(theirs, label) ?? NONE, `it points at version ${target}, which the other side deleted`);
     }
   }
   return labels;

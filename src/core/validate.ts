@@ -25,9 +25,12 @@ export function required<T>(member: string, value: T | undefined | null): T {
   return value;
 }
 
-export function checkSecretName(name: string): void {
-  checkLength('name', name, 1, 512);
-  if (!NAME_CHARS.test(name)) throw new ValidationException(Messages.invalidName);
+export function checkSecretName(name: string | undefined): string {
+  // required: RegExp.test(undefined) tests the text "undefined", which is a valid name
+  const n = required('name', name);
+  checkLength('name', n, 1, 512);
+  if (!NAME_CHARS.test(n)) throw new ValidationException(Messages.invalidName);
+  return n;
 }
 
 export function checkSecretId(secretId: string | undefined): string {

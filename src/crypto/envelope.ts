@@ -1,4 +1,5 @@
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { yamlValue } from '../core/yaml-value.js';
 import { DecryptionFailure, EncryptionFailure, InvalidParameterException } from '../errors.js';
 import type { SecretValue } from '../model/value.js';
 import { sodiumSync } from './sodium.js';
@@ -257,9 +258,9 @@ function parseEnvelope(text: string, path: string): Envelope {
   };
 
   // YAML errors quote the offending text, which could be anything; say only that it failed
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw bad('it is not valid YAML');
-  const data: unknown = doc.toJS();
+  const read = yamlValue(text);
+  if ('problem' in read) throw bad('it is not valid YAML');
+  const data = read.value;
   if (!record(data)) throw bad('it is not a YAML mapping');
   if (data.format === undefined) throw bad('missing field format');
   if (data.format !== ENVELOPE_FORMAT && data.format !== ENVELOPE_FORMAT_COMMITTED) {

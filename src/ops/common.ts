@@ -4,7 +4,7 @@ import { notFound, regionOfArn, resolveSecretId } from '../core/arn.js';
 import { replicationStatus } from '../core/replication.js';
 import { optional, serializeSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
-import { labelsOf, versionsToStages } from '../core/labels.js';
+import { holderOf, labelsOf, versionsToStages } from '../core/labels.js';
 import { indexPath } from '../core/layout.js';
 import { checkSecretId } from '../core/validate.js';
 import type { GetSecretValueResponse } from '../model/api.js';
@@ -81,7 +81,7 @@ export function describeFields<K extends 'VersionIdsToStages' | 'SecretVersionsT
  * on a rotation placeholder that has no value yet (spec 3.3).
  */
 export function versionWithStage(secret: SecretIndex, stage: string): string {
-  const holder = secret.labels[stage];
+  const holder = holderOf(secret.labels, stage);
   if (holder === undefined || !(holder in secret.versions)) throw new ResourceNotFoundException(Messages.noValueForStage(stage));
   return holder;
 }

@@ -33,7 +33,7 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     { member: 'ForceOverwriteReplicaSecret', type: 'boolean', help: 'Accepted; there is no replica to overwrite offline.' },
   ],
   async run(ctx, input) {
-    checkSecretName(input.Name);
+    const name = checkSecretName(input.Name);
     checkToken('clientRequestToken', input.ClientRequestToken);
     checkLength('description', input.Description, 0, 2048);
     checkLength('kmsKeyId', input.KmsKeyId, 0, 2048);
@@ -41,7 +41,6 @@ export const createSecret: Operation<CreateSecretRequest, CreateSecretResponse> 
     const replicaRegions = checkReplicaRegions(input.AddReplicaRegions, ctx.store.config.region);
     const value = valueFrom(input);
     const versionId = value ? requireToken(input.ClientRequestToken) : undefined;
-    const name = input.Name;
 
     const existing = await ctx.store.readSecret(name);
     if (existing?.deletedDate !== undefined) throw new InvalidRequestException(Messages.scheduledName);

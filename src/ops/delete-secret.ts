@@ -1,8 +1,9 @@
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException, ResourceNotFoundException } from '../errors.js';
 import { secretArn } from '../core/arn.js';
 import { indexPath, versionPath } from '../core/layout.js';
 import { checkSecretId } from '../core/validate.js';
+import { yamlValue } from '../core/yaml-value.js';
 import type { DeleteSecretRequest, DeleteSecretResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
 import { findSecret, indexChange, SECRET_ID } from './common.js';
@@ -51,9 +52,9 @@ export function parseScheduled(text: string, file: string): ScheduledEntry {
   const fail = (why: string): never => {
     throw new InternalServiceError(`${file} is damaged: ${why}`);
   };
-  const doc = parseDocument(text, { schema: 'core' });
-  if (doc.errors.length > 0) fail('not valid YAML');
-  const value: unknown = doc.toJS();
+  const read = yamlValue(text, { schema: 'core' });
+  if ('problem' in read) return fail(read.problem);
+  const { value } = read;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('expected a YAML map');
   const { name, deletedDate, ...extra } = value as Record<string, unknown>;
   if (Object.keys(extra).length > 0) fail(`unknown field '${Object.keys(extra)[0]}'`);

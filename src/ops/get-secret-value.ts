@@ -1,6 +1,6 @@
 import { InvalidRequestException, Messages, ResourceNotFoundException } from '../errors.js';
 import { activeSecret, secretValueOf, versionWithStage, SECRET_ID } from './common.js';
-import { AWSCURRENT } from '../core/labels.js';
+import { AWSCURRENT, holderOf } from '../core/labels.js';
 import { checkLabel, checkSecretId, checkToken } from '../core/validate.js';
 import type { GetSecretValueRequest, GetSecretValueResponse } from '../model/api.js';
 import { readOnly, type Operation } from './context.js';
@@ -32,7 +32,7 @@ export const getSecretValue: Operation<GetSecretValueRequest, GetSecretValueResp
       versionId = input.VersionId;
       // Unknown, or a rotation placeholder with no value yet: rotation functions rely on this (spec 3.3).
       if (!(versionId in secret.versions)) throw new ResourceNotFoundException(Messages.noValueForVersion(versionId));
-      if (input.VersionStage !== undefined && secret.labels[input.VersionStage] !== versionId) {
+      if (input.VersionStage !== undefined && holderOf(secret.labels, input.VersionStage) !== versionId) {
         throw new InvalidRequestException(Messages.stageNotOnVersion);
       }
     } else {

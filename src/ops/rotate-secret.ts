@@ -14,7 +14,7 @@
  */
 import { InvalidParameterException, InvalidRequestException, Messages, ResourceExistsException, ValidationException } from '../errors.js';
 import { optional } from '../core/codec.js';
-import { attach, AWSCURRENT, AWSPENDING, describeMoves, type LabelMove } from '../core/labels.js';
+import { attach, AWSCURRENT, AWSPENDING, checkLabelQuota, describeMoves, type LabelMove } from '../core/labels.js';
 import { checkLength, checkSecretId, checkToken } from '../core/validate.js';
 import type { RotationRulesType, RotateSecretRequest, RotateSecretResponse } from '../model/rotation.js';
 import type { RotationConfig, RotationRules, SecretIndex } from '../model/store.js';
@@ -207,6 +207,8 @@ export async function startRotation(ctx: OpContext, input: RotateSecretRequest):
   const labels = { ...secret.labels };
   const moves: LabelMove[] = [];
   attach(labels, AWSPENDING, token, moves);
+  // A 21st label would make every later put fail the quota, the rotation's own createSecret step included.
+  checkLabelQuota(labels);
   const placeholders = { ...livePlaceholders(labels, secret.placeholders ?? {}) };
   if (!(token in secret.versions)) placeholders[token] ??= now.toISOString();
   const after = withPlaceholders({ ...secret, rotation, labels, lastChangedDate: now.toISOString() }, placeholders);
