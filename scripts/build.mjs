@@ -4,7 +4,7 @@
 //  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -25,6 +25,8 @@ const bundle = await build({
   // Bundled CommonJS dependencies still call require(); give the ES module one.
   banner: { js: "import { createRequire as __secretstoreRequire } from 'node:module'; const require = __secretstoreRequire(import.meta.url);" },
   legalComments: 'none',
+  // `secretstore --version` without reading package.json at run time (src/cli/version.ts).
+  define: { __SECRETSTORE_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   logLevel: 'warning',
 });
 rmSync('dist/chunks', { recursive: true, force: true });

@@ -3,6 +3,7 @@ import { Argument, type Command } from 'commander';
 import { SHELLS, type Shell } from './completion.js';
 import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { addExecCommands } from './exec.js';
+import { addEverydayCommands } from './everyday.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
@@ -164,6 +165,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       },
     );
 
+  addEverydayCommands(program, globals, io);
   addExecCommands(program, globals, io);
 
   program

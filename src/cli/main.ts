@@ -11,6 +11,8 @@ import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, UsageError } from './output.
 
 export interface MainIo {
   out(text: string): void;
+  /** Bytes to stdout as they are; default: process.stdout. */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -19,6 +21,7 @@ export interface MainIo {
 export async function main(argv: readonly string[], sys: MainIo): Promise<number> {
   const io: CliIo = {
     out: sys.out,
+    outBytes: sys.outBytes ?? ((bytes) => process.stdout.write(bytes)),
     warn: (line) => sys.err(line + '\n'),
     stdin: () => readFileSync(0),
     env: sys.env,

@@ -14,9 +14,12 @@ import { debug, debugEnabled, redactRequest, setDebug, timed } from '../shell/de
 import { readParam, type ReadContext } from './values.js';
 import { OUTPUT_FORMATS, render, UsageError, type OutputFormat } from './output.js';
 import type { TerminalStreams } from './prompt.js';
+import { packageVersion } from './version.js';
 
 export interface CliIo extends ReadContext {
   readonly out: (text: string) => void;
+  /** Bytes to stdout as they are (`get` of a SecretBinary). */
+  readonly outBytes: (bytes: Uint8Array) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Set by each action so errors can name the operation as the AWS CLI does. */
@@ -145,7 +148,7 @@ function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unkno
 }
 
 /** Follows NextToken to the end, joining the list members of every page into the first page. */
-async function allPages(members: readonly string[], call: (token: { NextToken?: string }) => Promise<unknown>): Promise<unknown> {
+export async function allPages(members: readonly string[], call: (token: { NextToken?: string }) => Promise<unknown>): Promise<unknown> {
   const first = (await call({})) as Record<string, unknown>;
   let page = first;
   while (typeof page.NextToken === 'string') {
@@ -244,6 +247,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
     .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
+    .version(`secretstore ${packageVersion()}`, '--version', 'print the version and exit')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();
