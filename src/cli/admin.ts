@@ -5,6 +5,7 @@ import { storeOptions, type CliIo, type GlobalOptions, type Printer } from './pr
 import { addExecCommands } from './exec.js';
 import { toJson } from './output.js';
 import { addEverydayCommands } from './everyday.js';
+import { addImportCommand } from './import.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
@@ -176,6 +177,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     );
 
   addEverydayCommands(program, globals, io);
+  addImportCommand(program, globals, io, print);
   addExecCommands(program, globals, io);
 
   program

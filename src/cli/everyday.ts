@@ -9,23 +9,11 @@ import { InvalidParameterException, InvalidRequestException, ResourceNotFoundExc
 import { fieldText, jsonObject } from '../core/env-mapping.js';
 import { allPages, storeOptions, type CliIo, type GlobalOptions } from './program.js';
 import { packageVersion } from './version.js';
+import { valueOfBytes } from '../import/sources.js';
 
 async function openCliStore(globals: GlobalOptions, io: CliIo) {
   const [{ SecretStore }, { progressOn }] = await Promise.all([import('../shell/store.js'), import('../shell/progress.js')]);
   return SecretStore.open({ ...storeOptions(globals, io), progress: progressOn(process.stderr, io.env) });
-}
-
-/** What `set` stores from stdin: text without its one trailing newline, or bytes as they are. */
-export function valueFromInput(bytes: Uint8Array, binary: boolean): { SecretString: string } | { SecretBinary: Uint8Array } {
-  if (!binary) {
-    try {
-      // `echo value | secretstore set NAME` stores "value", so that `get` prints exactly what was echoed.
-      return { SecretString: new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\r?\n$/, '') };
-    } catch {
-      // not UTF-8 text: kept byte for byte as a SecretBinary, which `get` prints back raw
-    }
-  }
-  return { SecretBinary: new Uint8Array(bytes) };
 }
 
 export function addEverydayCommands(program: Command, globals: () => GlobalOptions, io: CliIo): void {
@@ -88,7 +76,7 @@ export function addEverydayCommands(program: Command, globals: () => GlobalOptio
         }
         value = opts.binary ? { SecretBinary: new TextEncoder().encode(typed) } : { SecretString: typed };
       } else {
-        value = valueFromInput(io.stdin(), opts.binary === true);
+        value = valueOfBytes(io.stdin(), opts.binary === true);
       }
       const store = await openCliStore(globals(), io);
       try {
