@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { fromEditedText, isJsonContainer } from '../src/cli/edit.js';
 import { editorCommand, privateTempRoot } from '../src/shell/edit.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;
 let n = 0;
@@ -216,7 +217,7 @@ describe('edit: refusals and failures leave everything as it was', () => {
   }
 });
 
-describe.skipIf(!existsSync('/usr/bin/script'))('edit on a terminal', () => {
+describe.skipIf(!HAS_SCRIPT)('edit on a terminal', () => {
   it('invalid JSON asks whether to edit again, and re-opens the editor on the edited text', async () => {
     const ed = editor(`if [ -e ${t.base}/second ]; then cat "$f" > ${t.base}/reopened; printf '["fixed"]' > "$f"; else touch ${t.base}/second; printf '["broken' > "$f"; fi`);
     const cmd = [process.execPath, CLI, 'edit', '--secret-id', 'array'].map((a) => `'${a}'`).join(' ');

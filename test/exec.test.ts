@@ -6,6 +6,7 @@ import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { mapSecrets, renderDotenv, variableName } from '../src/core/env-mapping.js';
 import { readVariables, runWithVariables } from '../src/shell/exec.js';
 import { SecretStore } from '../src/shell/store.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;
 let n = 0;
@@ -352,7 +353,7 @@ describe('env: prints the same mapping', () => {
     expect(() => renderDotenv(vars)).toThrow(/N \(from n\) contains a NUL/);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))('prints a one-line warning on stderr when stdout is a terminal, and none otherwise', () => {
+  it.skipIf(!HAS_SCRIPT)('prints a one-line warning on stderr when stdout is a terminal, and none otherwise', () => {
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} env --secret-id prod/db-password 2>${JSON.stringify(join(t.base, 'tty-err'))}`;
     execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: t.dir, env: t.env, encoding: 'utf8' });
     const err = readFileSync(join(t.base, 'tty-err'), 'utf8');

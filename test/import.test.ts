@@ -4,13 +4,14 @@
  * JSON/YAML maps; one commit for many secrets; a re-run skips what is unchanged.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
+import { hasTool } from './helpers/tools.js';
 import { detectFormat, entriesOf, parseDotenv, parseMap } from '../src/import/sources.js';
 
-const HAS_PASS = existsSync('/usr/bin/pass') && existsSync('/usr/bin/gpg');
+const HAS_PASS = hasTool('/usr/bin/pass') && hasTool('/usr/bin/gpg');
 
 let t: TestStore;
 beforeAll(() => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, generateIdentity, readIdentityFile, setIdentityPassphrase, writeIdentityFile } from '../src/crypto/index.js';
 import { CLI, runCli, snapshotRepo, testEnv, type CliResult } from './helpers/store.js';
 import { startTestServer } from './helpers/server.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 const PASS = 'correct horse battery staple';
 
@@ -186,7 +187,7 @@ describe('SECRETSTORE_ASKPASS (issue #4 item 6: an agent-like source for automat
   });
 });
 
-describe.skipIf(!existsSync('/usr/bin/script'))('the passphrase on a terminal (issue #4 item 6: asked for without echo)', () => {
+describe.skipIf(!HAS_SCRIPT)('the passphrase on a terminal (issue #4 item 6: asked for without echo)', () => {
   const PROMPT = /Passphrase for identity file [^:]*: $/;
 
   it('asks on the terminal without echo when no variable is set', async () => {

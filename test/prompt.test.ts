@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { promptSecretValue } from '../src/cli/prompt.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;
 
@@ -42,7 +42,7 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-describe.skipIf(!existsSync('/usr/bin/script'))('put-secret-value on a terminal', () => {
+describe.skipIf(!HAS_SCRIPT)('put-secret-value on a terminal', () => {
   it('asks twice without echo, and the value lands as if --secret-string had been given', async () => {
     const r = await onTerminal(['put-secret-value', '--secret-id', 'typed'], ['Typed-VALUE-1\r', 'Typed-VALUE-1\r']);
     expect(r.status).toBe(0);

@@ -4,10 +4,9 @@
  * still echoes. Waits on the process's exit, never on time.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { CLI } from './store.js';
 
-export const HAS_SCRIPT = existsSync('/usr/bin/script');
+export { HAS_SCRIPT } from './tools.js';
 
 export interface TerminalRun {
   readonly status: number | null;
