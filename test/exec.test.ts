@@ -269,7 +269,7 @@ fs.writeFileSync(${JSON.stringify(ready)}, '1');
 setInterval(() => {}, 1000);`;
       const proc = spawn(process.execPath, [CLI, 'exec', '--secret-id', 'prod/db-password', '--', process.execPath, '-e', script], { cwd: t.dir, env: t.env, stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 120_000; // a cap: the loop ends as soon as the file appears
       while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(existsSync(ready)).toBe(true);
       proc.kill(signal);

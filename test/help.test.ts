@@ -22,7 +22,7 @@ beforeAll(() => {
 afterAll(() => t.cleanup());
 
 const GROUPS = ['Secrets and values', 'Labels and versions', 'Discovery', 'Deletion', 'Tags', 'Rotation', 'Everyday use', 'Store and keys', 'Teams and trust', 'Offline teams'];
-const ADMIN = ['keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
+const ADMIN = ['get', 'set', 'ls', 'import', 'version', 'keygen', 'init', 'prune', 'rotate-due', 'serve', 'exec', 'env', 'completion', 'identity', 'log', 'review', 'textconv', 'recipients', 'writers', 'sync', 'install-hooks', 'verify', 'sign'];
 
 /** The command names listed under each heading of `secretstore --help` (options excluded). */
 function commandsByGroup(help: string): Map<string, string[]> {
@@ -64,8 +64,9 @@ describe('secretstore --help', () => {
     expect(groups.get('Deletion')).toEqual(['delete-secret', 'restore-secret']);
     expect(groups.get('Tags')).toEqual(['tag-resource', 'untag-resource']);
     expect(groups.get('Rotation')!.sort()).toEqual(['cancel-rotate-secret', 'get-random-password', 'rotate-due', 'rotate-secret']);
-    expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['exec', 'env', 'completion']));
-    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'identity']);
+    expect(groups.get('Everyday use')).toEqual(expect.arrayContaining(['get', 'set', 'ls', 'import', 'exec', 'env', 'completion']));
+    expect(groups.get('Everyday use')!.slice(0, 4)).toEqual(['get', 'set', 'ls', 'import']);
+    expect(groups.get('Store and keys')).toEqual(['keygen', 'init', 'prune', 'serve', 'version', 'identity']);
     expect(groups.get('Teams and trust')).toEqual(['recipients', 'writers', 'verify', 'sign']);
     expect(groups.get('Offline teams')).toEqual(['sync', 'install-hooks', 'log', 'review', 'textconv']);
     // One line each: a summary, not the whole description.
@@ -122,6 +123,14 @@ describe('secretstore completion', () => {
     expect(completeBash(['secretstore', 'get-secret-value', '--secret-id', 'p']).sort()).toEqual(['prod/api-key', 'prod/db']);
     expect(completeBash(['secretstore', 'exec', '--secret-id', 'st'])).toEqual(['staging/db']);
     expect(completeBash(['secretstore', '--output', 'y'])).toEqual(['yaml']);
+  });
+
+  it('issue 14.7: bash completes secret names as the argument of get, set and ls, and their flags after -', () => {
+    expect(completeBash(['secretstore', 'get', 'p']).sort()).toEqual(['prod/api-key', 'prod/db']);
+    expect(completeBash(['secretstore', 'set', 'st'])).toEqual(['staging/db']);
+    expect(completeBash(['secretstore', 'ls', 'prod/a'])).toEqual(['prod/api-key']);
+    expect(completeBash(['secretstore', 'get', '--fi'])).toEqual(['--field']);
+    expect(completeBash(['secretstore', 'imp'])).toEqual(['import']);
   });
 
   it('__complete secret-ids prints names from the index files, and nothing (exit 0) outside a store', () => {

@@ -110,6 +110,7 @@ export function addEverydayCommands(program: Command, globals: () => GlobalOptio
     .command('version')
     .description('Print the version of secretstore (the same as --version).')
     .helpGroup('Store and keys')
+    .addHelpText('after', '\nExample:\n  secretstore version')
     .action(() => {
       io.operation = 'Version';
       io.out(`secretstore ${packageVersion()}\n`);
