@@ -27,8 +27,13 @@ const bundle = await build({
   target: 'node20',
   // Bundled CommonJS dependencies still call require(); give the ES module one.
   banner: { js: "import { createRequire as __secretstoreRequire } from 'node:module'; const require = __secretstoreRequire(import.meta.url);" },
-  define: { __SECRETSTORE_BUILD__: JSON.stringify(buildId) },
   legalComments: 'none',
+  // The agent's build id (a client of another build restarts it), and `secretstore --version` without
+  // reading package.json at run time (src/cli/version.ts).
+  define: {
+    __SECRETSTORE_BUILD__: JSON.stringify(buildId),
+    __SECRETSTORE_VERSION__: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version),
+  },
   logLevel: 'warning',
 });
 rmSync('dist/chunks', { recursive: true, force: true });

@@ -2,11 +2,13 @@
 // folder, runs the README's walk-through with the real CLI, and shows what landed in git.
 // Values reach the CLI through stdin or file://, never through argv.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const cli = resolve('dist/secretstore.js');
+// A fresh clone after `npm ci` has no build yet (`npm pack` and `npm test` build; nothing else does).
+if (!existsSync(cli)) execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 const base = mkdtempSync(join(tmpdir(), 'secretstore-demo-'));
 const repo = join(base, 'team-secrets');
 const env = {

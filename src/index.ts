@@ -1,4 +1,4 @@
-/** The public surface of `import ... from 'secretstore'`. */
+/** The public surface of `import ... from '@secretstore/cli'`. */
 export { openStore, type Store, type StoreApi } from './library.js';
 export type { OpenStoreOptions } from './shell/store.js';
 export type { Passphrase, PassphraseProvider, PassphraseRequest } from './crypto/passphrase.js';

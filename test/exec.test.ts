@@ -6,6 +6,7 @@ import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { mapSecrets, renderDotenv, variableName } from '../src/core/env-mapping.js';
 import { readVariables, runWithVariables } from '../src/shell/exec.js';
 import { SecretStore } from '../src/shell/store.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;
 let n = 0;
@@ -268,7 +269,7 @@ fs.writeFileSync(${JSON.stringify(ready)}, '1');
 setInterval(() => {}, 1000);`;
       const proc = spawn(process.execPath, [CLI, 'exec', '--secret-id', 'prod/db-password', '--', process.execPath, '-e', script], { cwd: t.dir, env: t.env, stdio: 'ignore' });
       const exited = new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 120_000; // a cap: the loop ends as soon as the file appears
       while (!existsSync(ready) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       expect(existsSync(ready)).toBe(true);
       proc.kill(signal);
@@ -352,7 +353,7 @@ describe('env: prints the same mapping', () => {
     expect(() => renderDotenv(vars)).toThrow(/N \(from n\) contains a NUL/);
   });
 
-  it.skipIf(!existsSync('/usr/bin/script'))('prints a one-line warning on stderr when stdout is a terminal, and none otherwise', () => {
+  it.skipIf(!HAS_SCRIPT)('prints a one-line warning on stderr when stdout is a terminal, and none otherwise', () => {
     const cmd = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} env --secret-id prod/db-password 2>${JSON.stringify(join(t.base, 'tty-err'))}`;
     execFileSync('script', ['-qec', cmd, '/dev/null'], { cwd: t.dir, env: t.env, encoding: 'utf8' });
     const err = readFileSync(join(t.base, 'tty-err'), 'utf8');

@@ -2,7 +2,7 @@
  * Passphrase-protected identities (issue #4 item 6): the real CLI, real git, real libsodium (the sumo
  * build's Argon2id), and a real pseudo-terminal (`script`) for the prompts.
  */
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, generateIdentity, readIdentityFile, setIdentityPassphrase, writeIdentityFile } from '../src/crypto/index.js';
 import { CLI, runCli, snapshotRepo, testEnv, type CliResult } from './helpers/store.js';
 import { startTestServer } from './helpers/server.js';
+import { HAS_SCRIPT, onTerminal as runOnTerminal } from './helpers/terminal.js';
 
 const PASS = 'correct horse battery staple';
 
@@ -53,23 +54,8 @@ function askpass(base: string, answer: string, status = 0): { program: string; l
  * Runs the CLI under a pseudo-terminal (`script` from util-linux), typing each answer once the screen shows a
  * new prompt matching `expecting`.
  */
-async function onTerminal(s: ProtectedStore, args: readonly string[], answers: readonly string[], expecting: RegExp) {
-  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const proc = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: s.dir, env: s.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let screen = '';
-  let typed = 0;
-  let seen = 0;
-  proc.stdout.on('data', (d: Buffer) => {
-    screen += d.toString();
-    const last = screen.split(/\r?\n/).at(-1)!;
-    if (expecting.test(last) && screen.length > seen && typed < answers.length) {
-      seen = screen.length;
-      proc.stdin.write(answers[typed++]!);
-    }
-  });
-  const status = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
-  proc.stdin.end();
-  return { status, screen, typed };
+function onTerminal(s: ProtectedStore, args: readonly string[], answers: readonly string[], expecting: RegExp) {
+  return runOnTerminal(args, { cwd: s.dir, env: s.env, answers, expecting });
 }
 
 const ERROR_LINE = /^\nAn error occurred \((\w+)\) when calling the (\w+) operation: ([^\n]+)\n$/;
@@ -187,7 +173,7 @@ describe('SECRETSTORE_ASKPASS (issue #4 item 6: an agent-like source for automat
   });
 });
 
-describe.skipIf(!existsSync('/usr/bin/script'))('the passphrase on a terminal (issue #4 item 6: asked for without echo)', () => {
+describe.skipIf(!HAS_SCRIPT)('the passphrase on a terminal (issue #4 item 6: asked for without echo)', () => {
   const PROMPT = /Passphrase for identity file [^:]*: $/;
 
   it('asks on the terminal without echo when no variable is set', async () => {

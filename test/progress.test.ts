@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
@@ -10,6 +10,7 @@ import { cryptoReady, parseRecipient, readIdentityFile, sealValue } from '../src
 import { appendSignature, sha256Hex } from '../src/core/signature.js';
 import { createProgress, progressAllowed, renderProgress, type ProgressStream } from '../src/shell/progress.js';
 import { setDebug } from '../src/shell/debug.js';
+import { HAS_SCRIPT } from './helpers/tools.js';
 
 /** A stream that records what is written; `isTTY` as given. */
 function fakeStream(isTTY: boolean, columns?: number): ProgressStream & { writes: string[] } {
@@ -153,7 +154,7 @@ afterAll(() => t.cleanup());
 
 const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
-describe.skipIf(!existsSync('/usr/bin/script'))('secretstore prune', () => {
+describe.skipIf(!HAS_SCRIPT)('secretstore prune', () => {
   it('shows the progress line on a terminal', () => {
     const cmd = [process.execPath, CLI, 'prune'].map(quote).join(' ');
     // No cache yet, so the listing is cold and draws its own line first.

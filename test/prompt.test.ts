@@ -1,35 +1,14 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, makeStore, type TestStore } from './helpers/store.js';
+import { makeStore, type TestStore } from './helpers/store.js';
 import { promptSecretValue } from '../src/cli/prompt.js';
+import { HAS_SCRIPT, onTerminal as runOnTerminal } from './helpers/terminal.js';
 
 let t: TestStore;
 
-/**
- * Runs the CLI under a pseudo-terminal (`script` from util-linux). `answers` are typed one by one, each
- * after the terminal output has shown the next prompt (matched by `expecting`), so nothing is typed while
- * the terminal still echoes.
- */
-async function onTerminal(args: readonly string[], answers: readonly string[], expecting = /Enter (the SecretString|it again)[^:]*: $/) {
-  const cmd = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const proc = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: t.dir, env: t.env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let screen = '';
-  let typed = 0;
-  let seen = 0;
-  proc.stdout.on('data', (d: Buffer) => {
-    screen += d.toString();
-    // Type the next answer once a new prompt is on screen.
-    const prompts = screen.split(/\r?\n/).filter((line, i, all) => i === all.length - 1 && expecting.test(line)).length;
-    if (prompts > 0 && screen.length > seen && typed < answers.length) {
-      seen = screen.length;
-      proc.stdin.write(answers[typed++]!);
-    }
-  });
-  const status = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
-  proc.stdin.end();
-  return { status, screen, typed };
+/** The CLI under a pseudo-terminal, typing each answer once a prompt is on screen (test/helpers/terminal.ts). */
+function onTerminal(args: readonly string[], answers: readonly string[], expecting = /Enter (the SecretString|it again)[^:]*: $/) {
+  return runOnTerminal(args, { cwd: t.dir, env: t.env, answers, expecting });
 }
 
 const get = (id: string) => t.cli(['get-secret-value', '--secret-id', id]).json<{ SecretString: string; VersionId: string }>();
@@ -42,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => t.cleanup());
 
-describe.skipIf(!existsSync('/usr/bin/script'))('put-secret-value on a terminal', () => {
+describe.skipIf(!HAS_SCRIPT)('put-secret-value on a terminal', () => {
   it('asks twice without echo, and the value lands as if --secret-string had been given', async () => {
     const r = await onTerminal(['put-secret-value', '--secret-id', 'typed'], ['Typed-VALUE-1\r', 'Typed-VALUE-1\r']);
     expect(r.status).toBe(0);

@@ -4,13 +4,13 @@
  * that does not) and runs here or in test/readme-guide.test.ts through the one harness,
  * test/helpers/doctest.ts. A section without a dedicated test below still runs (the last describe).
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
-const DEDICATED = ['quickstart', 'install', 'using', 'rollback', 'policies', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
+const DEDICATED = ['quickstart', 'install', 'using', 'everyday', 'rollback', 'policies', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
 
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
@@ -163,22 +163,35 @@ describe('README Quickstart (doc tests)', () => {
     expect(out).toMatch(/^ {4}put-secret-value MyTestDatabaseSecret: new version EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE/m);
   });
 
-  it('npm install -g . builds and installs into the npm prefix (a temp folder here), and the installed secretstore runs', async () => {
+  it('issue 14.14: the global install is a standalone, quiet copy of the packed tarball (not a link to the clone), under a publishable name', async () => {
     const run = await runSection('install', {
       cwd: clone,
+      blockTimeoutMs: 600_000,
       // npm_config_prefix is where `npm install -g` puts things: a temp folder, so the test installs nothing globally.
+      // The dependencies come from npm's cache, which `npm ci` filled.
       env: (base) => ({
         npm_config_prefix: join(base, 'prefix'),
+        npm_config_prefer_offline: 'true',
         PATH: [join(base, 'prefix', 'bin'), join(base, 'bin'), dirname(process.execPath), process.env.PATH].join(delimiter),
       }),
     });
-    expect(run.results[0]!.stdout).toMatch(/^Usage: secretstore /m);
-    expect(run.results[0]!.stdout).toContain('get-secret-value');
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { name: string; version: string; bin: Record<string, string>; scripts: Record<string, string> };
+    // `secretstore` on the npm registry is an unrelated package: ours is scoped, and keeps the command name.
+    expect(pkg.name).toBe('@secretstore/cli');
+    expect(Object.keys(pkg.bin)).toEqual(['secretstore']);
+    // No install-time script: nothing for npm to warn about when installing the tarball.
+    expect(Object.keys(pkg.scripts).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual([]);
+    expect(run.results[0]!.stderr).not.toMatch(/warn/i);
+    expect(run.results[0]!.stdout).toBe(`secretstore ${pkg.version}\n`);
+    expect(run.results[0]!.stdout + run.results[0]!.stderr).not.toMatch(/install-scripts/);
+    const installed = join(run.base, 'prefix', 'lib', 'node_modules', '@secretstore', 'cli');
+    expect(lstatSync(installed).isSymbolicLink()).toBe(false);
     expect(run.sh('command -v secretstore').trim()).toBe(join(run.base, 'prefix', 'bin', 'secretstore'));
-    expect(readlinkSync(join(run.base, 'prefix', 'lib', 'node_modules', 'secretstore'))).toBe(join('..', '..', '..', 'clone'));
-    expect(existsSync(join(run.base, 'clone', 'dist', 'secretstore.js'))).toBe(true); // built by the prepare script
-    expect(run.sh('secretstore keygen').split('\n')[0]).toMatch(/^secretstore1[a-z0-9]+$/);
-  });
+    // Standalone: it runs with the clone gone.
+    rmSync(join(run.base, 'clone'), { recursive: true, force: true });
+    expect(run.sh('secretstore --version', run.base)).toBe(`secretstore ${pkg.version}\n`);
+    expect(run.sh('secretstore keygen', run.base).split('\n')[0]).toMatch(/^secretstore1[a-z0-9]+$/);
+  }, 600_000); // npm pack builds the package (esbuild, then tsc): minutes on a loaded machine
 });
 
 describe('README "Using it" (doc tests)', () => {
@@ -215,7 +228,9 @@ describe('README "Using it" (doc tests)', () => {
       const run = await runSection('serve');
       const answer = JSON.parse(run.results[0]!.stdout) as Record<string, unknown>;
       expect(answer).toMatchObject({ Name: 'MyTestDatabaseSecret', SecretString: NEW, VersionId: 'EXAMPLE2-90ab-cdef-fedc-ba987EXAMPLE', VersionStages: ['AWSCURRENT'] });
-      const log = readFileSync(join(run.cwd, 'serve.log'), 'utf8');
+      // issue 14.13: the log is written outside the store's work tree, which stays clean.
+      expect(run.sh('git status --porcelain')).toBe('');
+      const log = readFileSync(join(run.cwd, '..', 'serve.log'), 'utf8');
       expect(log).toMatch(/serving .* on http:\/\/127\.0\.0\.1:4583/);
       expect(log).toMatch(/GetSecretValue/);
       expect(log).toContain('secretstore: stopped');
@@ -241,6 +256,16 @@ describe('README "Using it" (doc tests)', () => {
     expect(stdout).toContain('eu-west-3\tFailed\n');
     expect(stdout).toContain('Resource policies (recorded, not enforced offline) (1):\n  MyTestDatabaseSecret: set\n');
     expect(stdout).toContain('Replica Regions (recorded, no replica is made offline) (1):\n  MyTestDatabaseSecret: +eu-west-3\n');
+  it('issue 14.7: the everyday verbs: set creates, get prints the value, get --field one field, ls the names, import one commit', async () => {
+    const run = await runSection('everyday');
+    const { stdout, stderr } = run.results[0]!;
+    expect(stdout).toContain('EXAMPLE-TOKEN\nEXAMPLE-NEW-PASSWORD\napp/token\n');
+    expect(stderr).toContain('created secret app/token');
+    expect(stdout).toMatch(/"Created": \[\n\s+"app\/SMTP_PASSWORD",\n\s+"app\/API_KEY"\n\s+\]/); // the dry run
+    expect(stdout).toContain('False\nCREATED\tapp/SMTP_PASSWORD\nCREATED\tapp/API_KEY\n');
+    expect(run.sh('git log --format=%s -1')).toBe('import: 2 created, 0 updated, 0 unchanged\n');
+    expect(run.sh('secretstore get app/API_KEY')).toBe('EXAMPLE-KEY\n');
+    expect(run.sh('git status --porcelain')).toBe('');
   });
 
   it('As a library: the ts example type-checks against the built declarations and puts, then reads, a value', async () => {

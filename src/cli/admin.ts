@@ -3,6 +3,9 @@ import { Argument, type Command } from 'commander';
 import { SHELLS, type Shell } from './completion.js';
 import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 import { addExecCommands } from './exec.js';
+import { toJson } from './output.js';
+import { addEverydayCommands } from './everyday.js';
+import { addImportCommand } from './import.js';
 import { addEditCommand } from './edit.js';
 import { addIdentityCommands } from './identity.js';
 import { addHistoryCommands } from './history.js';
@@ -18,7 +21,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
   program
     .command('keygen')
     .description(
-      'Create an identity (file mode 0600): a decryption key (X25519) and a signing key (Ed25519). Prints the public key (secretstore1...) and the writer key (secretstoresig1...), one per line.',
+      'Create an identity (file mode 0600): a decryption key (X25519) and a signing key (Ed25519). Prints the public key (secretstore1...) and the writer key (secretstoresig1...), one per line, ' +
+        'each labelled when stdout is a terminal; --json prints {"PublicKey": ..., "WriterKey": ...}.',
     )
     .helpGroup('Store and keys')
     .addHelpText('after', '\nExample:\n  secretstore keygen -o ~/.config/secretstore/identity')
@@ -26,7 +30,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--force', 'overwrite an existing identity file')
     .option('--write-only', 'only a signing key: for a writer (a CI job) that puts values but never reads them')
     .option('--passphrase', 'encrypt the keys under a passphrase, typed twice on the terminal (or $SECRETSTORE_PASSPHRASE)')
-    .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean; passphrase?: boolean }) => {
+    .option('--json', 'print the keys as JSON: {"PublicKey": "secretstore1...", "WriterKey": "secretstoresig1..."} (no PublicKey with --write-only)')
+    .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean; passphrase?: boolean; json?: boolean }) => {
       io.operation = 'Keygen';
       const { loadCrypto } = await import('../shell/view.js');
       const crypto = await loadCrypto();
@@ -36,7 +41,14 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
         .writeIdentityFile(path, { force: opts.force === true, writeOnly: opts.writeOnly === true, ...(passphrase ? { passphrase } : {}) })
         .finally(() => passphrase?.fill(0));
       io.warn(`wrote identity to ${path}`);
-      io.out(`${keys.publicKey ? `${keys.publicKey}\n` : ''}${keys.writerKey}\n`);
+      if (opts.json) {
+        io.out(toJson({ ...(keys.publicKey ? { PublicKey: keys.publicKey } : {}), WriterKey: keys.writerKey }) + '\n');
+      } else if (process.stdout.isTTY === true) {
+        // A person reads these: say which key goes where. Scripts (a pipe, a file) get the bare lines.
+        io.out(`${keys.publicKey ? `public key (secretstore recipients add): ${keys.publicKey}\n` : ''}writer key (secretstore writers add):    ${keys.writerKey}\n`);
+      } else {
+        io.out(`${keys.publicKey ? `${keys.publicKey}\n` : ''}${keys.writerKey}\n`);
+      }
     });
 
   program
@@ -44,7 +56,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .helpGroup('Store and keys')
     .addHelpText('after', '\nExample:\n  mkdir team-secrets && cd team-secrets && git init && secretstore init --name alice --region eu-west-1')
     .description('Make this git repository (or --store folder) a store with you as recipient; installs the git hooks and the merge driver (install-hooks).')
-    .option('--name <name>', 'your name as a recipient (default: your login name)')
+    .option('--name <name>', "your name as a recipient (default: git's user.name, else your user.email before the @, else your login name)")
     .option('--region <region>', 'region used in ARNs', 'us-east-1')
     .option('--account <account>', '12-digit account id used in ARNs', '000000000000')
     .action(async (opts: { name?: string; region: string; account: string }) => {
@@ -167,6 +179,8 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
       },
     );
 
+  addEverydayCommands(program, globals, io);
+  addImportCommand(program, globals, io, print);
   addExecCommands(program, globals, io);
 
   program

@@ -10,6 +10,8 @@ export type Shell = (typeof SHELLS)[number];
 
 /** Flags whose value is a secret name, completed by `secretstore __complete secret-ids`. */
 const SECRET_ID_FLAGS = ['--secret-id', '--secret-id-list'];
+/** Commands whose argument is a secret name (`get NAME`, `set NAME`, `ls PREFIX`), completed the same way. */
+const SECRET_NAME_COMMANDS = ['get', 'set', 'ls'];
 /** Flags whose value is a folder or a file. */
 const DIR_FLAGS = ['--store'];
 const FILE_FLAGS = ['--identity', '-o', '--output-file', '--credentials-file', '--tls-cert', '--tls-key'];
@@ -97,6 +99,11 @@ _secretstore() {
 ${choiceCases.join('\n')}
         ${plain.join('|')}) COMPREPLY=(); return ;;
     esac
+    case "$cmd" in
+        ${SECRET_NAME_COMMANDS.join('|')}) if [[ "$cur" != -* ]]; then
+            COMPREPLY=($(compgen -W "$(secretstore "\${store[@]}" __complete secret-ids -- "$cur" 2>/dev/null)" -- "$cur")); return
+        fi ;;
+    esac
     local opts
     case "$cmd" in
         '') opts="${words(spec.globals)} ${spec.commands.map((c) => c.name).join(' ')}" ;;
@@ -150,6 +157,11 @@ ${described.join('\n')}
     return
   fi
   case $cmd in
+    ${SECRET_NAME_COMMANDS.join('|')}) if [[ $cur != -* ]]; then
+      compadd -- \${(f)"$(secretstore $store __complete secret-ids -- "$cur" 2>/dev/null)"}; return
+    fi ;;
+  esac
+  case $cmd in
 ${spec.commands.map((c) => `    ${c.name}) compadd -- ${words(c.flags)} ;;`).join('\n')}
   esac
   compadd -- ${words(spec.globals)}
@@ -173,6 +185,9 @@ function fish(spec: Spec): string {
     else if (flag.takesValue) value = ' -x';
     return `complete -c secretstore${condition} ${names}${value} -d ${fq(flag.description)}`;
   };
+  lines.push(
+    `complete -c secretstore -n ${fq(`__fish_seen_subcommand_from ${SECRET_NAME_COMMANDS.join(' ')}`)} -a '(secretstore __complete secret-ids -- (commandline -ct) 2>/dev/null)'`,
+  );
   lines.push(...spec.globals.map((f) => flagLine(f, '')));
   // One line per distinct flag, for every command that has it (the first command's description).
   const byFlag = new Map<string, { flag: Flag; commands: string[] }>();

@@ -57,6 +57,7 @@ function rawArgv(): Buffer[] | undefined {
 export async function main(argv: readonly string[], sys: MainIo): Promise<number> {
   const io: CliIo = {
     out: sys.out,
+    outBytes: (bytes) => sys.out(bytes),
     warn: (line) => sys.err(line + '\n'),
     stdin: sys.stdin ?? (() => readFileSync(0)),
     rawArgv: sys.rawArgv ?? rawArgv,

@@ -21,9 +21,12 @@ import { invalidUtf8Offset } from '../core/utf8.js';
 import type { TerminalStreams } from './prompt.js';
 import type { ProgressStream } from '../shell/progress.js';
 import type { OpenStoreOptions, SecretStore } from '../shell/store.js';
+import { packageVersion } from './version.js';
 
 export interface CliIo extends ReadContext {
   readonly out: (text: string | Uint8Array) => void;
+  /** Bytes to stdout as they are (`get` of a SecretBinary). */
+  readonly outBytes: (bytes: Uint8Array) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
   /** Set by each action so errors can name the operation as the AWS CLI does. */
@@ -178,7 +181,7 @@ function requestFrom(op: Operation<unknown, unknown>, opts: Record<string, unkno
 }
 
 /** Follows NextToken to the end, joining the list members of every page into the first page. */
-async function allPages(members: readonly string[], call: (token: { NextToken?: string }) => Promise<unknown>): Promise<unknown> {
+export async function allPages(members: readonly string[], call: (token: { NextToken?: string }) => Promise<unknown>): Promise<unknown> {
   const first = (await call({})) as Record<string, unknown>;
   let page = first;
   while (typeof page.NextToken === 'string') {
@@ -281,6 +284,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
     .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
     .option('--no-agent', 'run this command in this process, without the agent (as SECRETSTORE_AGENT=off)')
+    .version(`secretstore ${packageVersion()}`, '--version', 'print the version and exit')
     .showSuggestionAfterError(true)
     .configureHelp({ sortSubcommands: false, groupItems: groupCommands, subcommandDescription: oneLine });
   const globals = () => program.opts<GlobalOptions>();

@@ -51,7 +51,7 @@ export function checkPrefix(prefix: string): void {
 }
 
 /** A SecretString that is a JSON object, else undefined. */
-function jsonObject(text: string): Record<string, unknown> | undefined {
+export function jsonObject(text: string): Record<string, unknown> | undefined {
   const trimmed = text.trimStart();
   if (!trimmed.startsWith('{')) return undefined;
   try {
@@ -79,9 +79,14 @@ export function variablesOf(secret: SecretValueSource, options: MappingOptions =
   if (object === undefined) return [{ name: variableName(secret.name, prefix), value: secret.secretString, source: secret.name }];
   return Object.entries(object).map(([key, value]) => ({
     name: variableName(key, prefix),
-    value: typeof value === 'string' ? value : JSON.stringify(value),
+    value: fieldText(value),
     source: `${secret.name} (key ${JSON.stringify(key)})`,
   }));
+}
+
+/** A JSON field as text: a string as it is, any other JSON value as its compact JSON text. */
+export function fieldText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /**

@@ -30,6 +30,20 @@ export function sameKeySet(a: readonly string[], b: readonly string[]): boolean 
   return left.size === right.size && [...left].every((k) => right.has(k));
 }
 
+/**
+ * `init`'s default recipient name: git's user.name, else the local part of user.email, else the login
+ * name, whichever first gives a valid name once spaces become `-` and other characters a name cannot
+ * hold are dropped ("Ann Example" -> "Ann-Example").
+ */
+export function defaultRecipientName(candidates: { gitName?: string; gitEmail?: string; loginName: string }): string {
+  const tries = [candidates.gitName, candidates.gitEmail?.split('@')[0], candidates.loginName];
+  for (const raw of tries) {
+    const name = (raw ?? '').trim().replace(/\s+/g, '-').replace(/[^\w.@+-]/g, '').slice(0, 64);
+    if (name !== '') return name;
+  }
+  return 'me';
+}
+
 function checkName(name: string): string {
   if (!/^[\w.@+-]{1,64}$/.test(name)) {
     throw new InvalidParameterException('a name must be 1 to 64 letters, digits or . _ @ + -');

@@ -61,12 +61,18 @@ export function keyLineKind(text: string): 'decryption' | 'signing' | 'other' {
   return 'other';
 }
 
+/** Whether the text starts as a key of the other kind does (`hrp` then the bech32 separator), in either case. */
+function isKeyOf(text: string, hrp: string): boolean {
+  return text.trim().toLowerCase().startsWith(`${hrp}1`);
+}
+
 /** Messages never echo the input: a user may paste a secret key where a public key belongs. */
 function recipientProblem(text: string, problem: KeyProblem): string {
   switch (problem) {
     case 'prefix':
-      return isSecretKeyText(text)
-        ? 'a secret key was given where a public key (secretstore1...) was expected; keep it private'
+      if (isSecretKeyText(text)) return 'a secret key was given where a public key (secretstore1...) was expected; keep it private';
+      return isKeyOf(text, WRITER_HRP)
+        ? 'this is a writer key (secretstoresig1...), not a public key: use secretstore writers add'
         : 'not a secretstore public key: it should start with secretstore1';
     case 'checksum':
       return 'the secretstore public key fails its checksum (mistyped or truncated?)';
@@ -138,7 +144,9 @@ export function parseWriterKey(text: string): WriterKey {
       key === 'prefix'
         ? isSecretKeyText(text)
           ? 'a secret key was given where a writer public key (secretstoresig1...) was expected; keep it private'
-          : 'not a secretstore writer key: it should start with secretstoresig1'
+          : isKeyOf(text, PUBLIC_HRP)
+            ? 'this is a public key (secretstore1...), not a writer key: use secretstore recipients add'
+            : 'not a secretstore writer key: it should start with secretstoresig1'
         : key === 'checksum'
           ? 'the secretstore writer key fails its checksum (mistyped or truncated?)'
           : `the secretstore writer key does not hold a ${KEY_BYTES}-byte Ed25519 key`;

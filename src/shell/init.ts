@@ -11,6 +11,7 @@ import { dirname, join, relative } from 'node:path';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InvalidRequestException, ResourceExistsException } from '../errors.js';
+import { defaultRecipientName } from '../core/recipients.js';
 import { CONFIG_FILE, serializeConfig } from '../core/codec.js';
 import { SECRETS_DIR } from '../core/layout.js';
 import { DEFAULT_POLICY, type StoreConfig } from '../model/store.js';
@@ -25,7 +26,7 @@ export interface InitOptions {
   identity?: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** The recipient's name in `.secretstore.yaml` (default: the login name). */
+  /** The recipient's name in `.secretstore.yaml` (default: git's user.name, else user.email's local part, else the login name). */
   name?: string;
   region?: string;
   account?: string;
@@ -65,6 +66,14 @@ export function gitattributesText(existing = ''): string {
 
 export const HOOK_MARK = '# installed by secretstore init';
 
+/** The default recipient name, from git's user.name or user.email as this repository sees them, else the login name. */
+async function gitUserName(repoRoot: string, env: NodeJS.ProcessEnv | undefined): Promise<string> {
+  // One git call for both keys; exit 1 (none set) is an empty answer.
+  const text = await openGit(repoRoot, env).run(['config', '--get-regexp', '^user\\.(name|email)$']).catch(() => '');
+  const value = (key: string) => new RegExp(`^user\\.${key} (.*)$`, 'm').exec(text)?.[1];
+  return defaultRecipientName({ gitName: value('name'), gitEmail: value('email'), loginName: userInfo().username });
+}
+
 export async function initStore(opts: InitOptions): Promise<InitResult> {
   const loc = locateStore({ store: opts.store, cwd: opts.cwd, env: opts.env });
   const crypto = await loadCrypto();
@@ -82,7 +91,7 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
   }
   const account = opts.account ?? '000000000000';
   if (!/^[0-9]{12}$/.test(account)) throw new InvalidRequestException('--account must be 12 digits');
-  const name = opts.name ?? userInfo().username;
+  const name = opts.name ?? (await gitUserName(loc.repoRoot, opts.env));
   const recipient = { name, publicKey: identity.publicKey };
   const writer = { name, writerKey: signer.publicKey };
   const config: StoreConfig = {

@@ -206,6 +206,8 @@ export interface RunOptions {
   readonly cwd?: (base: string) => string;
   /** Variables added to the section's environment (PATH is put together by the harness unless given). */
   readonly env?: (base: string) => NodeJS.ProcessEnv;
+  /** How long one block may run (default 60 s): a block that builds and packs the package needs longer on a loaded machine. */
+  readonly blockTimeoutMs?: number;
 }
 
 const bases: string[] = [];
@@ -262,10 +264,10 @@ interface Ran {
  * Runs a process to its end without blocking the event loop: a section can take a minute, and a test
  * worker that blocks that long misses its own messages to vitest.
  */
-function run(file: string, args: readonly string[], opts: SpawnOptions): Promise<Ran> {
+function run(file: string, args: readonly string[], opts: SpawnOptions, timeout = 60_000): Promise<Ran> {
   return new Promise((done) => {
     // Its own process group, so that what a block leaves running (a server, after a failure) is ended with it.
-    const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, detached: true });
+    const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], timeout, detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let error: Error | undefined;
@@ -289,19 +291,20 @@ function run(file: string, args: readonly string[], opts: SpawnOptions): Promise
 // as if started by sshd; --norc rules that out too, so blocks run with nothing but what they say.
 const BASH = ['--norc', '-euo', 'pipefail', '-c'];
 
-function bash(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return run('bash', [...BASH, command], { cwd, env });
+function bash(command: string, cwd: string, env: NodeJS.ProcessEnv, timeout?: number): Promise<Ran> {
+  return run('bash', [...BASH, command], { cwd, env }, timeout);
 }
 
 /**
  * A ```ts block: type-checked with tsc against the built library's declarations (as a user's project
- * would see `import ... from 'secretstore'`), then its JavaScript run with node in `cwd`.
+ * would see `import ... from '@secretstore/cli'`), then its JavaScript run with node in `cwd`.
  */
 async function typescript(code: string, line: number, base: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
   const modules = join(base, 'node_modules');
   if (!existsSync(modules)) {
     mkdirSync(modules);
-    symlinkSync(resolve('.'), join(modules, 'secretstore')); // the package as installed: package.json's exports
+    mkdirSync(join(modules, '@secretstore'));
+    symlinkSync(resolve('.'), join(modules, '@secretstore', 'cli')); // the package as installed: package.json's exports
   }
   const file = join(base, `readme-${line}.mts`);
   writeFileSync(file, code);
@@ -343,7 +346,7 @@ export async function runSection(name: string, opts: RunOptions = {}): Promise<S
   for (const [i, block] of blocks.entries()) {
     const mine = i >= blocks.length - own;
     // The block as written, then where it ended: the next block starts there.
-    const r = block.lang === 'ts' ? await typescript(block.code, block.line, base, cwd, env) : await bash(`${block.code}\npwd > ${JSON.stringify(cwdFile)}`, cwd, env);
+    const r = block.lang === 'ts' ? await typescript(block.code, block.line, base, cwd, env) : await bash(`${block.code}\npwd > ${JSON.stringify(cwdFile)}`, cwd, env, opts.blockTimeoutMs);
     const where = `README.md:${block.line} (doctest ${mine ? name : `before ${name}`})`;
     expect(r.error, where).toBeUndefined();
     expect(r.status, `${where} exited ${r.status}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`).toBe(0);
