@@ -22,7 +22,7 @@ export function addTrustCommands(program: Command, globals: () => GlobalOptions,
     .option('--branch <name>', 'with --accept-rewind: that branch instead of the current one')
     .addHelpText(
       'after',
-      '\nExamples:\n  secretstore trust\n  secretstore trust --root 3f2a9c1e... --key secretstoresig1...\n  secretstore trust --accept-rewind\n  secretstore trust migrate\n  secretstore trust reroot',
+      '\nExample:\n  secretstore trust\n  secretstore trust --root 3f2a9c1e... --key secretstoresig1...\n  secretstore trust --accept-rewind\n  secretstore trust migrate\n  secretstore trust reroot',
     )
     .action(async (action: string | undefined, opts: { root?: string; key?: string; acceptRewind?: boolean; branch?: string }) => {
       io.operation = 'Trust';

@@ -22,7 +22,7 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     .option('--range <old..new>', 'only the history NEW adds to OLD (OLD must authenticate; all zeros: a new branch)')
     .option('--root <commit>', 'authenticate from this trust root for this run (default: the clone\'s)')
     .option('--key <writer-key>', 'with --root: the writer key that must have signed it')
-    .addHelpText('after', '\nExamples:\n  secretstore verify && git push    # e.g. in .git/hooks/pre-push\n  secretstore verify --range origin/main..HEAD    # a required CI check')
+    .addHelpText('after', '\nExample:\n  secretstore verify && git push    # e.g. in .git/hooks/pre-push\n  secretstore verify --range origin/main..HEAD    # a required CI check')
     .action(async (opts: { range?: string; root?: string; key?: string }) => {
       io.operation = 'Verify';
       const [{ verifyStore, verifyHistory }, { progressOn }, { UsageError }] = await Promise.all([
