@@ -135,6 +135,8 @@ export class SecretStore {
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
       if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
+      // Another writer (a CLI, a pull) may have moved HEAD since: one cat-file round trip when it has not.
+      await this.refreshConfig();
       return ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result;
     }
     if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
@@ -154,6 +156,7 @@ export class SecretStore {
     const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js')]);
     let base: Snapshot | undefined;
     let plan: Plan<T> | undefined;
+    let made: string | undefined;
     const result = await transact(
       this.location,
       async () => {
@@ -169,11 +172,16 @@ export class SecretStore {
           const indexAtParent = async (path: string) => (await this.objects.read(`${base!.commit}:${this.location.prefix}${path}`))?.content.toString('utf8');
           return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
         },
-        committed: (commit) => this.trust.wrote(commit),
+        committed: (commit) => {
+          this.trust.wrote(commit);
+          made = commit;
+        },
         ...(opts.adopt ? { adopt: opts.adopt } : {}),
       },
     );
-    if (base) this.snapshot = base;
+    // Reads that follow see this write: the new commit (authenticated: this client signed it) and its configuration.
+    if (made !== undefined) this.snapshot = await readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
+    else if (base) this.snapshot = base;
     return result;
   }
 
