@@ -20,6 +20,9 @@ export interface GitObject {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Names whose object can never change: a full object id, or a path inside a commit named by its id. */
+const IMMUTABLE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?::|$)/;
+const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 
 interface Pending {
   readonly spec: string;
@@ -32,6 +35,8 @@ export class ObjectReader {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly queue: Pending[] = [];
   private stderr = '';
+  private readonly cache = new Map<string, Promise<GitObject | undefined>>();
+  private cachedBytes = 0;
 
   constructor(
     readonly repoRoot: string,
@@ -44,6 +49,35 @@ export class ObjectReader {
   read(spec: string): Promise<GitObject | undefined> {
     // One name per line on stdin: a line break inside one would ask for another object.
     if (/[\n\r]/.test(spec)) return Promise.reject(new InternalServiceError('a git object name holds a line break'));
+    if (!IMMUTABLE.test(spec)) return this.ask(spec);
+    const cached = this.cache.get(spec);
+    if (cached) return cached;
+    const answer = this.ask(spec);
+    this.remember(spec, answer);
+    return answer;
+  }
+
+  /**
+   * Answers for names that can never change meaning (an object id, or `<commit id>:<path>`) are kept, up
+   * to MAX_CACHED_BYTES, oldest dropped first: a long-lived client (serve, the agent) reading an unchanged
+   * store asks git only whether HEAD moved. Only committed, authenticated content is ever read this way.
+   */
+  private remember(spec: string, answer: Promise<GitObject | undefined>): void {
+    this.cache.set(spec, answer);
+    answer.then(
+      (obj) => {
+        this.cachedBytes += obj?.content.length ?? 0;
+        for (const [key, old] of this.cache) {
+          if (this.cachedBytes <= MAX_CACHED_BYTES) break;
+          this.cache.delete(key);
+          void old.then((o) => (this.cachedBytes -= o?.content.length ?? 0));
+        }
+      },
+      () => this.cache.delete(spec),
+    );
+  }
+
+  private ask(spec: string): Promise<GitObject | undefined> {
     const child = this.start();
     if (this.queue.length === 0) setRef(child, true);
     return new Promise((resolve, reject) => {

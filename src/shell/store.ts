@@ -14,6 +14,7 @@ import type { PassphraseProvider } from '../crypto/passphrase.js';
 import { CONFIG_FILE, parseConfig } from '../core/codec.js';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { Authenticator } from '../trust/authenticate.js';
+import { headStamp } from '../trust/records.js';
 import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import { ObjectReader } from './objects.js';
@@ -63,6 +64,8 @@ const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 export class SecretStore {
   /** The identity file's keys, read (and decrypted) once per client (a long-running server keeps them in memory). */
   private keyCache?: Promise<IdentityKeys>;
+  /** HEAD's file-system stamp when `snapshot` was last checked against it (see `refreshConfig`). */
+  private headSeen?: string;
 
   private constructor(
     readonly location: StoreLocation,
@@ -121,8 +124,11 @@ export class SecretStore {
    * writer's commit without a restart): one `cat-file` round trip when nothing changed.
    */
   async refreshConfig(): Promise<StoreConfig> {
+    const stamp = headStamp(this.location.gitDir);
+    if (stamp !== undefined && stamp === this.headSeen) return this.snapshot.config;
     const head = await this.objects.read('HEAD');
     if (head?.oid !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options);
+    this.headSeen = stamp;
     return this.snapshot.config;
   }
 

@@ -10,7 +10,7 @@
  * each by temp file + rename.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { StoreLocation } from '../shell/types.js';
 
@@ -36,6 +36,26 @@ export function currentBranch(gitDir: string): string | undefined {
   try {
     const m = /^ref: refs\/heads\/(.+)$/m.exec(readFileSync(join(gitDir, 'HEAD'), 'utf8'));
     return m?.[1]?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What HEAD points at, as file-system facts: HEAD's text and the stat data of its branch's loose ref
+ * and of packed-refs. git moves a ref by writing a lock file and renaming it (a new inode and ctime), so
+ * an unchanged stamp means an unchanged HEAD; a long-lived client then skips asking git.
+ */
+export function headStamp(gitDir: string): string | undefined {
+  try {
+    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+    const common = commonDir(gitDir);
+    const ref = /^ref: (refs\/heads\/.+)$/m.exec(head)?.[1]?.trim();
+    const stat = (file: string) => {
+      const st = statSync(file, { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-';
+    };
+    return [head, ref ? stat(join(common, ref)) : '', stat(join(common, 'packed-refs'))].join('|');
   } catch {
     return undefined;
   }
