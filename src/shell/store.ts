@@ -121,7 +121,9 @@ export class SecretStore {
       const signer = (await this.keys()).signers[0];
       signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
       return { ...plan, changes: signed };
-    });
+      // Plans are computed from the work tree, so concurrent operations of this client may share one
+      // hold of the lock, as consecutive commits (transaction.ts).
+    }, { batch: true });
     // The states this client wrote need no replay check when it reads them (src/shell/replay.ts).
     if (signed.length > 0) {
       const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
