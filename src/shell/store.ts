@@ -17,7 +17,7 @@ import { inspectLock } from './lock.js';
 import { locateStore } from './location.js';
 import type { ProgressFactory } from './progress.js';
 import type { TrustOptions } from './trust.js';
-import type { FileChange, Plan, StoreLocation } from './types.js';
+import type { Plan, StoreLocation } from './types.js';
 import { INDEX_FILE } from '../core/layout.js';
 import { readTrustedConfig } from './config-trust.js';
 import { loadCrypto, WorkTreeView } from './view.js';
@@ -111,25 +111,22 @@ export class SecretStore {
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>): Promise<T> {
     const { transact } = await import('./transaction.js');
-    let signed: readonly FileChange[] = [];
     // Re-read the configuration inside the lock: another writer may have changed it.
-    const result = await transact(this.location, async () => {
+    return transact(this.location, async () => {
       const config = await readTrustedConfig(this.location, this.trust);
       const plan = await compute(this.context(config));
       if (plan.changes.length === 0) return plan;
       const { signChanges } = await import('./signing.js');
       const signer = (await this.keys()).signers[0];
-      signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
+      const signed = await signChanges({ location: this.location, config, signer, now: this.now() }, plan.changes);
+      // The states this client writes need no replay check when it reads them (src/shell/replay.ts),
+      // remembered now, as the next plan of a batch reads them before HEAD moves.
+      const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
+      for (const c of signed) if ('content' in c && c.path.endsWith(`/${INDEX_FILE}`)) remember(this.location, c.path, sha256Hex(splitSigned(String(c.content)).unsigned));
       return { ...plan, changes: signed };
       // Plans are computed from the work tree, so concurrent operations of this client may share one
       // hold of the lock, as consecutive commits (transaction.ts).
     }, { batch: true });
-    // The states this client wrote need no replay check when it reads them (src/shell/replay.ts).
-    if (signed.length > 0) {
-      const [{ remember }, { sha256Hex, splitSigned }] = await Promise.all([import('./replay.js'), import('../core/signature.js')]);
-      for (const c of signed) if ('content' in c && c.path.endsWith(`/${INDEX_FILE}`)) remember(this.location, c.path, sha256Hex(splitSigned(String(c.content)).unsigned));
-    }
-    return result;
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
