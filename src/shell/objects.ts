@@ -120,7 +120,7 @@ export class ObjectReader {
  * An idle reader must not keep a CLI process alive, and a busy one must: a pending promise alone does
  * not stop Node from exiting, so the process and its pipes are referenced only while answers are due.
  */
-function setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {
+export function setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {
   for (const handle of [child, child.stdout, child.stderr, child.stdin] as unknown as { ref?: () => void; unref?: () => void }[]) {
     if (on) handle.ref?.();
     else handle.unref?.();

@@ -23,8 +23,9 @@ import { InternalServiceError, InvalidParameterException, InvalidRequestExceptio
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from './git.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import { treeWriter, type TreeChange } from './tree-writer.js';
-import type { CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
+import { commitTempPath } from './commit-writer.js';
+import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
+import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
 type RepoChange = FileChange;
@@ -133,7 +134,7 @@ async function runBatch(jobs: Job[]): Promise<void> {
   try {
     faultPoint('after-lock');
     // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
-    state.head = state.tip = await treeWriter(loc.repoRoot).head();
+    state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
     for (let n = 0; jobs.length > 0 && n < MAX_BATCH; n++) {
       const job = jobs[0]!;
       if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
@@ -219,7 +220,7 @@ function settle(job: Job, result: unknown): 'next' {
 /** Blobs, trees and the commit object of one transaction, on top of the batch's tip. */
 async function makeCommit(state: BatchState, changes: readonly RepoChange[], message: string, existing?: string, sign?: CommitSigner): Promise<string> {
   const { git, loc } = state;
-  const writer = treeWriter(loc.repoRoot);
+  const writer = treeWriter(loc.repoRoot, loc.gitDir);
   const written = changes.filter((c) => !('delete' in c));
   const blobs = await writer.writeBlobs(written.map((c) => c.path));
   faultPoint('after-blobs');
@@ -236,7 +237,7 @@ async function makeCommit(state: BatchState, changes: readonly RepoChange[], mes
     }
     commit = existing;
   } else {
-    commit = await createCommit(git, { tree, parents: state.tip === undefined ? [] : [state.tip], message }, sign);
+    commit = await createCommit(git, writer, { tree, parents: state.tip === undefined ? [] : [state.tip], message }, sign);
   }
   faultPoint('after-commit-tree');
   state.tip = commit;
@@ -247,8 +248,8 @@ async function makeCommit(state: BatchState, changes: readonly RepoChange[], mes
  * The one place a secretstore commit object is made from its tree, parents and message: the signer,
  * when given, turns the draft into the final message (for each commit of a batch, with its own parent).
  */
-async function createCommit(git: Git, draft: { tree: string; parents: readonly string[]; message: string }, sign?: CommitSigner): Promise<string> {
-  return git.commitTree(draft.tree, draft.parents, sign ? await sign(draft) : draft.message);
+async function createCommit(git: Git, writer: TreeWriter, draft: CommitDraft, sign?: CommitSigner): Promise<string> {
+  return writer.writeCommit(git, { ...draft, message: sign ? await sign(draft) : draft.message });
 }
 
 /**
@@ -338,6 +339,7 @@ export async function recoverStale(loc: StoreLocation): Promise<boolean> {
 export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
   // The cached index needs nothing here: no file in it is ever half-written (see `cacheIndex`).
   removeTempIndex(loc);
+  rmSync(commitTempPath(loc.gitDir), { force: true });
   for (const path of paths) removeFile(tempFileFor(join(loc.repoRoot, path)));
   if (paths.length === 0) return;
   const head = await resolveHead(git);

@@ -12,11 +12,12 @@
  * and a long-running client (`serve`, the agent, the library) keeps them warm. They are unreferenced
  * while idle (they never keep a process alive) and closed after a few idle seconds.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { InternalServiceError } from '../errors.js';
-import { debugGit } from './debug.js';
-import { GitCommandError, gitEnv } from './git.js';
+import { CommitWriter } from './commit-writer.js';
+import type { Git } from './git.js';
+import { LineProcess } from './line-process.js';
 import { ObjectReader } from './objects.js';
+import type { CommitDraft } from './types.js';
 
 /** A file of the new tree: its blob (already written) and mode, or its removal. */
 export type TreeChange =
@@ -32,95 +33,21 @@ interface Entry {
 
 const IDLE_CLOSE_MS = 5_000;
 
-/**
- * A git process answering one line per request, in order (`hash-object --stdin-paths`,
- * `mktree --batch`): both flush after every answer when writing to a pipe.
- */
-class LineProcess {
-  private child?: ChildProcessWithoutNullStreams;
-  private buffer = '';
-  private stderr = '';
-  private readonly queue: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
-
-  constructor(
-    private readonly repoRoot: string,
-    private readonly args: readonly string[],
-    private readonly source: NodeJS.ProcessEnv,
-  ) {}
-
-  /** Sends `request` (its own terminator included) and resolves with the answer line. */
-  ask(request: string | Buffer): Promise<string> {
-    const child = this.start();
-    if (this.queue.length === 0) setRef(child, true);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject });
-      child.stdin.write(request);
-    });
-  }
-
-  close(): void {
-    const child = this.child;
-    this.child = undefined;
-    if (child) {
-      child.stdin.end();
-      child.unref();
-    }
-  }
-
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child;
-    const started = performance.now();
-    const child = spawn('git', this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    this.buffer = '';
-    this.stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      this.buffer += chunk;
-      for (let eol = this.buffer.indexOf('\n'); eol >= 0 && this.queue.length > 0; eol = this.buffer.indexOf('\n')) {
-        const line = this.buffer.slice(0, eol);
-        this.buffer = this.buffer.slice(eol + 1);
-        this.queue.shift()!.resolve(line);
-      }
-      if (this.queue.length === 0 && this.child === child) setRef(child, false);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
-    const fail = (err: Error) => {
-      if (this.child === child) this.child = undefined;
-      for (const p of this.queue.splice(0)) p.reject(err);
-    };
-    // A write into a process that just died: its `close` reports why.
-    child.stdin.on('error', () => undefined);
-    child.on('error', (err) => fail(new GitCommandError(this.args, null, err.message)));
-    child.on('close', (code) => {
-      debugGit(this.args, started, code === 0 ? undefined : code);
-      if (this.queue.length > 0) fail(new GitCommandError(this.args, code, this.stderr || `git ${this.args[0]} ended early`));
-      else if (this.child === child) this.child = undefined;
-    });
-    setRef(child, false);
-    return child;
-  }
-}
-
-function setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {
-  for (const handle of [child, child.stdout, child.stderr, child.stdin] as unknown as { ref?: () => void; unref?: () => void }[]) {
-    if (on) handle.ref?.();
-    else handle.unref?.();
-  }
-}
-
 /** The warm object-writing processes of one repository. */
 export class TreeWriter {
   private readonly reader: ObjectReader;
   private readonly blobs: LineProcess;
   private readonly trees: LineProcess;
+  private readonly commits: CommitWriter;
   private idle?: NodeJS.Timeout;
 
   constructor(
     readonly repoRoot: string,
+    gitDir: string,
     source: NodeJS.ProcessEnv = process.env,
   ) {
     this.reader = new ObjectReader(repoRoot, source);
+    this.commits = new CommitWriter(repoRoot, gitDir, source);
     // With paths, hash-object applies the same attributes and filters `git add` would.
     this.blobs = new LineProcess(repoRoot, ['hash-object', '-w', '--stdin-paths'], source);
     // --missing: every entry is reused from an existing tree or was just written, so git need not look each up.
@@ -171,9 +98,16 @@ export class TreeWriter {
     return (await this.writeDir('', existing, byDir, order))!;
   }
 
+  /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
+  writeCommit(git: Git, draft: CommitDraft): Promise<string> {
+    this.touch();
+    return this.commits.write(git, draft);
+  }
+
   /** Ends the processes (a CLI command's end); safe to call twice. */
   close(): void {
     clearTimeout(this.idle);
+    this.commits.close();
     this.reader.close();
     this.blobs.close();
     this.trees.close();
@@ -236,10 +170,10 @@ function oidOrFail(line: string): string {
 const writers = new Map<string, TreeWriter>();
 
 /** The shared writer of a repository (one set of processes per repository per Node process). */
-export function treeWriter(repoRoot: string): TreeWriter {
+export function treeWriter(repoRoot: string, gitDir: string): TreeWriter {
   let writer = writers.get(repoRoot);
   if (!writer) {
-    writer = new TreeWriter(repoRoot);
+    writer = new TreeWriter(repoRoot, gitDir);
     writers.set(repoRoot, writer);
   }
   return writer;
