@@ -249,42 +249,51 @@ async function serveSection(dir) {
   return { plainGet, plainPut, get, getSdk, put, windows, puts, getAfter };
 }
 
-// ---- run ----
-run(process.execPath, [cli, 'keygen']);
-console.error(`bench: children run without NODE_EXTRA_CA_CERTS${process.env.NODE_EXTRA_CA_CERTS ? ' (set here, removed for them)' : ''}; building stores...`);
-const { nodeStartup } = startupSection();
-const rows = [];
-let inProcess;
-for (const size of SIZES) {
-  const t0 = performance.now();
-  const dir = await makeStore(base, env, size, { real: size <= REAL_LIMIT ? size : 10 });
-  const built = performance.now() - t0;
-  console.error(`bench: ${size} secrets built in ${(built / 1000).toFixed(1)} s`);
-  const row = cliSection(dir, size);
-  row.built = built;
-  rows.push(row);
-  if (size === SIZES[0]) inProcess = inProcessSection(dir);
-}
-const serveDir = await makeStore(base, env, 50);
-const serve = await serveSection(serveDir);
-
+// ---- run: each section prints as soon as it is measured ----
 const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
 const x = (v) => `${v.toFixed(2)}x`;
 const rate = (r) => `${r.rate.toFixed(0)}/s${r.errors ? ` (${r.errors} errors)` : ''}`;
-console.log(`\nsecretstore benchmark: medians of ${RUNS} runs; children run without NODE_EXTRA_CA_CERTS; node -e '' = ${ms(nodeStartup)}\n`);
-console.log('secrets | git add+commit | get        | get / node | put        | put / (node + git) | put / git | put after a user commit | list      | list, no cache');
-console.log('--------|----------------|------------|------------|------------|--------------------|-----------|-------------------------|-----------|---------------');
-for (const r of rows) {
+
+function printRow(r, nodeStartup) {
+  if (r.size === SIZES[0]) {
+    console.log('secrets | git add+commit | get        | get / node | put        | put / (node + git) | put / git | put after a user commit | list      | list, no cache');
+    console.log('--------|----------------|------------|------------|------------|--------------------|-----------|-------------------------|-----------|---------------');
+  }
   console.log([String(r.size).padStart(7), ms(r.gitCommit).padStart(14), ms(r.get).padStart(10), x(r.get / nodeStartup).padStart(10),
     ms(r.put).padStart(10), x(r.put / (nodeStartup + r.gitCommit)).padStart(18), x(r.put / r.gitCommit).padStart(9),
     ms(r.putAfterUserCommit).padStart(23), ms(r.list).padStart(9), ms(r.listNoCache).padStart(14)].join(' | '));
 }
-console.log(`\nin-process put (library, ${SIZES[0]} secrets): ${ms(inProcess.sequential)} one at a time; ${ms(inProcess.concurrent)} each with 50 at once`);
-console.log(`\nserve, 50 secrets (plain Node http server answering the same JSON in the same run = the ceiling):`);
-console.log(`  GET, one pre-signed request replayed on 10 keep-alive connections (${serve.get.client}): serve ${rate(serve.get)}, plain ${rate(serve.plainGet)} = ${x(serve.get.rate / serve.plainGet.rate)}; after ${serve.puts.toFixed(0)} puts: ${rate(serve.getAfter)}`);
-console.log(`  GET, 10 signing SDK clients: serve ${rate(serve.getSdk)}`);
-console.log(`  PUT, 10 signing SDK clients, one secret: serve ${rate(serve.put)}, plain ${rate(serve.plainPut)} = ${x(serve.put.rate / serve.plainPut.rate)}`);
-console.log(`  PUT over 50 secrets, ${SERVER_SECONDS} s windows one after the other: ${serve.windows.map(rate).join(', ')}`);
+
+function printServe(serve) {
+  console.log(`\nserve, 50 secrets (plain Node http server answering the same JSON in the same run = the ceiling):`);
+  console.log(`  GET, one pre-signed request replayed on 10 keep-alive connections (${serve.get.client}): serve ${rate(serve.get)}, plain ${rate(serve.plainGet)} = ${x(serve.get.rate / serve.plainGet.rate)}; after ${serve.puts.toFixed(0)} puts: ${rate(serve.getAfter)}`);
+  console.log(`  GET, 10 signing SDK clients: serve ${rate(serve.getSdk)}`);
+  console.log(`  PUT, 10 signing SDK clients, one secret: serve ${rate(serve.put)}, plain ${rate(serve.plainPut)} = ${x(serve.put.rate / serve.plainPut.rate)}`);
+  console.log(`  PUT over 50 secrets, ${SERVER_SECONDS} s windows one after the other: ${serve.windows.map(rate).join(', ')}\n`);
+}
+
+run(process.execPath, [cli, 'keygen']);
+console.log(`secretstore benchmark: medians of ${RUNS} runs; children run without NODE_EXTRA_CA_CERTS${process.env.NODE_EXTRA_CA_CERTS ? ' (set in this shell, removed for them)' : ''}`);
+const { nodeStartup } = startupSection();
+console.log(`node -e '' = ${ms(nodeStartup)}\n`);
+const rows = [];
+let inProcess;
+let serve;
+for (const size of SIZES) {
+  const t0 = performance.now();
+  const dir = await makeStore(base, env, size, { real: size <= REAL_LIMIT ? size : 10 });
+  console.error(`bench: ${size} secrets built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const row = cliSection(dir, size);
+  rows.push(row);
+  printRow(row, nodeStartup);
+  if (size !== SIZES[0]) continue;
+  // The warm sections run at the smallest size, before the large stores are built.
+  inProcess = inProcessSection(dir);
+  console.log(`\nin-process put (library, ${size} secrets): ${ms(inProcess.sequential)} one at a time; ${ms(inProcess.concurrent)} each with 50 at once`);
+  serve = await serveSection(await makeStore(base, env, 50));
+  printServe(serve);
+}
+
 const [small, mid, large] = [rows.find((r) => r.size === 10), rows.find((r) => r.size === 10_000), rows.find((r) => r.size === 100_000)];
 console.log('\ntargets (issue 12):');
 if (mid) console.log(`  put at 10,000 secrets <= 1.2x (node + git add+commit): ${x(mid.put / (nodeStartup + mid.gitCommit))}`);
