@@ -459,14 +459,15 @@ describe('commits built from the parent\'s trees', () => {
   test('git runs no read-tree or write-tree: status, the object writers, update-ref, update-index', async () => {
     const { r, loc } = seeded();
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
-    // cat-file reads HEAD and the trees on the paths; hash-object writes blobs, then the commit; var: the identity.
-    expect(calls).toEqual(['cat-file', 'status', 'hash-object', 'mktree', 'var', 'hash-object', 'update-ref', 'update-index']);
+    // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees.
+    expect(calls).toEqual(['cat-file', 'status', 'hash-object', 'mktree', 'commit-tree', 'update-ref', 'update-index']);
     expect(r.status()).toBe('');
   });
 
-  test('the commit object is byte for byte the one git commit-tree makes', async () => {
+  test('a warm commit object is byte for byte the one git commit-tree makes', async () => {
     const { r, loc } = seeded();
-    await transact(loc, plan(CHANGES));
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }])); // by commit-tree
+    await transact(loc, plan(CHANGES)); // by the warm writer
     const head = r.head();
     const [tree, parent, authorDate, committerDate] = r.git('log', '-1', '--format=%T%n%P%n%ad%n%cd', '--date=raw', head).trim().split('\n');
     const env = { ...process.env, GIT_AUTHOR_DATE: authorDate!, GIT_COMMITTER_DATE: committerDate! };
@@ -474,9 +475,11 @@ describe('commits built from the parent\'s trees', () => {
     expect(again).toBe(head);
   });
 
-  test('the next transaction in the same process reuses the warm object writers', async () => {
+  test('later transactions in the same process reuse the warm object writers, commits included', async () => {
     const { r, loc } = seeded();
     await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
+    const second = await gitCalls(() => transact(loc, plan([{ path: 'second.txt', content: 'second\n' }])));
+    expect(second).toEqual(['status', 'var', 'hash-object', 'update-ref', 'update-index']); // the commit writer starts
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     expect(calls).toEqual(['status', 'update-ref', 'update-index']);
     expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');

@@ -29,6 +29,7 @@ export function commitTempPath(gitDir: string): string {
 
 export class CommitWriter {
   private idents?: Promise<Idents | undefined>;
+  private written = 0;
   private readonly process: LineProcess;
 
   constructor(
@@ -41,6 +42,9 @@ export class CommitWriter {
 
   /** Writes the commit of `draft` (its message final), with `git` as the fallback; its id. */
   async write(git: Git, draft: CommitDraft): Promise<string> {
+    // The warm way costs two process starts (`var`, `hash-object`) before its first commit: a CLI command,
+    // which makes one commit, is quicker with one `commit-tree`; a long-lived client switches at its second.
+    if (this.written++ === 0) return git.commitTree(draft.tree, draft.parents, draft.message);
     this.idents ??= this.resolveIdents(git).catch(() => undefined);
     const idents = await this.idents;
     if (!idents) return git.commitTree(draft.tree, draft.parents, draft.message);
