@@ -61,3 +61,14 @@ test('a file in HEAD where a folder is needed is refused, not overwritten', asyn
   const [blob] = await writer.writeBlobs(['vault']);
   await expect(writer.apply(r.head(), [{ path: 'vault/x.txt', blob: blob!, mode: '100644' }])).rejects.toThrow(/is a file in HEAD/);
 });
+
+test('a request sent right after the idle processes were closed is answered by their successors', async () => {
+  const { r, writer } = setup();
+  r.write('a.txt', 'a\n');
+  const head = r.commitAll();
+  for (let i = 0; i < 5; i++) {
+    expect(await writer.head()).toBe(head);
+    writer.close(); // as the idle timer does; the old process's exit must not fail the next request
+    expect(await writer.head()).toBe(head);
+  }
+});

@@ -21,8 +21,12 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     private readonly source: NodeJS.ProcessEnv,
   ) {}
 
-  /** Ends the process (a CLI command's end; a long-lived client keeps it). Safe to call twice. */
+  /**
+   * Ends the process (a CLI command's end; a long-lived client keeps it). Safe to call twice; does
+   * nothing while answers are due, so a request is always answered by the process it was sent to.
+   */
   close(): void {
+    if (this.queue.length > 0) return;
     const child = this.child;
     this.child = undefined;
     if (child) {
@@ -60,7 +64,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     child.stdout.on('data', (chunk: Buffer) => this.received(chunk));
     child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
     const fail = (err: Error) => {
-      if (this.child === child) this.child = undefined;
+      if (this.child !== child) return;
+      this.child = undefined;
       for (const p of this.queue.splice(0)) p.reject(err);
     };
     // A write into a process that just died: its `close` reports why.
@@ -68,8 +73,11 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     child.on('error', (err) => fail(new GitCommandError(this.args, null, err.message)));
     child.on('close', (code) => {
       debugGit(this.args, started, code === 0 ? undefined : code);
+      // Only the current process has requests waiting: one ended by `close` had none, and those sent
+      // since belong to its successor.
+      if (this.child !== child) return;
       if (this.queue.length > 0) fail(new GitCommandError(this.args, code, this.stderr || `git ${this.args[0]} ended early`));
-      else if (this.child === child) this.child = undefined;
+      else this.child = undefined;
     });
     setRef(child, false);
     return child;

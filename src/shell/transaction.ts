@@ -91,7 +91,16 @@ export function transact<T>(loc: StoreLocation, work: (base: TransactBase) => Pr
 async function drain(gitDir: string, q: { jobs: Job[]; running: boolean }): Promise<void> {
   q.running = true;
   try {
-    while (q.jobs.length > 0) await runBatch(q.jobs);
+    while (q.jobs.length > 0) {
+      const first = q.jobs[0]!;
+      try {
+        await runBatch(q.jobs);
+      } catch (err) {
+        // Whatever escaped a batch belongs to the job it was running; the queue goes on.
+        if (q.jobs[0] === first) q.jobs.shift();
+        first.reject(err);
+      }
+    }
   } finally {
     q.running = false;
     if (q.jobs.length === 0) queues.delete(gitDir);
@@ -134,7 +143,13 @@ async function runBatch(jobs: Job[]): Promise<void> {
   try {
     faultPoint('after-lock');
     // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
-    state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
+    try {
+      state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
+    } catch (err) {
+      jobs.shift();
+      deferred(first).reject(err);
+      return;
+    }
     for (let n = 0; jobs.length > 0 && n < MAX_BATCH; n++) {
       const job = jobs[0]!;
       if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
