@@ -305,3 +305,5 @@ if (small && mid) console.log(`  get at 10,000 secrets <= 1.1x at 10: ${x(mid.ge
 if (mid?.listNoCache) console.log(`  list-secrets at 10,000 secrets, cold (no cache) <= 1 s: ${ms(mid.listNoCache)}`);
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
 else rmSync(base, { recursive: true, force: true });
+// The SDK's and the load clients' sockets may keep the event loop alive; the measurements are done.
+process.exit(0);
