@@ -1,27 +1,32 @@
-// `npm run bench`: wall time of put-secret-value and get-secret-value through the CLI, each next to
-// baselines measured in the same run (Node's own start-up, a bare `git commit` of one file), printed as
-// ratios, in a store of 10 secrets and one of 10,000 to show that the cost does not grow with the store.
-// list-secrets (one page of 100) necessarily reads every index file: it is timed with the summary cache
-// warm (the common case) and without it (SECRETSTORE_NO_CACHE=1: a walk and a YAML parse of every index).
-// Times vary a lot on a shared 2-core machine; the ratios are what to compare.
+// `npm run bench`: the targets of issue 12 as ratios against baselines measured in the same run, in
+// stores of 10, 10,000 and 100,000 secrets (BENCH_SIZES), each section a function of its own:
+// - cliSection: put-secret-value, get-secret-value and list-secrets through the CLI against `node -e ''`
+//   and a bare `git add` + `git commit` of one file in the same repository;
+// - inProcessSection: a put through the library (openStore) in a warm process, one at a time and 50 at once;
+// - serveSection: `secretstore serve` against a plain Node http server answering the same JSON, GET with
+//   one pre-signed request replayed over 10 keep-alive connections (wrk, else a Node client), PUT with 10
+//   signing SDK clients, and PUT over 50 secrets in consecutive windows (does it slow down?).
+// Children run without NODE_EXTRA_CA_CERTS (see bench/store.mjs). Times swing with the load of a shared
+// machine: compare the ratios, which come from one run.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { benchEnv, cli, makeStore as makeBenchStore, median } from './store.mjs';
+import { join, resolve } from 'node:path';
+import { benchEnv, cli, makeStore, median, secretName } from './store.mjs';
 import { agentBench } from './agent.mjs';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const CONCURRENCY = 50;
+const RUNS = Number(process.env.BENCH_RUNS ?? 11);
 const SERVER_SECONDS = Number(process.env.BENCH_SERVER_SECONDS ?? 3);
-// Without the cache a 10,000-secret listing takes seconds: fewer runs.
-const NOCACHE_RUNS = Math.min(RUNS, Number(process.env.BENCH_NOCACHE_RUNS ?? 5));
-const SIZES = (process.env.BENCH_SIZES ?? '10,10000').split(',').map(Number);
+const NOCACHE_RUNS = Math.min(RUNS, Number(process.env.BENCH_NOCACHE_RUNS ?? 3));
+const SIZES = (process.env.BENCH_SIZES ?? '10,10000,100000').split(',').map(Number);
+/** Above this many secrets only a few are sealed for real (list-secrets is not timed there). */
+const REAL_LIMIT = 10_000;
 const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-'));
 const env = benchEnv(base);
+const TARGET = secretName(1);
 
-/** Median wall time of `fn` over `runs` runs (default RUNS), after one warm-up. */
+/** Median wall time of `fn` over `runs` runs, after one warm-up. */
 function time(fn, runs = RUNS) {
   fn(-1);
   const samples = [];
@@ -34,108 +39,274 @@ function time(fn, runs = RUNS) {
 }
 
 function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', ...opts });
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', maxBuffer: 1 << 26, ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
 
-/** A signed store of `count` secrets (bench/store.mjs). */
-function makeStore(count) {
-  return makeBenchStore(base, env, count);
+const secretstore = (dir, args, extra = {}) => run(process.execPath, [cli, ...args], { cwd: dir, ...extra });
+
+/** `node -e ''`: the floor of any Node command. */
+function startupSection() {
+  return { nodeStartup: time(() => run(process.execPath, ['-e', ''])) };
 }
 
-/**
- * `secretstore serve` in its own process, driven by CONCURRENCY clients of the real AWS SDK for
- * SERVER_SECONDS each for reads and for puts: requests per second, next to the CLI's cost per call.
- */
-async function serverThroughput(dir, target, cliGetMs, cliPutMs) {
-  const { SecretsManagerClient, GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const { initCredentials } = await import('../dist/lib/server/auth.js');
-  const credentialsFile = join(base, 'server-credentials.json');
-  const credential = await initCredentials(credentialsFile);
-  const child = spawn(process.execPath, [cli, 'serve', '--port', '0', '--credentials-file', credentialsFile], { cwd: dir, env });
-  const url = await new Promise((resolve, reject) => {
-    let text = '';
-    child.stderr.on('data', (d) => {
-      text += d;
-      const m = /on (https?:\/\/\S+)/.exec(text);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${text}`)));
-  });
-  const client = new SecretsManagerClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
-  });
-  async function drive(makeCommand) {
-    const deadline = performance.now() + SERVER_SECONDS * 1000;
-    let done = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (performance.now() < deadline) {
-          await client.send(makeCommand());
-          done++;
-        }
-      }),
-    );
-    return done / SERVER_SECONDS;
-  }
-  const reads = await drive(() => new GetSecretValueCommand({ SecretId: target }));
-  const puts = await drive(() => new PutSecretValueCommand({ SecretId: target, SecretString: 'bench-value', ClientRequestToken: randomUUID() }));
-  client.destroy();
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.on('exit', resolve));
-  return { reads, puts, cliGetMs, cliPutMs };
-}
-
-run(process.execPath, [cli, 'keygen']);
-const rows = [];
-let serverFigures;
-const nodeStartup = time(() => run(process.execPath, ['-e', '']));
-for (const size of SIZES) {
-  const dir = await makeStore(size);
-  const target = `app-1/service-1/password`;
-  // The git baseline: a bare commit of one changed file, in this same repository.
+/** The CLI in a store of `size` secrets, next to a bare git commit of one file in the same repository. */
+function cliSection(dir, size) {
   const gitCommit = time((i) => {
     writeFileSync(join(dir, 'baseline.txt'), `run ${i}\n`);
     run('git', ['add', 'baseline.txt'], { cwd: dir });
     run('git', ['commit', '-q', '--no-verify', '-m', 'baseline'], { cwd: dir });
   });
-  const get = time(() => run(process.execPath, [cli, 'get-secret-value', '--secret-id', target], { cwd: dir }));
-  const put = time(() =>
-    run(process.execPath, [cli, 'put-secret-value', '--secret-id', target, '--secret-string', `file://${join(base, 'value.txt')}`], { cwd: dir }),
-  );
-  // The warm-up run fills the summary cache (index files older than its 3 s racy window are remembered).
-  const list = time(() => run(process.execPath, [cli, 'list-secrets', '--max-results', '100'], { cwd: dir }));
-  const listNoCache = time(
-    () => run(process.execPath, [cli, 'list-secrets', '--max-results', '100'], { cwd: dir, env: { ...env, SECRETSTORE_NO_CACHE: '1' } }),
-    NOCACHE_RUNS,
-  );
-  rows.push({ size, nodeStartup, gitCommit, get, put, list, listNoCache });
-  if (size === SIZES[0]) serverFigures = await serverThroughput(dir, target, get, put);
+  const get = time(() => secretstore(dir, ['get-secret-value', '--secret-id', TARGET]));
+  const put = time(() => secretstore(dir, ['put-secret-value', '--secret-id', TARGET, '--secret-string', `file://${join(base, 'value.txt')}`]));
+  const status = run('git', ['status', '--porcelain'], { cwd: dir });
+  if (status !== '') throw new Error(`git status is not clean after the puts:\n${status}`);
+  let list;
+  let listNoCache;
+  if (size <= REAL_LIMIT) {
+    // The warm-up run fills the summary cache.
+    list = time(() => secretstore(dir, ['list-secrets', '--max-results', '100']));
+    listNoCache = time(() => secretstore(dir, ['list-secrets', '--max-results', '100'], { env: { ...env, SECRETSTORE_NO_CACHE: '1' } }), NOCACHE_RUNS);
+  }
+  return { size, gitCommit, get, put, putAfterUserCommit: putAfterUserCommits(dir), list, listNoCache };
 }
 
-const fmt = (ms) => `${ms.toFixed(1)} ms`;
-console.log(`\nsecretstore benchmark (median of ${RUNS} runs each; node -e '' = ${fmt(nodeStartup)})\n`);
-console.log('secrets | git commit | get        | get / node | put        | put / (node + git commit) | list       | list / node | list, no cache');
-console.log('--------|------------|------------|------------|------------|---------------------------|------------|-------------|---------------');
-for (const r of rows) {
-  console.log(
-    [String(r.size).padStart(7), fmt(r.gitCommit).padStart(10), fmt(r.get).padStart(10), `${(r.get / r.nodeStartup).toFixed(2)}x`.padStart(10),
-      fmt(r.put).padStart(10), `${(r.put / (r.nodeStartup + r.gitCommit)).toFixed(2)}x`.padStart(25),
-      fmt(r.list).padStart(10), `${(r.list / r.nodeStartup).toFixed(2)}x`.padStart(11), fmt(r.listNoCache).padStart(13)].join(' | '),
-  );
+/** A put right after a commit made outside secretstore (HEAD moved): it must not read the whole tree. */
+function putAfterUserCommits(dir) {
+  const samples = [];
+  for (let i = 0; i < Math.min(RUNS, 5); i++) {
+    writeFileSync(join(dir, 'baseline.txt'), `user ${i}\n`);
+    run('git', ['commit', '-q', '--no-verify', '-am', 'by hand'], { cwd: dir });
+    const t0 = performance.now();
+    secretstore(dir, ['put-secret-value', '--secret-id', TARGET, '--secret-string', `file://${join(base, 'value.txt')}`]);
+    samples.push(performance.now() - t0);
+  }
+  return median(samples);
 }
-console.log('\ntargets: get <= 1.5x node start-up; put <= 1.6x (node start-up + bare git commit), at every store size;');
-console.log(`         list-secrets --max-results 100 (median of ${RUNS}; without the cache: ${NOCACHE_RUNS}) well under 1 s at 10,000 secrets`);
-if (serverFigures) {
-  const f = serverFigures;
-  console.log(`\nsecretstore serve, ${CONCURRENCY} concurrent SDK clients, ${SERVER_SECONDS} s each, ${SIZES[0]} secrets:`);
-  console.log(`  get-secret-value: ${f.reads.toFixed(0)} requests/s (the CLI: ${(1000 / f.cliGetMs).toFixed(1)} calls/s, ${fmt(f.cliGetMs)} each)`);
-  console.log(`  put-secret-value: ${f.puts.toFixed(0)} requests/s, one commit each (the CLI: ${(1000 / f.cliPutMs).toFixed(1)} calls/s, ${fmt(f.cliPutMs)} each)`);
+
+/** The library in one warm process: puts one after the other, then 50 at once (they share lock holds). */
+function inProcessSection(dir) {
+  const script = `
+    const { openStore } = await import(${JSON.stringify(resolve('dist/lib/index.js'))});
+    const store = await openStore({ cwd: process.cwd() });
+    const put = (i, id) => store.putSecretValue({ SecretId: id, SecretString: 'in-process ' + i });
+    for (let i = 0; i < 3; i++) await put(i, ${JSON.stringify(TARGET)});
+    const samples = [];
+    for (let i = 0; i < ${RUNS * 2}; i++) { const t0 = performance.now(); await put(i, ${JSON.stringify(TARGET)}); samples.push(performance.now() - t0); }
+    samples.sort((a, b) => a - b);
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => put(i, ${JSON.stringify(secretName(0))}.replace('0/service-0', (i % 10) + '/service-' + (i % 10)))));
+    console.log(JSON.stringify({ sequential: samples[samples.length >> 1], concurrent: (performance.now() - t0) / 50 }));
+  `;
+  return JSON.parse(run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir }));
 }
+
+/** Starts `node <args>` and resolves with the URL it prints on stderr (`... on http://...`), and the child. */
+function startPrinting(args, cwd) {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolveUrl, reject) => {
+    let text = '';
+    child.stderr.on('data', (d) => {
+      text += d;
+      const m = /on (https?:\/\/\S+)/.exec(text);
+      if (m) resolveUrl({ url: m[1], child });
+    });
+    child.on('exit', () => reject(new Error(`${args.join(' ')} exited: ${text}`)));
+  });
+}
+
+async function stop(child) {
+  child.kill('SIGTERM');
+  await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
+}
+
+/** A plain Node http server answering every request with `body` as serve would (the ceiling). */
+const PLAIN_SERVER = `
+  const body = process.argv[1];
+  const server = require('node:http').createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1', 'Content-Length': Buffer.byteLength(body), 'x-amzn-RequestId': require('node:crypto').randomUUID() });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 65000;
+  server.listen(0, '127.0.0.1', () => process.stderr.write('listening on http://127.0.0.1:' + server.address().port + '\\n'));
+`;
+
+/** One GetSecretValue request signed once (SigV4 accepts a replay for 5 minutes). */
+async function presigned(url, credential, region) {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { Sha256 } = await import('@aws-crypto/sha256-js');
+  const { host } = new URL(url);
+  const body = JSON.stringify({ SecretId: TARGET });
+  const signer = new SignatureV4({ service: 'secretsmanager', region, sha256: Sha256, credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey } });
+  const signed = await signer.sign({
+    method: 'POST', protocol: 'http:', hostname: host.split(':')[0], port: Number(host.split(':')[1]), path: '/',
+    headers: { host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'secretsmanager.GetSecretValue' },
+    body,
+  });
+  return { headers: signed.headers, body };
+}
+
+/** Requests/s of one request replayed over 10 keep-alive connections for SERVER_SECONDS: wrk, else Node. */
+async function replayRate(url, request) {
+  const wrk = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).stdout.trim();
+  if (wrk) {
+    const lua = join(base, 'request.lua');
+    const headers = Object.entries(request.headers).filter(([k]) => k.toLowerCase() !== 'host').map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+    writeFileSync(lua, ['wrk.method = "POST"', `wrk.body = ${JSON.stringify(request.body)}`, ...headers,
+      'errors = 0', 'response = function(status) if status ~= 200 then errors = errors + 1 end end'].join('\n'));
+    const out = execFileSync(wrk, ['-t2', '-c10', `-d${SERVER_SECONDS}s`, '-s', lua, url], { encoding: 'utf8' });
+    const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    const socketErrors = /Socket errors: (.*)/.exec(out)?.[1];
+    return { rate, errors: non2xx, client: 'wrk', ...(socketErrors ? { socketErrors } : {}) };
+  }
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  const deadline = performance.now() + SERVER_SECONDS * 1000;
+  let done = 0;
+  let errors = 0;
+  const one = () => new Promise((ok) => {
+    const req = http.request(url, { method: 'POST', agent, headers: request.headers }, (res) => {
+      if (res.statusCode !== 200) errors++;
+      res.resume();
+      res.on('end', ok);
+    });
+    req.on('error', () => (errors++, ok()));
+    req.end(request.body);
+  });
+  await Promise.all(Array.from({ length: 10 }, async () => {
+    while (performance.now() < deadline) {
+      await one();
+      done++;
+    }
+  }));
+  agent.destroy();
+  return { rate: done / SERVER_SECONDS, errors, client: 'node' };
+}
+
+/** Requests/s of `clients` SDK clients, each signing every request, for `seconds`. */
+async function sdkRate(url, credential, region, makeCommand, { clients = 10, seconds = SERVER_SECONDS } = {}) {
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const sdk = Array.from({ length: clients }, () => new SecretsManagerClient({
+    endpoint: url, region, maxAttempts: 1,
+    credentials: { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey },
+  }));
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  let errors = 0;
+  let i = 0;
+  await Promise.all(sdk.map(async (client) => {
+    while (performance.now() < deadline) {
+      try {
+        await client.send(makeCommand(i++));
+        done++;
+      } catch {
+        errors++;
+      }
+    }
+  }));
+  sdk.forEach((c) => c.destroy());
+  return { rate: done / seconds, errors };
+}
+
+/**
+ * `secretstore serve` on a store of 50 secrets against the plain server: GET replayed, PUT by 10 SDK
+ * clients; then PUT spread over the 50 secrets in 4 consecutive windows, and GET again after them.
+ */
+async function serveSection(dir) {
+  const { GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { initCredentials } = await import('../dist/lib/server/auth.js');
+  const credentialsFile = join(base, 'server-credentials.json');
+  const credential = await initCredentials(credentialsFile);
+  const region = 'us-east-1';
+  const getAnswer = secretstore(dir, ['get-secret-value', '--secret-id', TARGET]);
+  const putCommand = (i, spread = 1) => new PutSecretValueCommand({ SecretId: secretName(1 + (i % spread)), SecretString: `bench-value-${i}`, ClientRequestToken: randomUUID() });
+
+  const plain = await startPrinting(['-e', PLAIN_SERVER, JSON.stringify(JSON.parse(getAnswer))], dir);
+  const plainGet = await replayRate(plain.url, await presigned(plain.url, credential, region));
+  const plainPut = await sdkRate(plain.url, credential, region, (i) => putCommand(i));
+  await stop(plain.child);
+
+  const serve = await startPrinting([cli, 'serve', '--port', '0', '--credentials-file', credentialsFile], dir);
+  const request = await presigned(serve.url, credential, region);
+  const get = await replayRate(serve.url, request);
+  const getSdk = await sdkRate(serve.url, credential, region, () => new GetSecretValueCommand({ SecretId: TARGET }));
+  const put = await sdkRate(serve.url, credential, region, (i) => putCommand(i));
+  const windows = [];
+  let puts = 0;
+  for (let w = 0; w < 4; w++) {
+    const r = await sdkRate(serve.url, credential, region, (i) => putCommand(i + w * 100_000, 50), { seconds: SERVER_SECONDS });
+    puts += r.rate * SERVER_SECONDS;
+    windows.push(r);
+  }
+  const getAfter = await replayRate(serve.url, await presigned(serve.url, credential, region));
+  await stop(serve.child);
+  const status = run('git', ['status', '--porcelain'], { cwd: dir });
+  if (status !== '') throw new Error(`git status is not clean after serve's puts:\n${status}`);
+  return { plainGet, plainPut, get, getSdk, put, windows, puts, getAfter };
+}
+
+// ---- run: each section prints as soon as it is measured ----
+const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
+const x = (v) => `${v.toFixed(2)}x`;
+const rate = (r) => `${r.rate.toFixed(0)}/s${r.errors ? ` (${r.errors} errors)` : ''}`;
+
+function printRow(r, nodeStartup) {
+  if (r.size === SIZES[0]) {
+    console.log('secrets | git add+commit | get        | get / node | put        | put / (node + git) | put / git | put after a user commit | list      | list, no cache');
+    console.log('--------|----------------|------------|------------|------------|--------------------|-----------|-------------------------|-----------|---------------');
+  }
+  console.log([String(r.size).padStart(7), ms(r.gitCommit).padStart(14), ms(r.get).padStart(10), x(r.get / nodeStartup).padStart(10),
+    ms(r.put).padStart(10), x(r.put / (nodeStartup + r.gitCommit)).padStart(18), x(r.put / r.gitCommit).padStart(9),
+    ms(r.putAfterUserCommit).padStart(23), ms(r.list).padStart(9), ms(r.listNoCache).padStart(14)].join(' | '));
+}
+
+function printServe(serve) {
+  console.log(`\nserve, 50 secrets (plain Node http server answering the same JSON in the same run = the ceiling):`);
+  console.log(`  GET, one pre-signed request replayed on 10 keep-alive connections (${serve.get.client}): serve ${rate(serve.get)}, plain ${rate(serve.plainGet)} = ${x(serve.get.rate / serve.plainGet.rate)}; after ${serve.puts.toFixed(0)} puts: ${rate(serve.getAfter)}`);
+  console.log(`  GET, 10 signing SDK clients: serve ${rate(serve.getSdk)}`);
+  console.log(`  PUT, 10 signing SDK clients, one secret: serve ${rate(serve.put)}, plain ${rate(serve.plainPut)} = ${x(serve.put.rate / serve.plainPut.rate)}`);
+  console.log(`  PUT over 50 secrets, ${SERVER_SECONDS} s windows one after the other: ${serve.windows.map(rate).join(', ')}\n`);
+}
+
+run(process.execPath, [cli, 'keygen']);
+console.log(`secretstore benchmark: medians of ${RUNS} runs; children run without NODE_EXTRA_CA_CERTS${process.env.NODE_EXTRA_CA_CERTS ? ' (set in this shell, removed for them)' : ''}`);
+const { nodeStartup } = startupSection();
+console.log(`node -e '' = ${ms(nodeStartup)}\n`);
+const rows = [];
+let inProcess;
+let serve;
+for (const size of SIZES) {
+  const t0 = performance.now();
+  const dir = await makeStore(base, env, size, { real: size <= REAL_LIMIT ? size : 10 });
+  console.error(`bench: ${size} secrets built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const row = cliSection(dir, size);
+  rows.push(row);
+  printRow(row, nodeStartup);
+  if (size !== SIZES[0]) continue;
+  // The warm sections run at the smallest size, before the large stores are built.
+  inProcess = inProcessSection(dir);
+  console.log(`\nin-process put (library, ${size} secrets): ${ms(inProcess.sequential)} one at a time; ${ms(inProcess.concurrent)} each with 50 at once`);
+  serve = await serveSection(await makeStore(base, env, 50));
+  printServe(serve);
+}
+
+const [small, mid, large] = [rows.find((r) => r.size === 10), rows.find((r) => r.size === 10_000), rows.find((r) => r.size === 100_000)];
+console.log('\ntargets (issue 12):');
+if (mid) console.log(`  put at 10,000 secrets <= 1.2x (node + git add+commit): ${x(mid.put / (nodeStartup + mid.gitCommit))}`);
+if (large) console.log(`  put at 100,000 secrets < a bare git add+commit there: ${x(large.put / large.gitCommit)}`);
+console.log(`  in-process put <= 10 ms: ${ms(inProcess.sequential)}`);
+console.log(`  serve PUT >= moto's ~500/s (moto is not installable here): ${rate(serve.put)}; GET >= 5x moto's ~620/s = 3,100/s: ${rate(serve.get)}`);
+if (small) console.log(`  cold CLI get <= 3x node -e '': ${x(small.get / nodeStartup)}`);
+if (small && mid) console.log(`  get at 10,000 secrets <= 1.1x at 10: ${x(mid.get / small.get)}`);
+if (mid?.listNoCache) console.log(`  list-secrets at 10,000 secrets, cold (no cache) <= 1 s: ${ms(mid.listNoCache)}`);
 // The agent and the cold get: a section of its own (bench/agent.mjs).
 await agentBench(env, RUNS);
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
 else rmSync(base, { recursive: true, force: true });
+// The SDK's and the load clients' sockets may keep the event loop alive; the measurements are done.
+process.exit(0);

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
@@ -68,21 +67,9 @@ function parentOf(r: TestRepo, commit: string): string {
   return r.git('rev-list', '--parents', '-n1', commit).trim().split(' ')[1] ?? '(unborn)';
 }
 
-const CACHE = 'secretstore-cache';
-
-/** Our files left in .git, other than the cached index (a temp index, a lock, a journal...). */
+/** Our files left in .git (a temp index, a lock, a journal...). */
 function leftovers(r: TestRepo): string[] {
-  return r.snapshot().gitDirLeftovers.filter((f) => f !== CACHE);
-}
-
-/** The files of the cached-index folder. */
-function cached(r: TestRepo): string[] {
-  const dir = join(r.gitDir, CACHE);
-  return existsSync(dir) ? readdirSync(dir) : [];
-}
-
-function cachePath(r: TestRepo, commit: string): string {
-  return join(r.gitDir, CACHE, `${commit}.index`);
+  return r.snapshot().gitDirLeftovers;
 }
 
 /** Runs `fn` with a `git` first on PATH that logs each call's subcommand: which git calls did transact make? */
@@ -126,7 +113,6 @@ describe('transact', () => {
     expect(existsSync(join(r.dir, STORE, 'olddir'))).toBe(false); // the delete emptied it
     expect(r.status()).toBe('');
     expect(leftovers(r)).toEqual([]);
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
     expect(r.git('reflog', '-1', '--format=%gs').trim()).toBe('secretstore: put-secret-value: demo');
   });
 
@@ -356,31 +342,27 @@ describe('crashes (SIGKILL at every fault point)', () => {
     expect(storeFiles(r, Object.keys(paths))).toEqual(paths);
     expect(r.status()).toBe('');
     expect(leftovers(r)).toEqual([]);
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
   }
 
   const points = expandFaultPoints(CHANGES);
   test('the fault points cover every step', () => {
     expect(points).toEqual([
       'after-lock', 'after-journal', 'after-temp-1', 'after-write-1', 'after-write-2', 'after-temp-3',
-      'after-write-3', 'after-temp-4', 'after-write-4', 'after-base-index', 'after-update-index',
-      'after-write-tree', 'after-commit-tree', 'after-update-ref', 'after-cache-rename', 'after-cache-prune',
-      'after-index', 'before-unlock',
+      'after-write-3', 'after-temp-4', 'after-write-4', 'after-blobs', 'after-trees', 'after-commit-tree',
+      'after-update-ref', 'after-index', 'before-unlock',
     ]);
   });
 
-  // Cold: HEAD is a user's commit, so the temporary index comes from read-tree. Warm: HEAD was made
-  // by secretstore, so it comes from the cached index.
+  // HEAD made by the user, or by an earlier secretstore transaction.
   const cases = points.flatMap((p, i) =>
-    (['cold', 'warm'] as const).map((cache) => [p, cache, i < points.indexOf('after-update-ref') ? 'old' : 'new'] as const),
+    (['a user', 'secretstore'] as const).map((by) => [p, by, i < points.indexOf('after-update-ref') ? 'old' : 'new'] as const),
   );
   test.each(cases)(
-    'killed at %s (%s cache): the repository holds the %s state and the next transaction succeeds',
-    async (point, cache, state) => {
+    'killed at %s (HEAD made by %s): the repository holds the %s state and the next transaction succeeds',
+    async (point, by, state) => {
       const { r, loc } = seeded();
-      if (cache === 'warm') await transact(loc, plan([{ path: 'warm.txt', content: 'warm\n' }]));
+      if (by === 'secretstore') await transact(loc, plan([{ path: 'warm.txt', content: 'warm\n' }]));
       const base = r.head();
-      expect(cached(r)).toEqual(cache === 'warm' ? [`${base}.index`] : []);
       const run = await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: point });
       expect(run.signal).toBe('SIGKILL');
       expect(existsSync(join(r.gitDir, LOCK_FILE))).toBe(true);
@@ -441,72 +423,89 @@ describe('crashes (SIGKILL at every fault point)', () => {
   });
 });
 
-describe('the cached index', () => {
-  /** `git ls-tree -r` of a commit and `git ls-files -s` of an index, in one format: mode, object, path. */
-  function treeEntries(r: TestRepo, commit: string): string[] {
-    return r.git('ls-tree', '-r', commit).trim().split('\n').map((l) => l.replace(/ blob /, ' ').replace('\t', ' '));
-  }
-  function indexEntries(r: TestRepo, index: string): string[] {
-    const out = execFileSync('git', ['ls-files', '-s'], { cwd: r.dir, encoding: 'utf8', env: { ...process.env, GIT_INDEX_FILE: index } });
-    return out.trim().split('\n').map((l) => l.replace(/ 0\t/, ' '));
+describe('commits built from the parent\'s trees', () => {
+  /** The tree git itself makes of `commit`'s parent with the planned paths added from the work tree. */
+  function treeByGit(r: TestRepo, commit: string, paths: readonly string[]): string {
+    const index = join(r.gitDir, 'reference.index');
+    const env = { ...process.env, GIT_INDEX_FILE: index };
+    execFileSync('git', ['read-tree', `${commit}^`], { cwd: r.dir, env });
+    execFileSync('git', ['update-index', '--add', '--remove', '--', ...paths], { cwd: r.dir, env });
+    const tree = execFileSync('git', ['write-tree'], { cwd: r.dir, env, encoding: 'utf8' }).trim();
+    rmSync(index);
+    return tree;
   }
 
-  /** Seeded, then one transaction (a cache miss: HEAD was the user's) so HEAD has a cached index. */
-  async function warm(): Promise<{ r: TestRepo; loc: StoreLocation; first: string }> {
+  test('the commit holds exactly the tree git would make of the parent and the changed files', async () => {
     const { r, loc } = seeded();
-    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
-    return { r, loc, first: r.head() };
-  }
-
-  test('mirrors HEAD exactly, with a valid cache-tree, and is the only file kept', async () => {
-    const { r, loc } = await warm();
     await transact(loc, plan(CHANGES));
-    const head = r.head();
-    expect(cached(r)).toEqual([`${head}.index`]);
-    expect(indexEntries(r, cachePath(r, head))).toEqual(treeEntries(r, head));
-    // write-tree on a copy prints HEAD's tree; with a fully valid cache-tree it has nothing to recompute.
-    const copy = join(r.gitDir, 'copy.index');
-    copyFileSync(cachePath(r, head), copy);
-    const env = { ...process.env, GIT_INDEX_FILE: copy, GIT_TRACE2_PERF: join(r.gitDir, 'trace') };
-    const tree = execFileSync('git', ['write-tree'], { cwd: r.dir, encoding: 'utf8', env }).trim();
-    expect(tree).toBe(r.git('rev-parse', 'HEAD^{tree}').trim());
-    const trace = readFileSync(join(r.gitDir, 'trace'), 'utf8');
-    expect(trace).toMatch(/label:do_read_index/);
-    expect(trace).not.toMatch(/cache_tree\s*\|\s*label:update/);
-    expect(trace).not.toMatch(/label:do_write_index/);
-    rmSync(copy);
+    const paths = CHANGES.map((c) => `${STORE}/${c.path}`);
+    expect(r.git('rev-parse', 'HEAD^{tree}').trim()).toBe(treeByGit(r, 'HEAD', paths));
+    expect(r.git('ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n')).toEqual(
+      ['README.md', 'vault/b.txt', 'vault/keep.txt', 'vault/mod.txt', 'vault/new/deep/a.txt'],
+    );
   });
 
-  test('the next transaction copies it instead of running read-tree, and commits the same', async () => {
-    const { r, loc, first } = await warm();
-    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
-    expect(calls).toEqual(['status', 'rev-parse', 'update-index', 'write-tree', 'commit-tree', 'update-ref', 'update-index']);
-    expect(parentOf(r, 'HEAD')).toBe(first);
-    expect(changedPaths(r, 'HEAD')).toEqual(
-      ['A\tvault/b.txt', 'A\tvault/new/deep/a.txt', 'D\tvault/olddir/gone.txt', 'M\tvault/mod.txt'].sort(),
-    );
-    expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
+  test('an executable file is committed with mode 100755, and deleting the last file of the store leaves an empty tree', async () => {
+    const r = repo();
+    const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });
+    await transact(loc, plan([{ path: 'run.sh', content: '#!/bin/sh\n', executable: true }]));
+    expect(r.git('ls-tree', 'HEAD', 'vault/run.sh').split(' ')[0]).toBe('100755');
+    expect(r.status()).toBe('');
+    await transact(loc, plan([{ path: 'run.sh', delete: true }]));
+    expect(r.git('rev-parse', 'HEAD^{tree}').trim()).toBe(r.git('hash-object', '-t', 'tree', '/dev/null').trim());
     expect(r.status()).toBe('');
   });
 
-  test("after a user's commit, the next transaction reads HEAD again: the user's change is in its tree", async () => {
-    const { r, loc } = await warm();
+  test('git runs no read-tree or write-tree: status, the object writers, update-ref, update-index', async () => {
+    const { r, loc } = seeded();
+    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
+    // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees.
+    expect(calls).toEqual(['cat-file', 'status', 'hash-object', 'mktree', 'commit-tree', 'update-ref', 'update-index']);
+    expect(r.status()).toBe('');
+  });
+
+  test('a warm commit object is byte for byte the one git commit-tree makes', async () => {
+    const { r, loc } = seeded();
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }])); // by commit-tree
+    await transact(loc, plan(CHANGES)); // by the warm writer
+    const head = r.head();
+    const [tree, parent, authorDate, committerDate] = r.git('log', '-1', '--format=%T%n%P%n%ad%n%cd', '--date=raw', head).trim().split('\n');
+    const env = { ...process.env, GIT_AUTHOR_DATE: authorDate!, GIT_COMMITTER_DATE: committerDate! };
+    const again = execFileSync('git', ['commit-tree', tree!, '-p', parent!, '-m', MESSAGE], { cwd: r.dir, env, encoding: 'utf8' }).trim();
+    expect(again).toBe(head);
+  });
+
+  test('later transactions in the same process reuse the warm object writers, commits included', async () => {
+    const { r, loc } = seeded();
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
+    const second = await gitCalls(() => transact(loc, plan([{ path: 'second.txt', content: 'second\n' }])));
+    expect(second).toEqual(['status', 'var', 'hash-object', 'update-ref', 'update-index']); // the commit writer starts
+    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
+    expect(calls).toEqual(['status', 'update-ref', 'update-index']);
+    expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');
+    expect(r.status()).toBe('');
+  });
+
+  test("after a user's commit (HEAD moved), the next transaction builds on it without reading the whole tree", async () => {
+    const { r, loc } = seeded();
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
     r.write(`${STORE}/user.txt`, 'by hand\n');
     r.write('README.md', 'edited by hand\n');
     const user = r.commitAll('by hand');
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
-    expect(calls).toContain('read-tree');
+    expect(calls).not.toContain('read-tree');
+    expect(calls).not.toContain('write-tree');
     expect(parentOf(r, 'HEAD')).toBe(user);
     expect(r.git('show', 'HEAD:vault/user.txt')).toBe('by hand\n');
     expect(r.git('show', 'HEAD:README.md')).toBe('edited by hand\n');
     expect(changedPaths(r, 'HEAD')).toHaveLength(4);
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
-    expect(indexEntries(r, cachePath(r, r.head()))).toEqual(treeEntries(r, r.head()));
+    expect(r.status()).toBe('');
   });
 
   test('after a reset to an older commit, the next transaction builds on that commit', async () => {
-    const { r, loc, first } = await warm();
+    const { r, loc } = seeded();
+    await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
+    const first = r.head();
     await transact(loc, plan([{ path: 'second.txt', content: 'second\n' }]));
     r.git('reset', '-q', '--hard', first);
     await transact(loc, plan([{ path: 'third.txt', content: 'third\n' }]));
@@ -515,51 +514,10 @@ describe('the cached index', () => {
     expect(r.status()).toBe('');
   });
 
-  /** Each way a file named after HEAD can be wrong; the next transaction must not build on it. */
-  const wrong: [string, (r: TestRepo, older: Buffer) => Buffer][] = [
-    // Some other commit's index under HEAD's name: checksum fine, but not HEAD's tree.
-    ['holds another commit\'s tree', (_r, older) => older],
-    ['has a flipped byte', (r) => {
-      const bytes = readFileSync(cachePath(r, r.head()));
-      bytes[100] = (bytes[100] ?? 0) ^ 1;
-      return bytes;
-    }],
-    ['is cut short', (r) => {
-      const bytes = readFileSync(cachePath(r, r.head()));
-      return bytes.subarray(0, bytes.length - 30);
-    }],
-    ['is empty', () => Buffer.alloc(0)],
-    // Passes our checks (checksum, top-level tree) but git refuses it: a required extension it does not know.
-    ['has an extension git cannot read', (r) => {
-      const bytes = readFileSync(cachePath(r, r.head()));
-      const body = Buffer.concat([bytes.subarray(0, bytes.length - 20), Buffer.from('zzzz\0\0\0\0', 'latin1')]);
-      return Buffer.concat([body, createHash('sha1').update(body).digest()]);
-    }],
-  ];
-  test.each(wrong)('a cached index of HEAD that %s is not trusted: the commit is still right', async (_name, damage) => {
-    const { r, loc, first } = await warm();
-    const older = readFileSync(cachePath(r, first));
-    await transact(loc, plan([{ path: 'second.txt', content: 'second\n' }]));
-    const head = r.head();
-    writeFileSync(cachePath(r, head), damage(r, older));
-    const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
-    expect(calls).toContain('read-tree');
-    expect(parentOf(r, 'HEAD')).toBe(head);
-    // Exactly the planned paths changed: nothing of second.txt (or anything else) was undone.
-    expect(changedPaths(r, 'HEAD')).toEqual(
-      ['A\tvault/b.txt', 'A\tvault/new/deep/a.txt', 'D\tvault/olddir/gone.txt', 'M\tvault/mod.txt'].sort(),
-    );
-    expect(r.git('show', 'HEAD:vault/second.txt')).toBe('second\n');
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
-    expect(indexEntries(r, cachePath(r, r.head()))).toEqual(treeEntries(r, r.head()));
-    expect(r.status()).toBe('');
-    expect(leftovers(r)).toEqual([]);
-  });
-
   test('a file rewritten with other bytes of the same size is committed with its new content', async () => {
-    // The cached index holds stat data of the files secretstore wrote; rewriting one at once with
-    // bytes of the same length must still be seen as a change (git's racy-clean check).
-    const { r, loc } = await warm();
+    // The real index holds stat data of the files secretstore wrote; rewriting one at once with bytes
+    // of the same length must still be seen as a change (git's racy-clean check).
+    const { r, loc } = seeded();
     for (const content of ['aaaa\n', 'bbbb\n', 'cccc\n', 'dddd\n']) {
       await transact(loc, plan([{ path: 'same-size.txt', content }]));
       expect(r.git('show', 'HEAD:vault/same-size.txt')).toBe(content);
@@ -567,14 +525,119 @@ describe('the cached index', () => {
     }
   });
 
-  test('works from an unborn branch on: the first commit is cached, the second uses it', async () => {
+  test('works from an unborn branch on: the second commit builds on the first', async () => {
     const r = repo();
     const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });
     await transact(loc, plan([{ path: 'a.txt', content: 'a\n' }]));
-    expect(cached(r)).toEqual([`${r.head()}.index`]);
-    const calls = await gitCalls(() => transact(loc, plan([{ path: 'b.txt', content: 'b\n' }])));
-    expect(calls).not.toContain('read-tree');
+    await transact(loc, plan([{ path: 'b.txt', content: 'b\n' }]));
     expect(r.git('ls-tree', '-r', '--name-only', 'HEAD').trim().split('\n')).toEqual(['vault/a.txt', 'vault/b.txt']);
+    expect(r.commitCount()).toBe(2);
+    expect(r.status()).toBe('');
+  });
+});
+
+describe('transactions of one process queue and share the lock (batch)', () => {
+  const batch = { batch: true } as const;
+
+  /** Each plan reads the counter the previous one left in the work tree and writes it plus one. */
+  function counting(r: TestRepo, loc: StoreLocation, i: number, bases: (string | undefined)[], opts = {}) {
+    return transact(
+      loc,
+      async (base) => {
+        bases[i] = base.commit;
+        const now = Number(r.read(`${STORE}/counter.txt`) ?? '0');
+        return { result: now + 1, changes: [{ path: 'counter.txt', content: String(now + 1) }, { path: `c${i}.txt`, content: `${i}\n` }], message: `count ${i}` };
+      },
+      { ...batch, ...opts },
+    );
+  }
+
+  test('10 started at once land as 10 consecutive commits, each its own, under one ref update', async () => {
+    const { r, loc, base } = seeded();
+    const reflog = r.git('reflog', 'HEAD').trim().split('\n').length;
+    const bases: (string | undefined)[] = [];
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => counting(r, loc, i, bases)));
+    expect(results).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(r.git('rev-parse', 'HEAD~10').trim()).toBe(base);
+    const log = r.git('log', '--format=%H %P %s', `${base}..HEAD`).trim().split('\n').reverse();
+    log.forEach((line, i) => {
+      const [commit, parent, ...subject] = line.split(' ');
+      expect(subject.join(' ')).toBe(`count ${i}`);
+      expect(parent).toBe(i === 0 ? base : log[i - 1]!.split(' ')[0]);
+      expect(bases[i]).toBe(parent); // each plan was told the commit it builds on
+      expect(r.git('show', `${commit}:vault/counter.txt`)).toBe(String(i + 1));
+      expect(changedPaths(r, commit!)).toEqual(i === 0 ? ['A\tvault/c0.txt', 'A\tvault/counter.txt'] : [`A\tvault/c${i}.txt`, 'M\tvault/counter.txt']);
+    });
+    expect(r.git('reflog', 'HEAD').trim().split('\n').length).toBe(reflog + 1);
+    expect(r.git('reflog', '-1', '--format=%gs').trim()).toBe('secretstore: 10 commits, the last: count 9');
+    expect(r.status()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
+  test('each commit is signed with its own parent, and reported once HEAD has reached it', async () => {
+    const { r, loc } = seeded();
+    const drafts: { tree: string; parents: readonly string[] }[] = [];
+    const reported: { commit: string; reachable: boolean }[] = [];
+    const opts = {
+      sign: async (draft: { tree: string; parents: readonly string[]; message: string }) => {
+        drafts.push({ tree: draft.tree, parents: draft.parents });
+        return `${draft.message}\n\nSigned-over: ${draft.tree} ${draft.parents.join(',')}\n`;
+      },
+      committed: (commit: string) => {
+        reported.push({ commit, reachable: r.git('merge-base', '--is-ancestor', commit, 'HEAD') === '' });
+      },
+    };
+    await Promise.all([0, 1, 2].map((i) => counting(r, loc, i, [], opts)));
+    const commits = r.git('rev-list', '--reverse', '-3', 'HEAD').trim().split('\n');
+    expect(reported).toEqual(commits.map((commit) => ({ commit, reachable: true })));
+    commits.forEach((commit, i) => {
+      const tree = r.git('rev-parse', `${commit}^{tree}`).trim();
+      const parent = r.git('rev-parse', `${commit}^`).trim();
+      expect(drafts[i]).toEqual({ tree, parents: [parent] });
+      expect(r.git('log', '-1', '--format=%B', commit)).toBe(`count ${i}\n\nSigned-over: ${tree} ${parent}\n\n`);
+    });
+  });
+
+  test('a plan that fails, or would touch a user change, is refused alone: the others commit', async () => {
+    const { r, loc, base } = seeded();
+    r.write('README.md', 'user edit\n');
+    const jobs = [
+      transact(loc, plan([{ path: 'a.txt', content: 'a\n' }]), batch),
+      transact(loc, async () => Promise.reject(new Error('boom')), batch),
+      transact(loc, async () => ({ result: 0, changes: [{ path: '../README.md', content: 'x' }], message: 'escape' }), batch),
+      transact(loc, plan([{ path: 'b.txt', content: 'b\n' }]), batch),
+    ];
+    const outcomes = await Promise.allSettled(jobs);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason.message).toBe('boom');
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(InvalidParameterException);
+    expect(r.git('rev-parse', 'HEAD~2').trim()).toBe(base);
+    expect(r.read('README.md')).toBe('user edit\n');
+    expect(r.status()).toBe(' M README.md\n');
+  });
+
+  test('a write failing midway ends the batch: the commits before it land, its files are rolled back, the later ones commit after', async () => {
+    const { r, loc, base } = seeded();
+    const jobs = [
+      transact(loc, plan([{ path: 'a.txt', content: 'a\n' }]), batch),
+      transact(loc, plan([{ path: 'mod.txt', content: 'changed\n' }, { path: 'keep.txt/under-a-file', content: 'x' }]), batch),
+      transact(loc, plan([{ path: 'b.txt', content: 'b\n' }]), batch),
+    ];
+    const outcomes = await Promise.allSettled(jobs);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(r.git('rev-parse', 'HEAD~2').trim()).toBe(base);
+    expect(r.git('log', '--format=', '--name-only', `${base}..HEAD`).trim().split('\n').sort()).toEqual(['vault/a.txt', 'vault/b.txt']);
+    expect(r.read(`${STORE}/mod.txt`)).toBe(OLD['mod.txt']);
+    expect(r.status()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
+  test('transactions that do not ask for batching each hold the lock alone', async () => {
+    const { r, loc } = seeded();
+    const reflog = r.git('reflog', 'HEAD').trim().split('\n').length;
+    await Promise.all([0, 1, 2].map((i) => transact(loc, plan([{ path: `s${i}.txt`, content: `${i}\n` }]))));
+    expect(r.git('reflog', 'HEAD').trim().split('\n').length).toBe(reflog + 3);
+    expect(r.status()).toBe('');
   });
 });
 

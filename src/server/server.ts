@@ -29,8 +29,8 @@
  *    whenever that file changes (a `git pull` needs no restart);
  * 3. `X-Amz-Target` names the operation (`UnknownOperationException`), the JSON body becomes its input
  *    (`SerializationException`; `protocol.ts`), and the store runs it: reads at once and concurrently, from
- *    the work tree; writes one after the other through an in-process queue, each still taking the store
- *    lock and landing as one commit, exactly as the CLI's do. The store runs with `generateTokens: false`:
+ *    the work tree; writes through the transaction's in-process queue, each landing as one commit exactly as
+ *    the CLI's do (concurrent ones as consecutive commits under one hold of the store lock). The store runs with `generateTokens: false`:
  *    a raw request without ClientRequestToken is refused as AWS refuses it (spec 2.8);
  * 4. the answer is JSON 1.1: `Content-Type: application/x-amz-json-1.1`, `x-amzn-RequestId` on every
  *    response, errors as `{"__type","Message"}` with `x-amzn-ErrorType`, 400 (500 for InternalServiceError).
@@ -41,7 +41,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
-import { operations, type OperationName } from '../ops/table.js';
+import type { OperationName } from '../ops/table.js';
 import { SecretStore } from '../shell/store.js';
 import { loadCrypto } from '../shell/view.js';
 import { CredentialsFile, resolveCredentialsPath, verifyRequest } from './auth.js';
@@ -105,16 +105,6 @@ function checkBinding(opts: ServerOptions, host: string): void {
     throw new InvalidParameterException(
       `refusing to listen on ${host}, which is not a loopback address: that needs --tls-cert and --tls-key (HTTPS) and --allow-remote`,
     );
-  }
-}
-
-/** Writes run one at a time in this process, so concurrent puts queue here instead of polling the store lock. */
-class WriteQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work);
-    this.tail = next.catch(() => undefined);
-    return next;
   }
 }
 
@@ -220,7 +210,6 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       throw new InternalServiceError('The server cannot read its credentials file; see the server log.');
     }
   };
-  const writes = new WriteQueue();
   let closing = false;
   let inFlight = 0;
   const drained: (() => void)[] = [];
@@ -256,10 +245,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       name = operationOf(Array.isArray(target) ? target[0] : target);
       const input = decodeRequest(name, body);
       const op = name; // narrowed for the closures below
-      // A workflow (RotateSecret) stays out of the queue: between its commits it runs a rotation command,
-      // which may well call this server to put the new value. Its commits still take the store lock.
-      const queued = operations[op].mutates && !('workflow' in operations[op]);
-      const output = queued ? await writes.run(() => store.run(op, input as never)) : await store.run(op, input as never);
+      // Concurrent writes queue in the store's transaction queue and land as consecutive commits.
+      const output = await store.run(op, input as never);
       return { name, status: 200, body: encodeResponse(output) };
     } catch (err) {
       const reply: ErrorReply = encodeError(err);

@@ -8,22 +8,19 @@ import type { FileChange } from './types.js';
  * The points of one transaction, in the order they are reached. `<n>` stands for the 1-based index
  * of a file change (among those that change something): `after-temp-<n>` (temp file written, not
  * yet renamed; written files only) and `after-write-<n>` (the file is in place, or deleted).
- * `after-base-index`: the temporary index holds HEAD's tree (copied from the cached index of HEAD,
- * or read with read-tree). `after-cache-rename`: the temporary index is the cached index of the new
- * commit, older cached indexes not yet deleted; `after-cache-prune`: they are.
+ * `after-blobs`: the written files are blobs in the object database; `after-trees`: so are the trees
+ * on their paths (both unreachable until HEAD moves). `after-commit-tree`: the commit object exists;
+ * `after-update-ref`: HEAD names it; `after-index`: the real index has the changed paths too.
  */
 export const FAULT_POINTS = [
   'after-lock',
   'after-journal',
   'after-temp-<n>',
   'after-write-<n>',
-  'after-base-index',
-  'after-update-index',
-  'after-write-tree',
+  'after-blobs',
+  'after-trees',
   'after-commit-tree',
   'after-update-ref',
-  'after-cache-rename',
-  'after-cache-prune',
   'after-index',
   'before-unlock',
 ] as const;

@@ -123,7 +123,9 @@ export async function initStore(opts: InitOptions): Promise<InitResult> {
     {
       // The first configuration is signed by the writer it names: the commit is the store's trust root.
       sign: async (draft) => signedMessage(draft, signer.publicKey, (bytes) => signer.sign(bytes)),
-      committed: (commit) => (root = commit),
+      committed: (commit) => {
+        root = commit;
+      },
     },
   );
   if (root !== undefined) {

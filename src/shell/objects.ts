@@ -7,10 +7,8 @@
  * names the revision it wants (`HEAD:path` is resolved afresh for every line, so a `git pull` or a new
  * commit is seen by the next request).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { InternalServiceError } from '../errors.js';
-import { debugGit } from './debug.js';
-import { GitCommandError, gitEnv } from './git.js';
+import { PipedGit } from './line-process.js';
 
 /** One object as `cat-file --batch` gives it. */
 export interface GitObject {
@@ -30,20 +28,19 @@ interface Pending {
   readonly reject: (err: Error) => void;
 }
 
-export class ObjectReader {
-  private child?: ChildProcessWithoutNullStreams;
+export class ObjectReader extends PipedGit<Pending> {
   private buffer: Buffer = Buffer.alloc(0);
-  private readonly queue: Pending[] = [];
-  private stderr = '';
   private readonly cache = new Map<string, Promise<GitObject | undefined>>();
   private cachedBytes = 0;
 
   constructor(
-    readonly repoRoot: string,
-    private readonly source: NodeJS.ProcessEnv = process.env,
+    repoRoot: string,
+    source: NodeJS.ProcessEnv = process.env,
     /** `check` answers ids, types and sizes only (`--batch-check`): for trees one only compares. */
     private readonly mode: 'batch' | 'check' = 'batch',
-  ) {}
+  ) {
+    super(repoRoot, ['cat-file', mode === 'check' ? '--batch-check' : '--batch'], source);
+  }
 
   /** The object a name gives (`<rev>:<path>`, an oid, `HEAD`), or undefined when it names nothing. */
   read(spec: string): Promise<GitObject | undefined> {
@@ -55,6 +52,10 @@ export class ObjectReader {
     const answer = this.ask(spec);
     this.remember(spec, answer);
     return answer;
+  }
+
+  private ask(spec: string): Promise<GitObject | undefined> {
+    return new Promise((resolve, reject) => this.send({ spec, resolve, reject }, `${spec}\n`));
   }
 
   /**
@@ -77,55 +78,18 @@ export class ObjectReader {
     );
   }
 
-  private ask(spec: string): Promise<GitObject | undefined> {
-    const child = this.start();
-    if (this.queue.length === 0) setRef(child, true);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ spec, resolve, reject });
-      child.stdin.write(`${spec}\n`);
-    });
-  }
-
   /** Many objects at once (one write, answers in order). */
   readMany(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
     return Promise.all(specs.map((s) => this.read(s)));
   }
 
-  /** Ends the process (a CLI command's end; a long-lived client keeps it). Safe to call twice. */
-  close(): void {
-    const child = this.child;
-    this.child = undefined;
-    if (child) {
-      child.stdin.end();
-      child.unref();
-    }
+  protected reset(): void {
+    this.buffer = Buffer.alloc(0);
   }
 
-  private start(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child;
-    const args = ['cat-file', this.mode === 'check' ? '--batch-check' : '--batch'];
-    const started = performance.now();
-    const child = spawn('git', args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    this.buffer = Buffer.alloc(0);
-    this.stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.drain();
-    });
-    child.stderr.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
-    const fail = (err: Error) => {
-      if (this.child === child) this.child = undefined;
-      for (const p of this.queue.splice(0)) p.reject(err);
-    };
-    child.on('error', (err) => fail(new GitCommandError(args, null, err.message)));
-    child.on('close', (code) => {
-      debugGit(args, started, code === 0 ? undefined : code);
-      if (this.queue.length > 0) fail(new GitCommandError(args, code, this.stderr || 'git cat-file ended early'));
-      else if (this.child === child) this.child = undefined;
-    });
-    setRef(child, false);
-    return child;
+  protected received(chunk: Buffer): void {
+    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    this.drain();
   }
 
   /** Answers are `<oid> <type> <size>\n<content>\n`, or `<name> missing\n` / `<name> ambiguous\n`. */
@@ -156,17 +120,6 @@ export class ObjectReader {
       this.queue.shift();
       pending.resolve({ oid: parts[0]!, type: parts[1] as GitObject['type'], content });
     }
-    if (this.queue.length === 0 && this.child) setRef(this.child, false);
-  }
-}
-
-/**
- * An idle reader must not keep a CLI process alive, and a busy one must: a pending promise alone does
- * not stop Node from exiting, so the process and its pipes are referenced only while answers are due.
- */
-function setRef(child: ChildProcessWithoutNullStreams, on: boolean): void {
-  for (const handle of [child, child.stdout, child.stderr, child.stdin] as unknown as { ref?: () => void; unref?: () => void }[]) {
-    if (on) handle.ref?.();
-    else handle.unref?.();
+    this.answered();
   }
 }

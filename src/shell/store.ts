@@ -165,12 +165,15 @@ export class SecretStore {
     let made: string | undefined;
     const result = await transact(
       this.location,
-      async () => {
-        base = await readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
+      async (at) => {
+        base = await this.snapshotAt(at.commit);
         plan = await compute(this.context(base));
         return plan;
       },
       {
+        // Plans read the commit they are computed at, so concurrent operations of this client may share
+        // one hold of the lock as consecutive commits (transaction.ts); hand edits are taken alone.
+        batch: opts.adopt === undefined,
         sign: async (draft) => {
           // The compare-and-swap moves HEAD from the commit the plan was computed at, or nothing happens.
           if (draft.parents[0] !== base!.commit) throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
@@ -189,6 +192,18 @@ export class SecretStore {
     if (made !== undefined) this.snapshot = await readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
     else if (base) this.snapshot = base;
     return result;
+  }
+
+  /**
+   * The snapshot a plan is computed at: HEAD, authenticated and checked never to go backwards; or, for a
+   * later transaction of a batch, the commit this client made just before under the same hold of the lock
+   * (transaction.ts), signed by it and not yet HEAD.
+   */
+  private async snapshotAt(commit: string | undefined): Promise<Snapshot> {
+    if (commit === (await this.trust.headCommit())) return readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
+    const text = commit === undefined ? undefined : await this.trust.configText(commit);
+    if (commit === undefined || text === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
+    return { commit, config: parseConfig(text, `${this.location.prefix}${CONFIG_FILE}`), authentic: true };
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {

@@ -1,39 +1,32 @@
 /**
  * A mutating operation as exactly one git commit holding only its files, or nothing at all.
  *
- * The commit is built with plumbing in a temporary index, so whatever the user has staged stays
- * staged and out of it; HEAD moves by compare-and-swap. Anything that goes wrong between touching the
- * work tree and moving HEAD is undone by making the journaled paths match HEAD again, and the same
- * repair runs when a later command finds the lock of a killed process: either way the repository
- * holds the old state or the new one.
+ * How atomicity is kept: the commit is built from its parent's trees (see tree-writer.ts: only the
+ * changed blobs and the trees on their paths are written, no index is involved), so whatever the user
+ * has staged stays staged and out of it, and HEAD moves by compare-and-swap (`update-ref <new> <old>`).
+ * Before touching the work tree a writer journals the paths it is about to change in its lock; anything
+ * that goes wrong before HEAD moves is undone by making those paths match HEAD again, and the same repair
+ * runs when a later command finds the lock of a killed process: either way the repository holds the old
+ * state or the new one. Objects written for a commit that never lands are unreachable and invisible.
+ * Once HEAD has moved, the real index learns the new content of exactly the changed paths
+ * (`update-index`, which takes git's own `index.lock`, so it never races the user's git commands).
  *
- * Filling the temporary index from HEAD with `read-tree` reads every tree of the repository (over
- * 100 ms at 10,000 secrets), so the index each commit was built in is kept as the cached index of
- * that commit (see `cacheIndex`) and the next commit starts from a copy of it (see `copyCachedIndex`).
+ * Transactions of one Node process on one repository queue in process instead of polling the lock
+ * file. Consecutive ones that allow it (`TransactOptions.batch`) run under one hold of the lock: each
+ * computes its plan on the work tree the previous one left and becomes its own commit, whose parent is
+ * the previous one's, and one `update-ref` moves HEAD over all of them (then one `update-index`). A
+ * kill before that update leaves none of them, as for a single transaction.
  */
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  unlinkSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../errors.js';
 import { faultPoint } from './fault.js';
-import { GitCommandError, openGit, type Git, type GitRunOptions } from './git.js';
-import { acquireLock, inspectLock } from './lock.js';
+import { GitCommandError, openGit, type Git } from './git.js';
+import { acquireLock, inspectLock, type Lock } from './lock.js';
+import { commitTempPath } from './commit-writer.js';
+import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
-import type { CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
+import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
 type RepoChange = FileChange;
@@ -47,55 +40,311 @@ export interface TransactOptions {
   readonly adopt?: readonly string[];
   /** Signs the new commit: gives its final message from its tree, parents and message. */
   readonly sign?: CommitSigner;
-  /** Told the new commit's id once HEAD has moved to it (trust records it as authenticated). */
-  readonly committed?: (commit: string) => void;
+  /**
+   * Lets this transaction share a hold of the lock with others of this process (see the header): its
+   * plan must be computed from the work tree or from `base`, never from what `HEAD` names, since HEAD
+   * moves only after the last commit of the batch. Not for plans that bring an existing commit.
+   */
+  readonly batch?: boolean;
+  /**
+   * Called with the new commit's id once HEAD has moved to it (or past it, in a batch) and before the
+   * transaction resolves: where a caller records what it committed. Not called when nothing is committed.
+   */
+  readonly committed?: (commit: string) => void | Promise<void>;
 }
 
-export async function transact<T>(loc: StoreLocation, work: () => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
+/** What the plan of a transaction is computed against. */
+export interface TransactBase {
+  /**
+   * The commit the new commit will have as its parent (undefined on an unborn branch): HEAD, or in a
+   * batch the previous transaction's commit. Reads for the plan should name it rather than `HEAD`.
+   */
+  readonly commit: string | undefined;
+}
+
+interface Job {
+  readonly loc: StoreLocation;
+  readonly work: (base: TransactBase) => Promise<Plan<unknown>>;
+  readonly opts: TransactOptions;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** At most this many transactions share one hold of the lock, so a waiting one is never starved. */
+const MAX_BATCH = 64;
+
+/** Per git directory: the transactions of this process waiting for it, and whether one is running. */
+const queues = new Map<string, { jobs: Job[]; running: boolean }>();
+
+export function transact<T>(loc: StoreLocation, work: (base: TransactBase) => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
+  let queue = queues.get(loc.gitDir);
+  if (!queue) {
+    queue = { jobs: [], running: false };
+    queues.set(loc.gitDir, queue);
+  }
+  const q = queue;
+  return new Promise<T>((resolve, reject) => {
+    q.jobs.push({ loc, work, opts, resolve: resolve as (value: unknown) => void, reject });
+    if (!q.running) void drain(loc.gitDir, q);
+  });
+}
+
+async function drain(gitDir: string, q: { jobs: Job[]; running: boolean }): Promise<void> {
+  q.running = true;
+  try {
+    while (q.jobs.length > 0) {
+      const first = q.jobs[0]!;
+      try {
+        await runBatch(q.jobs);
+      } catch (err) {
+        // Whatever escaped a batch belongs to the job it was running; the queue goes on.
+        if (q.jobs[0] === first) q.jobs.shift();
+        first.reject(err);
+      }
+    }
+  } finally {
+    q.running = false;
+    if (q.jobs.length === 0) queues.delete(gitDir);
+  }
+}
+
+/** A transaction whose commit is made but HEAD not yet moved to it. */
+interface Landing {
+  readonly job: Job;
+  readonly result: unknown;
+  readonly commit: string;
+  readonly message: string;
+}
+
+/**
+ * Takes the lock and runs the first queued job, then, while the lock is held, each following job that
+ * allows batching; then moves HEAD once. Jobs are taken off `jobs` as they start; a job that fails
+ * alone (its work throws, it would touch a user's change) is rejected without ending the batch.
+ */
+async function runBatch(jobs: Job[]): Promise<void> {
+  const first = jobs[0]!;
+  const { loc } = first;
   const git = openGit(loc.repoRoot);
-  const lock = await acquireLock(loc.gitDir, (paths) => restoreToHead(git, loc, paths));
+  let lock: Lock;
+  try {
+    lock = await acquireLock(loc.gitDir, (paths) => restoreToHead(git, loc, paths));
+  } catch (err) {
+    jobs.shift();
+    first.reject(err);
+    return;
+  }
+  const state: BatchState = { git, loc, lock, head: undefined, tip: undefined, written: new Set(), landings: [] };
+  // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
+  const settlements: (() => void)[] = [];
+  const deferred = (job: Job): Job => ({
+    ...job,
+    resolve: (value) => settlements.push(() => job.resolve(value)),
+    reject: (err) => settlements.push(() => job.reject(err)),
+  });
   try {
     faultPoint('after-lock');
-    const plan = await work();
-    const planned = plan.changes.map((c) => toRepoChange(loc, c));
+    // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
+    try {
+      state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
+    } catch (err) {
+      jobs.shift();
+      deferred(first).reject(err);
+      return;
+    }
+    for (let n = 0; jobs.length > 0 && n < MAX_BATCH; n++) {
+      const job = jobs[0]!;
+      if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
+      jobs.shift();
+      const outcome = await runJob(state, deferred(job));
+      if (outcome === 'stop') break;
+    }
+    await land(state);
+  } finally {
+    lock.release();
+    for (const settle of settlements) settle();
+  }
+}
+
+interface BatchState {
+  readonly git: Git;
+  readonly loc: StoreLocation;
+  readonly lock: Lock;
+  /** HEAD when the batch began (undefined: unborn), the compare-and-swap's old value. */
+  head: string | undefined;
+  /** The last commit made in this batch (HEAD until one is). */
+  tip: string | undefined;
+  /** Repo-relative paths this batch has journaled (and may have written). */
+  readonly written: Set<string>;
+  readonly landings: Landing[];
+}
+
+/** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
+async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
+  const { git, loc, lock } = state;
+  let changes: RepoChange[];
+  let plan: Plan<unknown>;
+  try {
+    plan = await job.work({ commit: state.tip });
     const merging = plan.parents !== undefined && plan.parents.length > 0;
-    if (planned.length === 0 && plan.commit === undefined && !merging) return plan.result;
+    if ((plan.commit !== undefined || merging) && state.landings.length > 0) {
+      throw new InternalServiceError('a plan that brings an existing commit or merges cannot join a batch');
+    }
+    const planned = plan.changes.map((c) => toRepoChange(loc, c));
+    if (planned.length === 0 && plan.commit === undefined && !merging) return settle(job, plan.result);
     const paths = planned.map((c) => c.path);
     // Before anything reads or writes these paths: never through a link (issue 13.3).
     refuseSymlinks(loc.repoRoot, paths);
-    const adopted = new Set((opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
-    const head = paths.length > 0 ? await checkUntouched(git, paths, adopted) : await resolveHead(git);
+    if (new Set(paths).size !== paths.length) throw new InvalidParameterException('a plan changes the same path twice');
+    // Paths this batch already wrote are ours: only the others need checking against the user's changes.
+    const unseen = paths.filter((p) => !state.written.has(p));
+    const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
+    if (unseen.length > 0 && (await checkUntouched(git, unseen, adopted)) !== state.head) {
+      throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
+    }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
     // (An adopted path differs from HEAD whatever the work tree holds: it is always a change.)
-    const changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
-    if (changes.length === 0 && plan.commit === undefined && !merging) return plan.result;
+    changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
+    if (changes.length === 0 && plan.commit === undefined && !merging) return settle(job, plan.result);
+  } catch (err) {
+    job.reject(err);
+    return 'next';
+  }
 
-    const journaled = changes.map((c) => c.path);
-    lock.journal(journaled);
-    faultPoint('after-journal');
-    let commit: string;
+  const journaled = changes.map((c) => c.path);
+  for (const p of journaled) state.written.add(p);
+  lock.journal([...state.written]);
+  faultPoint('after-journal');
+  try {
+    writeWorkTree(loc.repoRoot, changes);
+    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents);
+    state.landings.push({ job, result: plan.result, commit, message: plan.message });
+    return 'next';
+  } catch (err) {
+    // Land what came before, then bring every journaled path back to HEAD (this job's among them).
     try {
-      writeWorkTree(loc.repoRoot, changes);
-      commit = await commitChanges(git, loc, journaled, head, plan.message, plan.commit, opts.sign, plan.parents);
-    } catch (err) {
-      await repairOrAbandon(git, loc, journaled, lock, err);
-      throw err;
+      await land(state, err);
+    } catch (landError) {
+      job.reject(landError);
+      return 'stop';
     }
-    opts.committed?.(commit);
+    job.reject(err);
+    return 'stop';
+  }
+}
+
+function settle(job: Job, result: unknown): 'next' {
+  job.resolve(result);
+  return 'next';
+}
+
+/** Blobs, trees and the commit object of one transaction, on top of the batch's tip. */
+async function makeCommit(
+  state: BatchState,
+  changes: readonly RepoChange[],
+  message: string,
+  existing?: string,
+  sign?: CommitSigner,
+  merged: readonly string[] = [],
+): Promise<string> {
+  const { git, loc } = state;
+  const writer = treeWriter(loc.repoRoot, loc.gitDir);
+  const written = changes.filter((c) => !('delete' in c));
+  const blobs = await writer.writeBlobs(written.map((c) => c.path));
+  faultPoint('after-blobs');
+  const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
+  const treeChanges: TreeChange[] = changes.map((c) =>
+    'delete' in c ? { path: c.path, delete: true } : { path: c.path, blob: blobOf.get(c.path)!, mode: c.executable ? '100755' : '100644' },
+  );
+  const tree = await writer.apply(state.tip, treeChanges);
+  faultPoint('after-trees');
+  let commit: string;
+  if (existing !== undefined) {
+    if ((await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
+      throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);
+    }
+    commit = existing;
+  } else {
+    commit = await createCommit(git, writer, { tree, parents: state.tip === undefined ? [] : [state.tip, ...merged], message }, sign);
+  }
+  faultPoint('after-commit-tree');
+  state.tip = commit;
+  return commit;
+}
+
+/**
+ * The one place a secretstore commit object is made from its tree, parents and message: the signer,
+ * when given, turns the draft into the final message (for each commit of a batch, with its own parent).
+ */
+async function createCommit(git: Git, writer: TreeWriter, draft: CommitDraft, sign?: CommitSigner): Promise<string> {
+  return writer.writeCommit(git, { ...draft, message: sign ? await sign(draft) : draft.message });
+}
+
+/**
+ * Moves HEAD from the batch's starting point to its last commit (compare-and-swap), reports each commit
+ * to its caller, brings the real index up to date for the written paths and resolves the jobs. With
+ * `failure`, the batch ends because a job failed mid-way: the jobs before it still land, and every
+ * journaled path is then restored to (the new) HEAD. Throws only when that restoring fails too.
+ */
+async function land(state: BatchState, failure?: unknown): Promise<void> {
+  const { git, loc, lock, landings } = state;
+  const paths = [...state.written];
+  let moved = false;
+  if (landings.length > 0) {
+    const last = landings[landings.length - 1]!;
+    const tip = last.commit;
+    const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
+    const count = landings.length === 1 ? '' : `${landings.length} commits, the last: `;
+    const reflog = `secretstore: ${count}${last.message.split('\n', 1)[0]}`;
     try {
-      // The real index learns the new content of exactly these paths, so `git status` is clean
-      // and whatever else the user staged is left as it was.
-      if (journaled.length > 0) await git.run(['update-index', '--add', '--remove', '--', ...journaled]);
-      faultPoint('after-index');
+      await git.run(['update-ref', '-m', reflog, 'HEAD', tip, expected]);
+      moved = true;
     } catch (err) {
-      // The commit has landed, so the operation succeeded: only the index is behind.
-      await repairOrAbandon(git, loc, journaled, lock, err, commit);
+      const error =
+        err instanceof GitCommandError && /but expected|already exists/.test(err.stderr)
+          ? new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again')
+          : err;
+      for (const l of landings.splice(0)) l.job.reject(error);
+      failure ??= error;
     }
-    removeTempIndex(loc);
-    faultPoint('before-unlock');
-    return plan.result;
-  } finally {
-    lock.release();
+  }
+  if (moved) faultPoint('after-update-ref');
+  if (failure !== undefined) {
+    // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any).
+    state.written.clear();
+    try {
+      if (paths.length > 0) await repairOrAbandon(git, loc, paths, lock, failure, moved ? state.tip : undefined);
+    } catch (repairError) {
+      for (const l of landings.splice(0)) l.job.reject(repairError);
+      throw repairError;
+    }
+    for (const l of landings.splice(0)) await succeed(l);
+    return;
+  }
+  if (!moved) return;
+  try {
+    // The real index learns the new content of exactly these paths, so `git status` is clean
+    // and whatever else the user staged is left as it was.
+    if (paths.length > 0) await git.run(['update-index', '--add', '--remove', '--', ...paths]);
+    faultPoint('after-index');
+  } catch (err) {
+    // The commits have landed, so the operations succeeded: only the index is behind.
+    try {
+      await repairOrAbandon(git, loc, paths, lock, err, state.tip);
+    } catch (repairError) {
+      for (const l of landings.splice(0)) l.job.reject(repairError);
+      return;
+    }
+  }
+  faultPoint('before-unlock');
+  for (const l of landings.splice(0)) await succeed(l);
+}
+
+async function succeed(landing: Landing): Promise<void> {
+  try {
+    await landing.job.opts.committed?.(landing.commit);
+    landing.job.resolve(landing.result);
+  } catch (err) {
+    landing.job.reject(err);
   }
 }
 
@@ -117,6 +366,7 @@ export async function recoverStale(loc: StoreLocation): Promise<boolean> {
 export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
   // The cached index needs nothing here: no file in it is ever half-written (see `cacheIndex`).
   removeTempIndex(loc);
+  rmSync(commitTempPath(loc.gitDir), { force: true });
   for (const path of paths) removeFile(tempFileFor(join(loc.repoRoot, path)));
   if (paths.length === 0) return;
   const head = await resolveHead(git);
@@ -173,9 +423,6 @@ function toRepoChange(loc: StoreLocation, change: FileChange): RepoChange {
  * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
  */
 async function checkUntouched(git: Git, paths: readonly string[], adopted: ReadonlySet<string> = new Set()): Promise<string | undefined> {
-  if (new Set(paths).size !== paths.length) {
-    throw new InvalidParameterException('a plan changes the same path twice');
-  }
   const out = await git.run([
     'status',
     '--porcelain=v2',
@@ -241,204 +488,6 @@ function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]): void {
     }
     faultPoint(`after-write-${i + 1}`);
   });
-}
-
-async function commitChanges(
-  git: Git,
-  loc: StoreLocation,
-  paths: readonly string[],
-  head: string | undefined,
-  message: string,
-  existing?: string,
-  sign?: CommitSigner,
-  merged: readonly string[] = [],
-): Promise<string> {
-  removeTempIndex(loc); // a killed git may have left it (or its .lock) behind
-  const temp = { env: { GIT_INDEX_FILE: tempIndexPath(loc) } };
-  const cached = head !== undefined && (await copyCachedIndex(git, loc, head));
-  if (!cached) await git.run(head ? ['read-tree', head] : ['read-tree', '--empty'], temp);
-  faultPoint('after-base-index');
-  let tree: string;
-  try {
-    tree = await stageAndWriteTree(git, paths, temp);
-  } catch (err) {
-    if (!cached || head === undefined) throw err;
-    // A cached index that passed our checks but not git's (an extension this git requires and
-    // cannot read, a split index whose shared part is gone): it is only a shortcut, so drop it and
-    // take the long way once. A failure that has nothing to do with the cache simply happens again.
-    rmSync(cachedIndexPath(loc, head), { force: true });
-    removeTempIndex(loc);
-    await git.run(['read-tree', head], temp);
-    tree = await stageAndWriteTree(git, paths, temp);
-  }
-  const parents = head ? [head, ...merged] : [];
-  const commit = existing ?? (await git.commitTree(tree, parents, sign ? await sign({ tree, parents, message }) : message));
-  if (existing !== undefined && (await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
-    throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);
-  }
-  faultPoint('after-commit-tree');
-  const expected = head ?? '0'.repeat(commit.length); // all zeros: "must not exist yet"
-  const reflog = `secretstore: ${message.split('\n', 1)[0]}`;
-  try {
-    await git.run(['update-ref', '-m', reflog, 'HEAD', commit, expected]);
-  } catch (err) {
-    if (err instanceof GitCommandError && /but expected|already exists/.test(err.stderr)) {
-      throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
-    }
-    throw err;
-  }
-  faultPoint('after-update-ref');
-  cacheIndex(loc, commit);
-  return commit;
-}
-
-/** The planned paths into the temporary index, then its tree (which also completes its cache-tree). */
-async function stageAndWriteTree(git: Git, paths: readonly string[], temp: GitRunOptions): Promise<string> {
-  await git.run(['update-index', '--add', '--remove', '--', ...paths], temp);
-  faultPoint('after-update-index');
-  const tree = (await git.run(['write-tree'], temp)).trim();
-  faultPoint('after-write-tree');
-  return tree;
-}
-
-/*
- * The cached index.
- *
- * `<gitDir>/secretstore-cache/<commit>.index` is an index holding exactly the tree of <commit>, with
- * a fully valid cache-tree: the temporary index of the transaction that made <commit>, after
- * `write-tree` computed <commit>'s tree from it (and wrote the cache-tree back). Copied into the
- * temporary index it replaces `read-tree HEAD`, and `write-tree` then only recomputes the trees that
- * `update-index` invalidated: the folders on the way to the planned paths.
- *
- * Why it can be trusted:
- * - It is put in place by rename, only after update-ref made <commit> HEAD, from the very file its
- *   tree was written from, so a kill leaves either no file for <commit> or the whole one (a kill
- *   before the rename leaves the temporary index, which recovery and the next commit delete). A
- *   commit's tree never changes, so a file named after a commit cannot go stale: when HEAD moves
- *   (a user's commit, pull or reset) no file has its name and `read-tree` runs as before.
- * - It is still checked before use, because it lives on across commands and a wrong one would be
- *   committed silently: its own trailing checksum (damage, truncation) and the tree its cache-tree
- *   records for the top level, against what git says HEAD's tree is (a file that holds some other
- *   tree, however it got that name). That is one `rev-parse` of a few ms, started before the file is
- *   read so the two overlap. A file that fails is deleted and `read-tree` runs instead.
- * - Recovery needs to do nothing about it: there is never a half-written file under a commit's name,
- *   and any file that is not the cached index of HEAD is never read and is deleted by the next commit.
- * - Only one writer at a time reads or changes the folder: the lock is held throughout.
- */
-
-function cacheDir(loc: StoreLocation): string {
-  return join(loc.gitDir, 'secretstore-cache');
-}
-
-function cachedIndexPath(loc: StoreLocation, commit: string): string {
-  return join(cacheDir(loc), `${commit}.index`);
-}
-
-/** Fills the temporary index from the cached index of `head`, if there is a sound one. */
-async function copyCachedIndex(git: Git, loc: StoreLocation, head: string): Promise<boolean> {
-  const file = cachedIndexPath(loc, head);
-  if (!exists(file)) return false;
-  const headTree = git.run(['rev-parse', '--verify', '-q', `${head}^{tree}`]).then(
-    (out) => out.trim(),
-    () => undefined,
-  );
-  let bytes: Buffer | undefined;
-  let mtimeSeconds = 0;
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      mtimeSeconds = Math.floor(fstatSync(fd).mtimeMs / 1000);
-      bytes = readFileSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    bytes = undefined;
-  }
-  const recorded = bytes && indexTree(bytes, head.length / 2);
-  if (!bytes || !recorded || recorded !== (await headTree)) {
-    rmSync(file, { force: true });
-    return false;
-  }
-  const temp = tempIndexPath(loc);
-  writeFileSync(temp, bytes);
-  // Git's racy-clean check compares entries' mtimes with the index file's: a copy dated now would make
-  // a file rewritten in the same second as its entry, at the same size and inode, look unchanged to
-  // `update-index`. Dated like the original (rounded down, which only makes git check more), the copy
-  // is exactly as trustworthy as the original.
-  utimesSync(temp, mtimeSeconds, mtimeSeconds);
-  return true;
-}
-
-/**
- * Files the temporary index, which now holds exactly the tree of `commit`, as the cached index of
- * `commit`, and deletes all others. Only an accelerator: if it fails, the next commit runs read-tree.
- */
-function cacheIndex(loc: StoreLocation, commit: string): void {
-  const dir = cacheDir(loc);
-  const keep = `${commit}.index`;
-  try {
-    mkdirSync(dir, { recursive: true });
-    renameSync(tempIndexPath(loc), join(dir, keep));
-    faultPoint('after-cache-rename');
-    for (const name of readdirSync(dir)) {
-      if (name !== keep) rmSync(join(dir, name), { recursive: true, force: true });
-    }
-  } catch {
-    return;
-  }
-  faultPoint('after-cache-prune');
-}
-
-/**
- * The top-level tree an index file's cache-tree records, if the file is whole (its checksum holds)
- * and that record is valid and covers every entry; undefined otherwise. Reads index versions 2-4
- * (gitformat-index(5)); `hashLength` is the repository's: 20 (SHA-1) or 32 (SHA-256).
- */
-function indexTree(bytes: Buffer, hashLength: number): string | undefined {
-  const end = bytes.length - hashLength;
-  if (end < 12 || bytes.toString('latin1', 0, 4) !== 'DIRC') return undefined;
-  const trailer = bytes.subarray(end);
-  // An all-zero trailer is git's own "no checksum" (index.skipHash): git does not check it either.
-  if (trailer.some((b) => b !== 0)) {
-    const sum = createHash(hashLength === 32 ? 'sha256' : 'sha1').update(bytes.subarray(0, end)).digest();
-    if (!sum.equals(trailer)) return undefined;
-  }
-  const version = bytes.readUInt32BE(4);
-  const count = bytes.readUInt32BE(8);
-  if (version < 2 || version > 4) return undefined;
-  const fixed = 40 + hashLength + 2; // stat data, object name, flags
-  let pos = 12;
-  for (let i = 0; i < count; i++) {
-    if (pos + fixed > end) return undefined;
-    const extended = version >= 3 && (bytes.readUInt16BE(pos + fixed - 2) & 0x4000) !== 0;
-    let name = pos + fixed + (extended ? 2 : 0);
-    if (version === 4) {
-      // The path is the previous one cut by a varint, then a NUL-terminated suffix, without padding.
-      while (name < end && (bytes[name] ?? 0) & 0x80) name++;
-      name++;
-    }
-    const nul = bytes.indexOf(0, name);
-    if (nul < 0 || nul >= end) return undefined;
-    // v2/v3 entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-    pos = version === 4 ? nul + 1 : pos + ((nul - pos + 8) & ~7);
-  }
-  while (pos + 8 <= end) {
-    const signature = bytes.toString('latin1', pos, pos + 4);
-    const size = bytes.readUInt32BE(pos + 4);
-    const data = pos + 8;
-    if (data + size > end) return undefined;
-    if (signature === 'TREE') {
-      // The first record is the top level: an empty path, "<entries> <subtrees>\n", the tree's name.
-      const newline = bytes.indexOf(0x0a, data);
-      if (bytes[data] !== 0 || newline < 0 || newline + 1 + hashLength > data + size) return undefined;
-      const [entries] = bytes.toString('latin1', data + 1, newline).split(' ');
-      if (Number(entries) !== count) return undefined; // -1: invalidated
-      return bytes.toString('hex', newline + 1, newline + 1 + hashLength);
-    }
-    pos = data + size;
-  }
-  return undefined;
 }
 
 async function resolveHead(git: Git): Promise<string | undefined> {

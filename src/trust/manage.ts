@@ -140,7 +140,13 @@ export async function migrateStore(store: SecretStore, opts: { reroot?: boolean 
         ? `trust reroot: a new trust root\n\n${writer.name} vouches for this state and configuration; it becomes the trust root\n`
         : `trust migrate: signed commits from here on\n\n${changes.length} file(s) lose their per-file signature block; ${writer.name} vouches for this state and it becomes the trust root\n`,
     }),
-    { ...(opts.reroot ? { adopt: [CONFIG_FILE] } : {}), sign: async (draft) => signedMessage(draft, signer.publicKey, (b) => signer.sign(b)), committed: (c) => (made = c) },
+    {
+      ...(opts.reroot ? { adopt: [CONFIG_FILE] } : {}),
+      sign: async (draft) => signedMessage(draft, signer.publicKey, (b) => signer.sign(b)),
+      committed: (c) => {
+        made = c;
+      },
+    },
   );
   const records = new TrustRecords(loc);
   records.setRoot({ commit: made, key: signer.publicKey, how: 'pinned' });
