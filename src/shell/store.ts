@@ -119,6 +119,8 @@ export class SecretStore {
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
       if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
+      // Reads are made at HEAD as it is now: this client's own last write, or a commit made since it opened.
+      await this.refreshConfig();
       return ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result;
     }
     if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
