@@ -167,6 +167,9 @@ function loadListing(file: string): ListingCache | undefined {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; codec?: unknown } & Partial<ListingCache>;
     if (data.format !== LISTING_FORMAT || data.codec !== codecFingerprint() || typeof data.tree !== 'string' || typeof data.files !== 'object' || data.files === null) return undefined;
+    // Every entry is [blob id, summary]: one that is not (a damaged file) makes the whole cache ignored.
+    const wellFormed = (e: unknown) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'object' && e[1] !== null && typeof (e[1] as { name?: unknown }).name === 'string';
+    if (!Object.values(data.files).every(wellFormed)) return undefined;
     return { tree: data.tree, files: data.files };
   } catch {
     return undefined;
