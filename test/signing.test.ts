@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { commitSigned } from './helpers/sign.js';
 import { CONFIG_FILE, parseConfig } from '../src/core/codec.js';
 import { indexPath, versionPath } from '../src/core/layout.js';
 import {
@@ -151,10 +152,7 @@ const signerOf = async (identity: string): Promise<Signer> => {
   return (await readIdentityFile(identity)).signers[0]!;
 };
 /** Commits the work tree signed (a valid signature) by the identity's writer key, whoever that is. */
-const commitSignedBy = async (identity: string, subject: string) => {
-  const signer = await signerOf(identity);
-  return commitWithMessage((tree, parent) => signedMessage({ tree, parents: [parent], message: subject }, signer.publicKey, (b) => signer.sign(b)));
-};
+const commitSignedBy = (identity: string, subject: string) => commitSigned(t, subject, { identity });
 /** The commit's signature holds over its payload, by `key`. */
 const signedBy = (rev: string, key: string) => {
   const obj = parseCommitObject(t.git(['cat-file', 'commit', rev]));

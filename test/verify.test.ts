@@ -4,14 +4,13 @@
  * kind of damage to the committed store is one FINDING naming the file; verify exits 1 on any.
  */
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
 import { CONFIG_FILE } from '../src/core/codec.js';
 import { indexPath, versionPath } from '../src/core/layout.js';
-import { signedMessage } from '../src/core/commit-signature.js';
-import { cryptoReady, readIdentityFile } from '../src/crypto/index.js';
+import { readIdentityFile } from '../src/crypto/index.js';
+import { commitSigned } from './helpers/sign.js';
 
 let t: TestStore;
 let mallory: string;
@@ -47,17 +46,7 @@ const commitUnsigned = (message: string) => {
   return head();
 };
 /** Commits the work tree with a valid signature by the identity's writer key (a writer or not), with plumbing. */
-const commitSignedBy = async (identity: string, subject: string) => {
-  await cryptoReady();
-  const [signer] = (await readIdentityFile(identity)).signers;
-  t.git(['add', '-A']);
-  const tree = t.git(['write-tree']).trim();
-  const parent = head();
-  const message = signedMessage({ tree, parents: [parent], message: subject }, signer!.publicKey, (b) => signer!.sign(b));
-  const commit = execFileSync('git', ['commit-tree', tree, '-p', parent, '-F', '-'], { cwd: t.dir, env: t.env, input: message, encoding: 'utf8' }).trim();
-  t.git(['update-ref', 'HEAD', commit]);
-  return commit;
-};
+const commitSignedBy = (identity: string, subject: string) => commitSigned(t, subject, { identity });
 /** AWSCURRENT and AWSPREVIOUS swapped by hand: a rollback. */
 const rollBack = (text: string) => {
   const cur = /AWSCURRENT: (\S+)/.exec(text)![1]!;
