@@ -15,7 +15,7 @@ import { readIdentityFile } from '../../src/crypto/identity-file.js';
 import { commitSignerFor, planChanges } from '../../src/trust/sign-commit.js';
 import type { TestStore } from './store.js';
 
-export async function resign(t: Pick<TestStore, 'dir' | 'identity'>, paths: readonly string[], opts: { identity?: string; keepPrevious?: boolean } = {}): Promise<void> {
+export async function resign(t: Pick<TestStore, 'dir' | 'identity'>, paths: readonly string[], opts: { identity?: string } = {}): Promise<void> {
   const [signer] = (await readIdentityFile(opts.identity ?? t.identity)).signers;
   const show = (path: string) => {
     try {
