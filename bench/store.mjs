@@ -1,13 +1,14 @@
-// A benchmark store of `count` secrets written straight with the project's own codec, sealing and signing
-// (a CLI call per secret would take an hour), then committed at once with `git fast-import` (plumbing: no
-// `git add` of every file) and checked out. Shared by run.mjs and verify.mjs.
+// A benchmark store of `count` secrets written straight with the project's own codec and sealing (a CLI
+// call per secret would take an hour), committed at once with `git fast-import` (plumbing: no `git add`
+// of every file), that commit signed by the store's writer as secretstore signs its own, and checked
+// out. Shared by run.mjs, agent.mjs and verify.mjs.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
 import { indexPath, versionPath } from '../dist/lib/core/layout.js';
 import { secretArn } from '../dist/lib/core/arn.js';
-import { appendSignature, sha256Hex } from '../dist/lib/core/signature.js';
+import { signedMessage } from '../dist/lib/core/commit-signature.js';
 import { cryptoReady, parseRecipient, readIdentityFile, resolveIdentityPath, sealValue } from '../dist/lib/crypto/index.js';
 
 export const cli = resolve('dist/secretstore.js');
@@ -45,10 +46,10 @@ export function run(cmd, args, opts = {}) {
 export const secretName = (i) => `app-${i % 100}/service-${i}/password`;
 
 /**
- * `env` must hold the identity `secretstore init` uses (it becomes the store's writer and signs every
- * index). The first `real` secrets (default: all) are sealed and signed for real; the others, in a store
- * too large to seal in a benchmark's time, are index files of the same size and shape whose signature
- * and sealed file are copies, never read (a put or get reads only its own secret's folder).
+ * `env` must hold the identity `secretstore init` uses (it becomes the store's writer and signs the
+ * commit). The first `real` secrets (default: all) are sealed for real; the others, in a store too large
+ * to seal in a benchmark's time, have index files of the same size and shape and a copied sealed file,
+ * never read (a put or get reads only its own secret's folder).
  */
 export async function makeStore(base, env, count, { real = count } = {}) {
   const dir = join(base, `store-${count}`);
@@ -86,23 +87,19 @@ export async function makeStore(base, env, count, { real = count } = {}) {
     const versionId = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
     const index = { name, arn, createdDate: now, lastChangedDate: now, labels: { AWSCURRENT: versionId }, versions: { [versionId]: now } };
     if (i < real || template === undefined) {
-      const sealed = sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients);
-      const signed = appendSignature(
-        serializeSecretIndex(index),
-        { storeId: config.storeId, path: indexPath(name), previous: null, files: { [versionId]: sha256Hex(sealed) }, key: signer.publicKey, writer: 'bench', date: now },
-        (m) => signer.sign(m),
-      );
-      template = { sealed, signature: signed.slice(serializeSecretIndex(index).length) };
-      await file(indexPath(name), signed);
-      await file(versionPath(name, versionId), sealed);
-    } else {
-      await file(indexPath(name), serializeSecretIndex(index) + template.signature);
-      await file(versionPath(name, versionId), template.sealed);
+      template = sealValue({ type: 'string', text: `value-${i}` }, { storeId: config.storeId, secretArn: arn, versionId }, recipients);
     }
+    await file(indexPath(name), serializeSecretIndex(index));
+    await file(versionPath(name, versionId), template);
   }
   await write(Buffer.from('\ndone\n'));
   out.end(Buffer.concat(pending));
   await finished;
+  // fast-import cannot sign: the same tree and parent again, as one commit signed by the store's writer.
+  const [tree, parent] = run('git', ['rev-parse', 'main^{tree}', 'main^'], { cwd: dir, env }).trim().split('\n');
+  const signed = signedMessage({ tree, parents: [parent], message: `${message}\n` }, signer.publicKey, (bytes) => signer.sign(bytes));
+  const commit = run('git', ['commit-tree', tree, '-p', parent, '-F', '-'], { cwd: dir, env, input: signed }).trim();
+  run('git', ['update-ref', 'refs/heads/main', commit], { cwd: dir, env });
   run('git', ['reset', '-q', '--hard'], { cwd: dir, env });
   writeFileSync(join(base, 'value.txt'), 'bench-value');
   return dir;

@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
+import { commitSigned } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
 import { indexPath, versionPath, versionsDir } from '../src/core/layout.js';
 
@@ -16,6 +17,23 @@ beforeAll(async () => {
   store = await t.open();
 });
 afterAll(() => t.cleanup());
+
+/**
+ * Reads see committed content only (src/shell/commit-view.ts): a tampered file is committed, signed by the
+ * writer, so the history is authentic and what is tested is the crypto binding or the index check itself.
+ * `undo` commits the state before back (forward, signed: this clone never goes backwards).
+ */
+async function tamper(edit: () => void): Promise<{ undo: () => Promise<void> }> {
+  const good = t.git(['rev-parse', 'HEAD']).trim();
+  edit();
+  await commitSigned(t, 'tampered by a writer');
+  return {
+    undo: async () => {
+      t.git(['read-tree', '--reset', '-u', good]);
+      await commitSigned(t, 'undo the tampering');
+    },
+  };
+}
 
 describe('one atomic commit per change, and no value in git', () => {
   it('a put commits exactly the version file and the index, with the moves and no value in the message', async () => {
@@ -56,38 +74,40 @@ describe('tampering is caught, never answered with another value', () => {
     const a = join(t.dir, versionPath('swap', T(0)));
     const b = join(t.dir, versionPath('swap', T(1)));
     const [ta, tb] = [readFileSync(a), readFileSync(b)];
-    writeFileSync(a, tb);
-    writeFileSync(b, ta);
+    const { undo } = await tamper(() => {
+      writeFileSync(a, tb);
+      writeFileSync(b, ta);
+    });
     await expect(store.getSecretValue({ SecretId: 'swap' })).rejects.toMatchObject({ name: 'DecryptionFailure' });
     await expect(store.getSecretValue({ SecretId: 'swap', VersionId: T(0) })).rejects.toMatchObject({ name: 'DecryptionFailure' });
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
   it('a version file copied from another secret gives DecryptionFailure', async () => {
     await store.createSecret({ Name: 'victim', SecretString: 'victim-value', ClientRequestToken: T(0) });
     await store.createSecret({ Name: 'attacker', SecretString: 'attacker-value', ClientRequestToken: T(0) });
-    writeFileSync(join(t.dir, versionPath('victim', T(0))), readFileSync(join(t.dir, versionPath('attacker', T(0)))));
+    const { undo } = await tamper(() => writeFileSync(join(t.dir, versionPath('victim', T(0))), readFileSync(join(t.dir, versionPath('attacker', T(0))))));
     await expect(store.getSecretValue({ SecretId: 'victim' })).rejects.toMatchObject({ name: 'DecryptionFailure' });
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
   it('editing one byte of a sealed file gives DecryptionFailure', async () => {
     const file = join(t.dir, versionPath('swap', T(1)));
     const text = readFileSync(file, 'utf8');
     const at = text.indexOf('payload: ') + 12;
-    writeFileSync(file, text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1));
+    const { undo } = await tamper(() => writeFileSync(file, text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1)));
     await expect(store.getSecretValue({ SecretId: 'swap' })).rejects.toMatchObject({ name: 'DecryptionFailure' });
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
   it('a truncated sealed file gives DecryptionFailure naming the file', async () => {
     const file = join(t.dir, versionPath('swap', T(1)));
-    writeFileSync(file, readFileSync(file).subarray(0, 200));
+    const { undo } = await tamper(() => writeFileSync(file, readFileSync(file).subarray(0, 200)));
     await expect(store.getSecretValue({ SecretId: 'swap' })).rejects.toMatchObject({
       name: 'DecryptionFailure',
       message: expect.stringContaining(versionPath('swap', T(1))),
     });
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
   it('an identity that is not a recipient gets DecryptionFailure naming the identity tried', async () => {
@@ -105,7 +125,7 @@ describe('a damaged label index is a clear error naming the file, and changes no
   it('malformed YAML', async () => {
     await store.createSecret({ Name: 'damaged', SecretString: 'x', ClientRequestToken: T(0) });
     const file = join(t.dir, indexPath('damaged'));
-    writeFileSync(file, 'name: [unclosed\n');
+    const { undo } = await tamper(() => writeFileSync(file, 'name: [unclosed\n'));
     const before = t.snapshot();
     await expect(store.getSecretValue({ SecretId: 'damaged' })).rejects.toMatchObject({
       name: 'InternalServiceError',
@@ -113,25 +133,29 @@ describe('a damaged label index is a clear error naming the file, and changes no
     });
     await expect(store.putSecretValue({ SecretId: 'damaged', SecretString: 'y' })).rejects.toMatchObject({ name: 'InternalServiceError' });
     expect(t.snapshot()).toBe(before);
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
   it('a label pointing at a missing version', async () => {
     const file = join(t.dir, indexPath('damaged'));
-    writeFileSync(file, readFileSync(file, 'utf8').replace(`AWSCURRENT: ${T(0)}`, `AWSCURRENT: ${T(9)}`));
+    const { undo } = await tamper(() => writeFileSync(file, readFileSync(file, 'utf8').replace(`AWSCURRENT: ${T(0)}`, `AWSCURRENT: ${T(9)}`)));
     await expect(store.describeSecret({ SecretId: 'damaged' })).rejects.toMatchObject({
       message: expect.stringContaining(`label AWSCURRENT points at version ${T(9)}`),
     });
-    t.git(['checkout', '--', '.']);
+    await undo();
   });
 
-  it('a version file with no index entry', async () => {
+  it('a version file renamed (no index entry; the listed version has no sealed file)', async () => {
     const dir = join(t.dir, versionsDir('damaged'));
     const [file] = readdirSync(dir);
-    renameSync(join(dir, file!), join(dir, 'stray.sealed'));
+    const { undo } = await tamper(() => renameSync(join(dir, file!), join(dir, 'stray.sealed')));
     await expect(store.getSecretValue({ SecretId: 'damaged' })).rejects.toMatchObject({
-      message: expect.stringContaining('version file stray.sealed has no entry in the index'),
+      message: expect.stringContaining(`${indexPath('damaged')} is damaged: version ${T(0)} has no sealed file`),
     });
-    renameSync(join(dir, 'stray.sealed'), join(dir, file!));
+    // Reads open only what the index lists; the stray file itself is verify's finding.
+    const verify = t.cli(['verify']);
+    expect(verify.status).toBe(1);
+    expect(verify.stdout).toContain(`FINDING ${versionsDir('damaged')}/stray.sealed: has no entry in ${indexPath('damaged')}`);
+    await undo();
   });
 });

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
-import { resign } from './helpers/sign.js';
+import { commitSigned, resign } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
 import { pruneStore } from '../src/shell/prune.js';
 
@@ -715,7 +715,7 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
     const text = (await import('node:fs')).readFileSync(file, 'utf8');
     writeFileSync(file, text.replace(/^(lastChangedDate: .*)$/m, '$1\ndeletedDate: 2000-01-01T00:00:00.000Z'));
     await resign(t, [`secrets/${name}/secret.yaml`]); // a writer's hand edit, signed
-    t.git(['commit', '-q', '--no-verify', '-am', 'schedule by hand']);
+    await commitSigned(t, 'schedule by hand');
     await expect(store.describeSecret({ SecretId: name })).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     const mark = head();
     expect((await pruneStore(store.client, new Date())).Purged).toEqual([name]);
@@ -731,7 +731,7 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
       await lib.deleteSecret({ SecretId: 'victim', RecoveryWindowInDays: 7 });
       const file = '.secretstore/scheduled-deletions/secrets/victim/secret.yaml';
       writeFileSync(join(s.dir, file), 'name: someone-else\ndeletedDate: 2000-01-01T00:00:00.000Z\n');
-      s.git(['commit', '-q', '--no-verify', '-am', 'hand edit']);
+      await commitSigned(s, 'hand edit, committed by a writer (damage, not a trust failure)');
       const before = s.snapshot();
       await expect(lib.createSecret({ Name: 'other', SecretString: 'x' })).rejects.toMatchObject({
         name: 'InternalServiceError',
@@ -749,7 +749,7 @@ describe('purging secrets whose recovery window has passed (Decisions: DeletedDa
       const lib = await s.open();
       await lib.createSecret({ Name: 'damaged', SecretString: 'x' });
       writeFileSync(join(s.dir, 'secrets/damaged/secret.yaml'), 'not: [valid');
-      s.git(['commit', '-q', '--no-verify', '-am', 'damage an unrelated secret']);
+      await commitSigned(s, 'damage an unrelated secret (a writer\'s commit: the damage is what is tested)');
       await lib.createSecret({ Name: 'fine', SecretString: 'x' });
       await lib.deleteSecret({ SecretId: 'fine', RecoveryWindowInDays: 7 });
       await lib.restoreSecret({ SecretId: 'fine' });

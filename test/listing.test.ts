@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
-import { resign } from './helpers/sign.js';
+import { commitSigned, resign } from './helpers/sign.js';
 import type { ListSecretsRequest, SecretListEntry, Store } from '../src/index.js';
 import { indexPath, secretDir, versionPath } from '../src/core/layout.js';
 import { splitWords } from '../src/core/filters.js';
@@ -17,6 +17,22 @@ async function scheduleByHand(t: TestStore, name: string, line = SCHEDULED): Pro
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^(lastChangedDate: .*)$/m, `$1\n${line}`));
   await resign(t, [indexPath(name)]); // signed by the store's writer, as a write would be
   t.git(['commit', '-qam', `schedule ${name} by hand`]);
+}
+
+/**
+ * Reads see committed content only: `edit` the work tree, commit it signed by the writer (damage, not a
+ * trust failure, is what is tested), run `check`, then commit the state before back (forward, signed).
+ */
+async function whileCommitted(t: TestStore, edit: () => void, check: () => Promise<void>): Promise<void> {
+  const good = t.git(['rev-parse', 'HEAD']).trim();
+  edit();
+  await commitSigned(t, 'a writer\'s hand edit');
+  try {
+    await check();
+  } finally {
+    t.git(['read-tree', '--reset', '-u', good]);
+    await commitSigned(t, 'undo the hand edit');
+  }
 }
 
 /** Every page of a listing, with MaxResults `max`: the pages' names and how many pages there were. */
@@ -493,19 +509,15 @@ describe('ListSecrets entries, order and pages; BatchGetSecretValue (spec 3.4, 3
   });
 
   it('a sealed file that fails to open is a DecryptionFailure entry; the others are still read (3.4)', async () => {
-    // Swap foxtrot's sealed file for alpha's: bound to another secret, it cannot open (uncommitted, read from the work tree).
+    // Swap foxtrot's sealed file for alpha's, committed: bound to another secret, it cannot open.
     const target = join(t.dir, versionPath('foxtrot', T(7)));
-    const original = readFileSync(target);
-    copyFileSync(join(t.dir, versionPath('alpha', T(9))), target);
-    try {
+    await whileCommitted(t, () => copyFileSync(join(t.dir, versionPath('alpha', T(9))), target), async () => {
       const r = await store.batchGetSecretValue({ SecretIdList: ['foxtrot', 'alpha'] });
       expect(r.SecretValues.map((v) => v.Name)).toEqual(['alpha']);
       expect(r.Errors).toMatchObject([{ SecretId: 'foxtrot', ErrorCode: 'DecryptionFailure' }]);
       // Listing never opens a sealed file: foxtrot is listed as usual.
       expect(names(await store.listSecrets({ Filters: [{ Key: 'name', Values: ['foxtrot'] }] }))).toEqual(['foxtrot']);
-    } finally {
-      writeFileSync(target, original);
-    }
+    });
   });
 
   it('through the CLI: list-secrets pages, sorting and planned deletion; batch-get by ids and by filters', () => {
@@ -549,16 +561,14 @@ describe('listing reads only index files, through a summary cache that changes n
   let t: TestStore;
   let store: Store;
   const cacheDir = () => join(t.dir, '.git', 'secretstore-cache');
-  /** The summary cache (the folder also holds other caches of secretstore's). */
-  const summaryFiles = () => (existsSync(cacheDir()) ? readdirSync(cacheDir()).filter((f) => f.startsWith('summaries-')).map((f) => join(cacheDir(), f)) : []);
+  /** The listing cache (the folder also holds other caches of secretstore's): keyed by the `secrets` tree id. */
+  const summaryFiles = () => (existsSync(cacheDir()) ? readdirSync(cacheDir()).filter((f) => f.startsWith('listing-')).map((f) => join(cacheDir(), f)) : []);
   const snapshot = async () => JSON.stringify(await store.listSecrets({ IncludePlannedDeletion: true, SortBy: 'name' }));
 
   beforeAll(async () => {
     t = makeStore();
     store = await t.open();
     for (const Name of ['svc/a', 'svc/b', 'svc/c/d', 'top']) await store.createSecret({ Name, SecretString: 'x', Description: 'before' });
-    // Only entries older than the racy window (3 s) are remembered: let the index files age.
-    await new Promise((r) => setTimeout(r, 3200));
   });
   afterAll(() => t.cleanup());
 
@@ -579,25 +589,28 @@ describe('listing reads only index files, through a summary cache that changes n
     }
     expect(names(await store.listSecrets({ SortBy: 'name' }))).toEqual(['svc/a', 'svc/b', 'svc/c/d', 'top']);
   });
-  it('a warm listing uses the cached summary while the file stamp holds, and re-reads a changed file', async () => {
+  it('a warm listing uses the cached summary while the secrets tree is unchanged, and re-reads an index whose blob changed', async () => {
     await snapshot(); // warm
     const [cache] = summaryFiles();
-    // Tamper with the remembered summary only: still shown, so the file was not read again...
-    const data = JSON.parse(readFileSync(cache!, 'utf8')) as { files: Record<string, [number, number, number, number, { description: string }]> };
-    data.files['svc/a/secret.yaml']![4].description = 'CACHED';
+    // Tamper with the remembered summary only: still shown, so the index was not read again...
+    const data = JSON.parse(readFileSync(cache!, 'utf8')) as { files: Record<string, [string, { description: string }]> };
+    data.files['svc/a/secret.yaml']![1].description = 'CACHED';
     writeFileSync(cache!, JSON.stringify(data));
     const described = async () => (await store.listSecrets({ SortBy: 'name' })).SecretList.map((s) => s.Description);
     expect(await described()).toEqual(['CACHED', 'before', 'before', 'before']);
-    // ...until the file changes: same size, mtime set back by hand; ctime still moves, so it is re-read.
+    // ...an uncommitted edit is never read...
     const file = join(t.dir, indexPath('svc/a'));
-    const { mtime, atime, size } = statSync(file);
     writeFileSync(file, readFileSync(file, 'utf8').replace('description: before', 'description: edited'));
-    await resign(t, [indexPath('svc/a')], { keepPrevious: true }); // signed by the writer, and the same length
-    expect(statSync(file).size).toBe(size);
-    utimesSync(file, atime, mtime);
+    expect(await described()).toEqual(['CACHED', 'before', 'before', 'before']);
+    // ...until it is committed (by a writer, through the commit-msg hook): the new blob is read, the others come from the cache.
+    await resign(t, [indexPath('svc/a')]);
+    t.git(['commit', '-qam', 'svc/a: description by hand']);
+    data.files['svc/b/secret.yaml']![1].description = 'CACHED-B';
+    const fresh = JSON.parse(readFileSync(cache!, 'utf8')) as { tree: string };
+    writeFileSync(cache!, JSON.stringify({ ...data, tree: fresh.tree }));
+    expect(await described()).toEqual(['edited', 'CACHED-B', 'before', 'before']);
+    rmSync(cache!);
     expect(await described()).toEqual(['edited', 'before', 'before', 'before']);
-    t.git(['checkout', '--', '.']);
-    expect(await described()).toEqual(['before', 'before', 'before', 'before']);
   });
   it('a new and a removed secret folder are seen at once; a damaged or foreign cache file is ignored', async () => {
     await snapshot();
@@ -608,28 +621,21 @@ describe('listing reads only index files, through a summary cache that changes n
     expect(names(await store.listSecrets({ SortBy: 'name' }))).toEqual(['svc/a', 'svc/c/d', 'svc/c/e', 'top']);
     const [cache] = summaryFiles();
     const good = await snapshot();
-    for (const junk of ['{not json', '{"format":"secretstore.summaries/0","dirs":{},"files":{}}', '[]', '{"format":"secretstore.summaries/1"}']) {
+    for (const junk of ['{not json', '{"format":"secretstore.listing/0","tree":"x","files":{}}', '[]', '{"format":"secretstore.listing/1"}']) {
       writeFileSync(cache!, junk);
       expect(await snapshot()).toBe(good);
     }
-    const entries = JSON.parse(readFileSync(cache!, 'utf8')) as { files: Record<string, unknown[]> };
+    const entries = JSON.parse(readFileSync(cache!, 'utf8')) as { tree: string; files: Record<string, unknown[]> };
     for (const key of Object.keys(entries.files)) entries.files[key] = [1, 2, 3];
     writeFileSync(cache!, JSON.stringify(entries));
     expect(await snapshot()).toBe(good);
   });
   it('listing never opens a sealed file or the versions folder; prune still sees every secret', async () => {
     const versions = join(t.dir, secretDir('top'), 'versions');
-    const saved = join(t.base, 'saved-versions');
-    mkdirSync(saved);
-    for (const f of readdirSync(versions)) copyFileSync(join(versions, f), join(saved, f));
-    rmSync(versions, { recursive: true });
-    try {
+    await whileCommitted(t, () => rmSync(versions, { recursive: true }), async () => {
       expect(names(await store.listSecrets({ Filters: [{ Key: 'name', Values: ['top'] }] }))).toEqual(['top']);
       await expect(store.getSecretValue({ SecretId: 'top' })).rejects.toMatchObject({ name: 'InternalServiceError' });
-    } finally {
-      mkdirSync(versions);
-      for (const f of readdirSync(saved)) copyFileSync(join(saved, f), join(versions, f));
-    }
+    });
     expect(await store.listSecretVersionIds({ SecretId: 'top' })).toMatchObject({ Name: 'top' });
     const prune = t.cli(['prune']);
     expect(prune.status, prune.stderr).toBe(0);
@@ -637,23 +643,23 @@ describe('listing reads only index files, through a summary cache that changes n
   it('a damaged index file fails the listing naming the file; a secret.yaml in the wrong folder too', async () => {
     const file = join(t.dir, indexPath('svc/a'));
     const text = readFileSync(file, 'utf8');
-    writeFileSync(file, text.replace('labels:', 'labels: [oops'));
-    try {
+    await whileCommitted(t, () => writeFileSync(file, text.replace('labels:', 'labels: [oops')), async () => {
       await expect(store.listSecrets({})).rejects.toMatchObject({ name: 'InternalServiceError', message: expect.stringContaining(indexPath('svc/a')) });
-    } finally {
-      writeFileSync(file, text);
-    }
+    });
     const stray = join(t.dir, 'secrets', 'stray');
-    mkdirSync(stray);
-    writeFileSync(join(stray, 'secret.yaml'), text);
-    try {
-      await expect(store.listSecrets({})).rejects.toMatchObject({
-        name: 'InternalServiceError',
-        message: "secrets/stray/secret.yaml is damaged: it names secret 'svc/a'",
-      });
-    } finally {
-      rmSync(stray, { recursive: true });
-    }
+    await whileCommitted(
+      t,
+      () => {
+        mkdirSync(stray);
+        writeFileSync(join(stray, 'secret.yaml'), text);
+      },
+      async () => {
+        await expect(store.listSecrets({})).rejects.toMatchObject({
+          name: 'InternalServiceError',
+          message: "secrets/stray/secret.yaml is damaged: it names secret 'svc/a'",
+        });
+      },
+    );
     expect(existsSync(stray)).toBe(false);
     expect(names(await store.listSecrets({ SortBy: 'name' }))).toEqual(['svc/a', 'svc/c/d', 'svc/c/e', 'top']);
   });

@@ -215,7 +215,6 @@ const index = (over: Partial<SecretIndex> = {}): SecretIndex => ({
   versions: { v1: '2026-11-01T00:00:00.000Z' },
   ...over,
 });
-const signedText = (i: SecretIndex, sig: string) => `${serializeSecretIndex(i)}signature:\n  writer: alice\n  sig: ${sig}\n`;
 const PATH = 'secrets/prod/db/secret.yaml';
 
 function inputWith(commits: ReviewInput['commits']): ReviewInput {
@@ -242,36 +241,37 @@ const commit = (n: number, message: string, oldText?: string, newText?: string):
 describe('review findings (rules of issue #5 item 3)', () => {
   const v2 = index({ labels: { AWSCURRENT: 'v2', AWSPREVIOUS: 'v1' }, versions: { v1: '2026-11-01T00:00:00.000Z', v2: '2026-11-02T00:00:00.000Z' } });
 
-  it('an index changed but its signature block kept as it was is flagged (signature-not-updated)', () => {
-    const r = review(inputWith([commit(1, 'put-secret-value prod/db: new version v2', signedText(index(), 'AAA'), signedText(v2, 'AAA'))]));
-    expect(r.Findings.map((f) => f.Rule)).toEqual(['signature-not-updated']);
-  });
+  // Trust v2: the signature is a commit trailer, so unsigned-change is a finding of the commit, naming it.
+  const SIGNED = `\n\nSecretstore-Signature: secretstoresig1${'q'.repeat(58)} ${Buffer.alloc(64, 1).toString('base64')}\n`;
 
-  it('in a signed store, an index change without a signature block is flagged (unsigned-change); a new signature is not', () => {
+  it('a store commit without a Secretstore-Signature trailer is flagged (unsigned-change), naming the commit; a signed one is not', () => {
     const r = review(
       inputWith([
-        commit(1, 'put-secret-value prod/db: new version v2', signedText(index(), 'AAA'), signedText(v2, 'BBB')),
-        commit(2, 'put-secret-value prod/db: new version v3', signedText(v2, 'BBB'), serializeSecretIndex(index())),
+        commit(1, `put-secret-value prod/db: new version v2${SIGNED}`, serializeSecretIndex(index()), serializeSecretIndex(v2)),
+        commit(2, 'put-secret-value prod/db: new version v3', serializeSecretIndex(v2), serializeSecretIndex(index())),
       ]),
     );
     expect(r.Findings.map((f) => [f.Rule, f.Commit])).toEqual([['unsigned-change', '2'.repeat(40)]]);
+    expect(r.Findings[0]!.Message).toBe(`${'2'.repeat(12)} changes the store without a writer's signature (readers refuse it; secretstore verify says more)`);
   });
 
-  it('a hand edit that drops the signature of a signed index is flagged, even when it is the only change of the range', () => {
-    const r = review(inputWith([commit(1, 'fix', signedText(index(), 'AAA'), serializeSecretIndex(v2))]));
+  it('a hand edit committed without a signature is flagged twice (hand-commit, unsigned-change), even when it is the only change of the range', () => {
+    const r = review(inputWith([commit(1, 'fix', serializeSecretIndex(index()), serializeSecretIndex(v2))]));
     expect(r.Findings.map((f) => f.Rule)).toEqual(['hand-commit', 'unsigned-change']);
   });
 
-  it('.secretstore.yaml is held to the same rule: changed with its old signature block is flagged', () => {
-    const config = (pruneAbove: number) =>
-      `format: 1\nstoreId: s\nregion: us-east-1\naccount: "000000000000"\nrecipients: []\npolicy:\n  pruneAbove: ${pruneAbove}\nsignature:\n  writer: alice\n  sig: AAA\n`;
+  it('.secretstore.yaml is held to the same rule: a configuration change without a signature is flagged', () => {
+    const config = (pruneAbove: number) => `format: 1\nstoreId: s\nregion: us-east-1\naccount: "000000000000"\nrecipients: []\npolicy:\n  pruneAbove: ${pruneAbove}\n`;
     const c = { ...commit(1, 'init: secretstore s'), changes: [{ status: 'M', path: '.secretstore.yaml', inStore: true, oldText: config(100), newText: config(5) }] };
-    expect(review(inputWith([c])).Findings.map((f) => [f.Rule, f.Path])).toEqual([['signature-not-updated', '.secretstore.yaml']]);
+    expect(review(inputWith([c])).Findings.map((f) => [f.Rule, f.Commit])).toEqual([['unsigned-change', '1'.repeat(40)]]);
+    const signed = { ...c, message: `init: secretstore s${SIGNED}` };
+    expect(review(inputWith([signed])).Findings).toEqual([]);
   });
 
-  it('a store whose indexes carry no signature at all (made before signed changes) is not flagged for it', () => {
-    const r = review(inputWith([commit(1, 'put-secret-value prod/db: new version v2', serializeSecretIndex(index()), serializeSecretIndex(v2))]));
-    expect(r.Findings).toEqual([]);
+  it('a commit that touches nothing of the store, and a merge (judged by verify), need no signature', () => {
+    const app = { ...commit(1, 'app: readme'), changes: [{ status: 'M', path: 'README.md', inStore: false, oldText: 'a', newText: 'b' }] };
+    const merge = { ...commit(2, 'Merge branch feature', serializeSecretIndex(index()), serializeSecretIndex(v2)), parents: ['p', 'q'] };
+    expect(review(inputWith([app, merge])).Findings).toEqual([]);
   });
 
   it('a rotation command set or changed is listed (it runs on the machine of whoever rotates)', () => {

@@ -1,15 +1,17 @@
 /**
  * Issue 13.3: no path component under `secrets/`, `.secretstore/` or `.secretstore.yaml` may be a
- * symbolic link. Each link here is committed (as a clone or a pull would bring it; `--no-verify` because
- * the store's own pre-commit hook refuses it), so the tests hold whether reads come from the work tree or
- * from committed git objects (where a link is a mode-120000 entry). They assert only what a user sees:
- * the exit code, one line naming the link, nothing written inside or outside the repository.
+ * symbolic link. Each link here is committed by a writer (a signed commit made with git plumbing, as a
+ * clone or a pull of a writer's mistake would bring it; the store's own pre-commit hook refuses it), so
+ * reads authenticate the history and what they refuse is the link itself: reads come from committed git
+ * objects, where a link is a mode-120000 entry. The tests assert only what a user sees: the exit code, one
+ * line naming the link, nothing written inside or outside the repository.
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
+import { commitSigned } from './helpers/sign.js';
 
 let t: TestStore;
 let outside: string;
@@ -25,16 +27,17 @@ afterAll(() => t.cleanup());
 beforeEach(() => {
   t.git(['reset', '-q', '--hard', clean]);
   t.git(['clean', '-qfdx', 'secrets']);
+  // The previous test's reads authenticated its link commit: going back to `clean` is intended.
+  t.cli(['trust', '--accept-rewind']);
   outside = join(t.base, `outside-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(outside);
 });
 
-/** Replace `path` (relative to the store) by a link to `target`, and commit it past the hook. */
-function commitLink(path: string, target: string): void {
+/** Replace `path` (relative to the store) by a link to `target`, and commit it signed by the writer, past the hook. */
+async function commitLink(path: string, target: string): Promise<void> {
   rmSync(join(t.dir, path), { recursive: true, force: true });
   symlinkSync(target, join(t.dir, path));
-  t.git(['add', '-A', '--', path]);
-  t.git(['commit', '-q', '--no-verify', '-m', `link ${path}`]);
+  await commitSigned(t, `link ${path}`);
 }
 
 /** HEAD, index, status and every file's bytes, a link as its target (never read through: /dev/zero). */
@@ -64,49 +67,50 @@ function refused(args: readonly string[], link: string, input?: string): void {
 }
 
 describe('issue 13.3: symlinks inside the store', () => {
-  it('issue 13.3: with a committed secrets/newname -> /some/dir, create-secret --name newname is refused naming the link, and nothing is written outside the repository', () => {
-    commitLink('secrets/newname', outside);
+  it('issue 13.3: with a committed secrets/newname -> /some/dir, create-secret --name newname is refused naming the link, and nothing is written outside the repository', async () => {
+    await commitLink('secrets/newname', outside);
     refused(['create-secret', '--name', 'newname', '--secret-string', '-'], 'secrets/newname', 'value');
     expect(readdirSync(outside)).toEqual([]);
   });
 
-  it('issue 13.3: a symlinked versions/ folder: put-secret-value is refused naming it, nothing written through it', () => {
+  it('issue 13.3: a symlinked versions/ folder: put-secret-value and get-secret-value are refused naming it, nothing written through it', async () => {
     renameSync(join(t.dir, 'secrets/app/versions'), join(outside, 'versions'));
-    commitLink('secrets/app/versions', join(outside, 'versions'));
+    await commitLink('secrets/app/versions', join(outside, 'versions'));
     const inside = readdirSync(join(outside, 'versions'));
     refused(['put-secret-value', '--secret-id', 'app', '--secret-string', '-'], 'secrets/app/versions', 'second');
+    refused(['get-secret-value', '--secret-id', 'app'], 'secrets/app/versions');
     expect(readdirSync(join(outside, 'versions'))).toEqual(inside);
   });
 
-  it('issue 13.3: a symlinked secret.yaml: update-secret is refused naming it, the file it points to is unchanged', () => {
+  it('issue 13.3: a symlinked secret.yaml: update-secret is refused naming it, the file it points to is unchanged', async () => {
     const target = join(outside, 'secret.yaml');
     writeFileSync(target, readFileSync(join(t.dir, 'secrets/app/secret.yaml')));
-    commitLink('secrets/app/secret.yaml', target);
+    await commitLink('secrets/app/secret.yaml', target);
     const text = readFileSync(target, 'utf8');
     refused(['update-secret', '--secret-id', 'app', '--description', 'changed'], 'secrets/app/secret.yaml');
     expect(readFileSync(target, 'utf8')).toBe(text);
   });
 
-  it('issue 13.3: a symlinked .secretstore.yaml: writes and reads are refused naming it', () => {
+  it('issue 13.3: a symlinked .secretstore.yaml: writes and reads are refused naming it', async () => {
     const target = join(outside, 'config.yaml');
     writeFileSync(target, readFileSync(join(t.dir, '.secretstore.yaml')));
-    commitLink('.secretstore.yaml', target);
+    await commitLink('.secretstore.yaml', target);
     refused(['create-secret', '--name', 'other', '--secret-string', '-'], '.secretstore.yaml', 'value');
     refused(['get-secret-value', '--secret-id', 'app'], '.secretstore.yaml');
   });
 
-  it('issue 13.3: a read through secret.yaml -> /dev/zero is refused in one line naming the link (not "Invalid string length")', () => {
-    commitLink('secrets/app/secret.yaml', '/dev/zero');
+  it('issue 13.3: a read through secret.yaml -> /dev/zero is refused in one line naming the link (not "Invalid string length")', async () => {
+    await commitLink('secrets/app/secret.yaml', '/dev/zero');
     refused(['get-secret-value', '--secret-id', 'app'], 'secrets/app/secret.yaml');
     refused(['describe-secret', '--secret-id', 'app'], 'secrets/app/secret.yaml');
   });
 
-  it('issue 13.3: a symlinked sealed version file is refused on read', () => {
+  it('issue 13.3: a symlinked sealed version file is refused on read', async () => {
     const versions = join(t.dir, 'secrets/app/versions');
     const [sealed] = readdirSync(versions);
     const target = join(outside, sealed!);
     writeFileSync(target, readFileSync(join(versions, sealed!)));
-    commitLink(`secrets/app/versions/${sealed}`, target);
+    await commitLink(`secrets/app/versions/${sealed}`, target);
     refused(['get-secret-value', '--secret-id', 'app'], `secrets/app/versions/${sealed}`);
   });
 });

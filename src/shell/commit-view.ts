@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { parseSecretIndex } from '../core/codec.js';
 import type { SecretSummary } from '../core/filters.js';
-import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionPath } from '../core/layout.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
@@ -67,7 +67,7 @@ export class CommitView implements StoreView {
     const entry = treeEntries(tree.content).find((e) => e.name === INDEX_FILE);
     if (entry === undefined) return undefined;
     const file = indexPath(name);
-    if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(`${file} is a symbolic link in the committed store; secretstore never follows links: replace it with the index file`);
+    if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the index file'));
     if (entry.mode.startsWith('40')) throw new InternalServiceError(`${file} is damaged: it is a folder`);
     let index = parsedIndexes.get(entry.oid);
     if (index === undefined) {
@@ -91,7 +91,13 @@ export class CommitView implements StoreView {
   }
 
   async readSealedText(index: SecretIndex, versionId: string): Promise<string> {
-    const blob = this.commit === undefined ? undefined : await this.objects.read(this.spec(versionPath(index.name, versionId)));
+    const file = versionPath(index.name, versionId);
+    // A link's blob is its target path: look at the entry's mode in the versions tree, never at the blob alone.
+    const folder = this.commit === undefined ? undefined : await this.objects.read(this.spec(versionsDir(index.name)));
+    const entry = folder?.type === 'tree' ? treeEntries(folder.content).find((e) => e.name === versionFileName(versionId)) : undefined;
+    if (folder?.type === 'blob') throw new InvalidRequestException(linkRefusal(versionsDir(index.name), 'the versions folder'));
+    if (entry?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the sealed file'));
+    const blob = entry === undefined ? undefined : await this.objects.read(entry.oid);
     if (blob === undefined || blob.type !== 'blob') throw new InternalServiceError(`${indexPath(index.name)} is damaged: version ${versionId} has no sealed file`);
     return blob.content.toString('utf8');
   }
@@ -100,6 +106,18 @@ export class CommitView implements StoreView {
     const [text, identities, crypto] = await Promise.all([this.readSealedText(index, versionId), (this.identities ??= this.loadIdentities()), loadCrypto()]);
     return crypto.openValue(text, { storeId: this.config.storeId, secretArn: index.arn, versionId }, identities, versionPath(index.name, versionId));
   }
+}
+
+/** The one line a store path that is a symbolic link in a committed tree is refused with (issue 13.3). */
+export function linkRefusal(file: string, what: string): string {
+  return `${file} is a symbolic link in the committed store; secretstore never follows links: replace it with ${what}`;
+}
+
+/** Refuses `name` of the committed tree `treeSpec` when it is a symbolic link (mode 120000). */
+export async function refuseLinkEntry(objects: ObjectReader, treeSpec: string, name: string, file: string, what: string): Promise<void> {
+  const tree = await objects.read(treeSpec);
+  if (tree?.type !== 'tree') return;
+  if (treeEntries(tree.content).find((e) => e.name === name)?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, what));
 }
 
 /** The entries of a raw tree object: `<mode> <name>\0<binary oid>` each (gitformat: tree objects). */
@@ -149,6 +167,9 @@ function loadListing(file: string): ListingCache | undefined {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; codec?: unknown } & Partial<ListingCache>;
     if (data.format !== LISTING_FORMAT || data.codec !== codecFingerprint() || typeof data.tree !== 'string' || typeof data.files !== 'object' || data.files === null) return undefined;
+    // Every entry is [blob id, summary]: one that is not (a damaged file) makes the whole cache ignored.
+    const wellFormed = (e: unknown) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'object' && e[1] !== null && typeof (e[1] as { name?: unknown }).name === 'string';
+    if (!Object.values(data.files).every(wellFormed)) return undefined;
     return { tree: data.tree, files: data.files };
   } catch {
     return undefined;
@@ -186,7 +207,7 @@ async function listSummaries(loc: StoreLocation, commit: string, objects: Object
     const [mode, , oid] = line.slice(0, tab).split(' ') as [string, string, string];
     const path = line.slice(tab + 1);
     if (path.includes('/versions/')) continue;
-    if (mode === SYMLINK_MODE) throw new InvalidRequestException(`${SECRETS_DIR}/${path} is a symbolic link in the committed store; secretstore never follows links: replace it with the index file`);
+    if (mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
     wanted.push({ path, oid });
   }
   const files: Record<string, [string, SecretSummary]> = {};

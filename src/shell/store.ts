@@ -20,7 +20,7 @@ import { locateStore } from './location.js';
 import { ObjectReader } from './objects.js';
 import type { ProgressFactory } from './progress.js';
 import type { Plan, StoreLocation } from './types.js';
-import { CommitView } from './commit-view.js';
+import { CommitView, refuseLinkEntry } from './commit-view.js';
 import { loadCrypto } from './view.js';
 
 export interface OpenStoreOptions {
@@ -287,5 +287,6 @@ async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: O
   if (commit === undefined) throw new InvalidRequestException(notStore);
   const blob = await trust.configText(commit);
   if (blob === undefined) throw new InvalidRequestException(notStore);
+  await refuseLinkEntry(trust.objectsReader, `${commit}:${loc.prefix}`, CONFIG_FILE, `${loc.prefix}${CONFIG_FILE}`, 'the configuration file');
   return { commit, config: parseConfig(blob, `${loc.prefix}${CONFIG_FILE}`), authentic };
 }
