@@ -15,7 +15,7 @@ describe('request validation: members a raw request may leave out', () => {
 
   it('CreateSecret without Name is a ValidationException (was a TypeError, answered by serve as a 500)', async () => {
     const before = new Map(store.files);
-    await expect(store.run('CreateSecret', decodeRequest('CreateSecret', '{}') as never)).rejects.toMatchObject({
+    await expect(store.run('CreateSecret', decodeRequest('CreateSecret', Buffer.from('{}')) as never)).rejects.toMatchObject({
       name: 'ValidationException',
       message: "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must not be null",
     });

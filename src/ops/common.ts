@@ -46,8 +46,8 @@ export type SecretDescription<K extends string> = Omit<SecretListEntry, 'SecretV
  * Spec 3.5 presence rules, shared by DescribeSecret and the entries of ListSecrets (spec 3.6), which only
  * name the label map differently (`VersionIdsToStages` / `SecretVersionsToStages`): optional fields are
  * absent, never undefined; rotation fields only once rotation has been configured; the map holds every
- * labelled version (deprecated ones left out) and is absent when there is none; PrimaryRegion and
- * ReplicationStatus only once replica Regions were asked for. Keys in AWS's order.
+ * labelled version (deprecated ones left out) and is absent when there is none; PrimaryRegion (and, in
+ * DescribeSecret, ReplicationStatus) only once replica Regions were asked for. Keys in AWS's order.
  */
 export function describeFields<K extends 'VersionIdsToStages' | 'SecretVersionsToStages'>(
   secret: SecretSummary,
@@ -71,8 +71,10 @@ export function describeFields<K extends 'VersionIdsToStages' | 'SecretVersionsT
     ...optional('Tags', secret.tags?.map((t) => ({ ...t }))),
     ...optional(stagesKey, Object.keys(stages).length > 0 ? stages : undefined),
     CreatedDate: new Date(secret.createdDate),
-    // Only for a secret replicas were asked for, as AWS reports a replicated secret (spec 3.16).
-    ...(secret.replicaRegions?.length ? { PrimaryRegion: regionOfArn(secret.arn), ReplicationStatus: replicationStatus(secret.replicaRegions) } : {}),
+    // Only for a secret replicas were asked for, as AWS reports a replicated secret (spec 3.16); a list
+    // entry (SecretListEntry) has PrimaryRegion but no ReplicationStatus in AWS's model.
+    ...(secret.replicaRegions?.length ? { PrimaryRegion: regionOfArn(secret.arn) } : {}),
+    ...(secret.replicaRegions?.length && stagesKey === 'VersionIdsToStages' ? { ReplicationStatus: replicationStatus(secret.replicaRegions) } : {}),
   } as SecretDescription<K>;
 }
 

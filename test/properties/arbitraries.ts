@@ -59,6 +59,8 @@ export function memberValue(type: string): fc.Arbitrary<unknown> {
         fc.record({ AutomaticallyAfterDays: fc.oneof(fc.integer({ min: -2, max: 1002 }), memberString), Duration: memberString, ScheduleExpression: memberString }, { requiredKeys: [] }),
         fc.dictionary(memberString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
       );
+    case 'structures':
+      return fc.array(fc.record({ Region: memberString, KmsKeyId: memberString }, { requiredKeys: [] }), { maxLength: 6 });
     default:
       throw new Error(`no arbitrary for member type ${type}`);
   }

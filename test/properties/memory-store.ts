@@ -99,6 +99,9 @@ export class MemoryStore {
       sameValue: async (index: SecretIndex, versionId, value) => sameValue(await this.view.openVersion(index, versionId), value),
       newArnSuffix: () => randomUUID().replace(/-/g, '').slice(0, 6),
       randomInt: async (upperBound) => Math.floor(Math.random() * upperBound),
+      // No repository files here: a rotation command pins nothing and nothing it names is checked.
+      pinCommand: async () => ({}),
+      checkPins: async () => undefined,
     };
   }
 

@@ -45,7 +45,7 @@ describe('protocol: AWS JSON 1.1 requests of serve', () => {
   property(
     'protocol: any body decodes to the members of the operation or is a SerializationException',
     fc.property(operationName, fc.oneof(anyText(requestBody.map((r) => r.body)), fc.jsonValue().map((v) => JSON.stringify(v))), (name, body) => {
-      const outcome = resultOrNamedError(() => decodeRequest(name, body));
+      const outcome = resultOrNamedError(() => decodeRequest(name, Buffer.from(body)));
       if ('error' in outcome) {
         expect(outcome.error.name).toBe('SerializationException');
         return;
@@ -61,7 +61,7 @@ describe('protocol: AWS JSON 1.1 requests of serve', () => {
     fc.asyncProperty(requestBody, async ({ name, body }) => {
       const store = seeded.copy();
       const before = new Map(store.files);
-      const outcome = await resultOrNamedErrorAsync(async () => store.run(name, decodeRequest(name, body) as never));
+      const outcome = await resultOrNamedErrorAsync(async () => store.run(name, decodeRequest(name, Buffer.from(body)) as never));
       if ('error' in outcome) {
         expect(store.files).toEqual(before);
         const reply = encodeError(outcome.error);
