@@ -282,7 +282,7 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
     .option('--query <jmespath>', 'a JMESPath query to filter the response')
     .option('--no-paginate', 'print only the first page of a list (by default all pages are joined)')
     .option('--debug', 'print what secretstore does on stderr: store, identity, git commands and timings (never a value)')
-    .option('--allow-unsigned', 'read secrets whose latest change is not signed by a trusted writer (with a warning on stderr)')
+    .option('--allow-unsigned', 'read a store whose history does not authenticate (with a warning on stderr); writes never do')
     .option('--no-agent', 'run this command in this process, without the agent (as SECRETSTORE_AGENT=off)')
     .version(`secretstore ${packageVersion()}`, '--version', 'print the version and exit')
     .showSuggestionAfterError(true)

@@ -14,7 +14,7 @@ export interface HistoryEvent {
   /** Commit time (author date), ISO-8601 UTC. */
   readonly Date: string;
   readonly Commit: string;
-  /** The signing writer when the index carries a signature block, else the commit author. */
+  /** The writer whose signature makes the commit authentic, else the commit author. */
   readonly Author: string;
   readonly Secret: string;
   readonly Arn: string;

@@ -8,7 +8,7 @@ export interface StoreConfig {
   readonly recipients: readonly RecipientEntry[];
   /**
    * Who may change the store: every change secretstore commits is signed by its writer, and reads
-   * refuse a label index whose latest change is not signed by a writer trusted for that secret.
+   * refuse a commit that changes the store unless a writer of its parent's configuration signed it.
    */
   readonly writers: readonly WriterEntry[];
   readonly policy: Policy;
