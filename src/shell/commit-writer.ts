@@ -13,7 +13,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Git } from './git.js';
-import { gitEnv } from './git.js';
+import { gitEnv } from './git-env.js';
 import { LineProcess } from './line-process.js';
 import type { CommitDraft } from './types.js';
 

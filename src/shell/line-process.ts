@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { debugGit } from './debug.js';
-import { GitCommandError, gitEnv } from './git.js';
+import { GitCommandError, gitEnv } from './git-env.js';
 
 export abstract class PipedGit<P extends { readonly reject: (err: Error) => void }> {
   protected child?: ChildProcessWithoutNullStreams;

@@ -19,7 +19,8 @@ import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { findSignature, mergePreference, parseCommitObject, payload, type CommitObject } from '../core/commit-signature.js';
 import { INDEX_FILE, SECRETS_DIR } from '../core/layout.js';
 import type { StoreConfig, WriterEntry } from '../model/store.js';
-import { GitCommandError, openGit, type Git } from '../shell/git.js';
+import { GitCommandError } from '../shell/git-env.js';
+import type { Git } from '../shell/git.js';
 import { ObjectReader } from '../shell/objects.js';
 import type { StoreLocation } from '../shell/types.js';
 import { currentBranch, TrustRecords, type TrustRoot } from './records.js';
@@ -48,7 +49,8 @@ export interface HeadState {
 
 export class Authenticator {
   readonly records: TrustRecords;
-  private readonly git: Git;
+  private readonly env: NodeJS.ProcessEnv;
+  private client?: Git;
   private readonly check: ObjectReader;
   private readonly verdicts = new Map<string, Verdict>();
   private readonly configs = new Map<string, StoreConfig | undefined>();
@@ -65,12 +67,22 @@ export class Authenticator {
   ) {
     this.rootCache = rootOverride;
     this.records = new TrustRecords(loc);
-    this.git = openGit(loc.repoRoot, env);
+    this.env = env;
     this.check = new ObjectReader(loc.repoRoot, env, 'check');
   }
 
   close(): void {
     this.check.close();
+  }
+
+  /** simple-git, loaded only when a history walk needs it (a read of a remembered commit never does). */
+  private async git(): Promise<Git> {
+    this.client ??= (await import('../shell/git.js')).openGit(this.loc.repoRoot, this.env);
+    return this.client;
+  }
+
+  private async runGit(args: readonly string[]): Promise<string> {
+    return (await this.git()).run(args);
   }
 
   /** The object reader this authenticator reads commits and blobs with (shared with the store's reads). */
@@ -138,7 +150,7 @@ export class Authenticator {
 
   async isAncestor(a: string, b: string): Promise<boolean> {
     try {
-      await this.git.run(['merge-base', '--is-ancestor', a, b]);
+      await this.runGit(['merge-base', '--is-ancestor', a, b]);
       return true;
     } catch (err) {
       if (err instanceof GitCommandError && err.exitCode === 1) return false;
@@ -158,7 +170,7 @@ export class Authenticator {
       );
     }
     // Two unrelated introductions of the configuration (a foreign history merged in): first use cannot tell which is the team's.
-    const introductions = (await this.git.run(['rev-list', '--no-merges', '--diff-filter=A', from, '--', `${this.loc.prefix}${CONFIG_FILE}`]).catch(() => ''))
+    const introductions = (await this.runGit(['rev-list', '--no-merges', '--diff-filter=A', from, '--', `${this.loc.prefix}${CONFIG_FILE}`]).catch(() => ''))
       .split('\n')
       .filter(Boolean);
     if (introductions.length > 1) {
@@ -183,7 +195,7 @@ export class Authenticator {
 
   /** The oldest commit on the first-parent chain that changes the configuration and is signed by an unscoped writer it names. */
   private async firstSignedConfig(from: string): Promise<{ commit: string; key: string; writer: string } | undefined> {
-    const out = await this.git.run(['rev-list', '--first-parent', '--reverse', from, '--', `${this.loc.prefix}${CONFIG_FILE}`]).catch(() => '');
+    const out = await this.runGit(['rev-list', '--first-parent', '--reverse', from, '--', `${this.loc.prefix}${CONFIG_FILE}`]).catch(() => '');
     for (const commit of out.split('\n').filter(Boolean)) {
       const signed = await this.selfSigned(commit);
       if (signed) return { commit, ...signed };
@@ -221,7 +233,7 @@ export class Authenticator {
    */
   async walk(target: string, exclude: readonly string[], root?: TrustRoot): Promise<[string, Verdict][]> {
     root ??= await this.root(target);
-    const out = await this.git.run(['rev-list', '--topo-order', '--reverse', '--parents', '--ignore-missing', target, '--not', ...exclude]);
+    const out = await this.runGit(['rev-list', '--topo-order', '--reverse', '--parents', '--ignore-missing', target, '--not', ...exclude]);
     const judged: [string, Verdict][] = [];
     for (const line of out.split('\n').filter(Boolean)) {
       const [commit, ...parents] = line.split(' ') as [string, ...string[]];
@@ -272,7 +284,7 @@ export class Authenticator {
       return verdict;
     }
     // Hidden under a marked tip without being checked itself (a parent a signed merge vouched for).
-    const out = await this.git.run(['rev-list', '--topo-order', '--reverse', '--parents', commit, '--not', root.commit]);
+    const out = await this.runGit(['rev-list', '--topo-order', '--reverse', '--parents', commit, '--not', root.commit]);
     for (const line of out.split('\n').filter(Boolean)) {
       const [c, ...parents] = line.split(' ') as [string, ...string[]];
       if (this.verdicts.has(c)) continue;
@@ -328,7 +340,7 @@ export class Authenticator {
       const named = mergePreference(obj.message);
       for (const prefer of policy === undefined ? [] : named ? [named] : [undefined, 'newest', 'ours', 'theirs']) {
         const check = { commit, ours: p1, theirs: p2, policy: policy!.policy, ...(prefer ? { prefer } : {}) };
-        if (await storeMergeMatches(this.git, this.objects, this.loc.prefix, check)) return OK;
+        if (await storeMergeMatches(await this.git(), this.objects, this.loc.prefix, check)) return OK;
       }
       return { ok: false, commit, why: 'is an unsigned merge whose store is not what secretstore\'s merge of its parents gives (hand-made, or changed in the merge)' };
     }
@@ -345,7 +357,7 @@ export class Authenticator {
   /** What `commit` changes against `parent`: store-wide files, and the names of the secrets touched. */
   private async changes(parent: string, commit: string): Promise<StoreChanges> {
     const p = this.loc.prefix;
-    const out = await this.git.run(['diff-tree', '-r', '-z', '--name-only', '--no-renames', parent, commit, '--', `${p}${CONFIG_FILE}`, `${p}${META_DIR}`, `${p}${SECRETS_DIR}`]);
+    const out = await this.runGit(['diff-tree', '-r', '-z', '--name-only', '--no-renames', parent, commit, '--', `${p}${CONFIG_FILE}`, `${p}${META_DIR}`, `${p}${SECRETS_DIR}`]);
     let storeWide = false;
     const folders = new Set<string>();
     for (const full of out.split('\0').filter(Boolean)) {
