@@ -4,10 +4,10 @@
  * convention (`<!-- doctest: NAME [after PREREQ] -->`) are in test/helpers/doctest.ts; here each section's
  * results are checked. The README and the other docs are checked in test/readme.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GUIDE_SECTIONS, SECTIONS, SOPS_VALUE, docText, runSection, versionWith } from './helpers/doctest.js';
+import { AWS_CLI, GUIDE_SECTIONS, READING_ORDER, SECTIONS, SOPS_VALUE, docText, runReading, runSection, versionWith } from './helpers/doctest.js';
 
 describe('the README guide (doc tests)', () => {
   it('has the five sections, every block of the guide in one of them, and no value typed on a command line', () => {
@@ -157,4 +157,29 @@ describe('the README guide (doc tests)', () => {
     expect(run.sh('git log -p')).not.toMatch(/EXAMPLE-(PASS|SOPS)/);
     expect(run.sh('git status --porcelain')).toBe('');
   });
+});
+
+describe('issue 14.4: the docs read top to bottom in one shell', () => {
+  it('every example of the README, then the guide, reference, trust, offline and agent pages, runs in one folder, in that order, on a default branch called trunk', async () => {
+    expect(READING_ORDER.every((file) => existsSync(file))).toBe(true);
+    const run = await runReading(
+      // Run in the clone, not in a reader's folder; serve only where the AWS CLI is (CI installs it).
+      ['quickstart', 'install', ...(existsSync(AWS_CLI) ? [] : ['serve'])],
+      {
+        env: (base) => {
+          const gitconfig = join(base, 'gitconfig-trunk');
+          writeFileSync(gitconfig, '[user]\n\tname = Guide Reader\n\temail = reader@example.invalid\n[init]\n\tdefaultBranch = trunk\n');
+          // The reader in the editor (reference "Editing a value"): changes the username.
+          writeFileSync(join(base, 'editor'), `#!/bin/sh\nsed -i 's/"username":"app"/"username":"app-readonly"/' "$1"\n`);
+          chmodSync(join(base, 'editor'), 0o755);
+          return { GIT_CONFIG_GLOBAL: gitconfig, EDITOR: join(base, 'editor') };
+        },
+        blockTimeoutMs: 180_000,
+      },
+    );
+    // Not one ResourceExistsException on the way (a second keygen, a second store in the same folder).
+    expect(run.results.map((r) => r.stderr).join('')).not.toContain('ResourceExistsException');
+    expect(run.sh('git symbolic-ref --short HEAD', join(run.work, 'team-secrets')).trim()).toBe('trunk');
+    expect(run.sh('git status --porcelain', join(run.work, 'my-secrets'))).toBe('');
+  }, 1_200_000);
 });

@@ -350,8 +350,29 @@ function chain(name: string, seen: string[] = []): Block[] {
 
 /** Runs a section's blocks (and its prerequisites') in a fresh folder; fails the test on a block that fails. */
 export async function runSection(name: string, opts: RunOptions = {}): Promise<SectionRun> {
-  const blocks = chain(name);
-  const own = SECTIONS.get(name)!.blocks.length;
+  return runBlocks(name, chain(name), SECTIONS.get(name)!.blocks.length, opts);
+}
+
+/**
+ * The order a reader follows the docs in: the README, then the pages in the order its "Documentation" list
+ * gives them. Issue 14.4: read top to bottom in one shell, every example works.
+ */
+export const READING_ORDER: readonly string[] = ['README.md', 'docs/guide.md', 'docs/reference.md', 'docs/trust.md', 'docs/offline.md', 'docs/agent.md'];
+
+/**
+ * Runs every doc-test block of the docs in READING_ORDER, one after the other in one folder, as a reader who
+ * follows along in one terminal would (no section's `after` chain: only what the docs before it did).
+ * `except` names sections a reader would run elsewhere (the quickstart and install run in the clone).
+ */
+export async function runReading(except: readonly string[], opts: RunOptions = {}): Promise<SectionRun> {
+  const blocks = READING_ORDER.flatMap((file) =>
+    BLOCKS.filter((b) => b.file === file && b.marker !== undefined && RUN.test(b.marker) && !except.includes(RUN.exec(b.marker)![1]!)),
+  );
+  return runBlocks('reading', blocks, blocks.length, opts);
+}
+
+/** Runs blocks in order in a fresh folder, each where the one before ended; the last `own` are the results. */
+async function runBlocks(name: string, blocks: readonly Block[], own: number, opts: RunOptions): Promise<SectionRun> {
   const base = mkdtempSync(join(tmpdir(), `secretstore-readme-${name}-`));
   bases.push(base);
   const env = { ...environment(base), ...opts.env?.(base) };
@@ -368,7 +389,7 @@ export async function runSection(name: string, opts: RunOptions = {}): Promise<S
     expect(r.error, where).toBeUndefined();
     expect(r.status, `${where} exited ${r.status}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`).toBe(0);
     if (block.lang === 'sh') cwd = readFileSync(cwdFile, 'utf8').trim();
-    // SECRETSTORE_GUIDE_SHOW=1 prints what each block printed, to read the README's output while editing it.
+    // SECRETSTORE_GUIDE_SHOW=1 prints what each block printed, to read the docs' output while editing them.
     if (process.env.SECRETSTORE_GUIDE_SHOW) console.log(`=== ${where}\n${block.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`);
     if (mine) results.push({ block, status: r.status, stdout: r.stdout, stderr: r.stderr });
   }
