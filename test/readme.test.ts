@@ -114,7 +114,7 @@ describe('docs/offline.md "Review and history": log, review and textconv on a br
     expect(lines).toContain(`${day!} ${author!} prod/api-key AWSCURRENT ${current.slice(0, 8)} -> ${moves[0]![2].slice(0, 8)}`);
     expect(review!.stdout).toContain(`prod/api-key AWSCURRENT ${current} -> ${moves[0]![2]}`);
     expect(review!.stdout).toMatch(/\nNo findings\.\n$/);
-    expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `main\.\.rotate-api-key`\n/);
+    expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `HEAD\.\.propose-api-key`\n/);
     expect(diff!.stdout).toContain(`+version: ${moves[0]![2]}`);
     expect(diff!.stdout).not.toMatch(/payload|nonce/);
   });
@@ -166,11 +166,12 @@ describe('docs/offline.md "Sync and merging"', () => {
 });
 
 describe('docs/trust.md "In practice: trust, verify, sign"', () => {
-  it('a clean store verifies (whole history and --range), trust shows the root, sign commits one signed change, the pre-push hook runs verify', async () => {
+  it('a clean store verifies (whole history and --range), trust shows the root, sign commits a hand edit in one signed change, the pre-push hook runs verify', async () => {
     const run = await runSection('verify');
     expect(run.results[0]!.stdout).toMatch(/^verify: 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\n/);
     expect(run.results[0]!.stdout).not.toContain('FINDING');
-    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: labels fixed by hand\n');
+    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: description written by hand\n');
+    expect(run.sh('secretstore describe-secret --secret-id prod/api-key --query Description --output text')).toBe('the payment provider key\n');
     expect(run.sh('.git/hooks/pre-push')).toContain('no findings');
     expect(run.sh('git status --porcelain')).toBe('');
   });
