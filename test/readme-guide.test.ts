@@ -77,7 +77,7 @@ describe('the README guide (doc tests)', () => {
     const rotated = JSON.parse(rotate!.stdout.slice(0, rotate!.stdout.lastIndexOf('}') + 1)) as { Name: string; VersionId: string };
     expect(rotated.Name).toBe('prod/api-key');
     const subjects = rotate!.stdout.slice(rotate!.stdout.lastIndexOf('}') + 1).trim().split('\n');
-    expect(subjects.map((s) => s.split(' ')[0])).toEqual(['rotate-secret', 'update-secret-version-stage', 'put-secret-value', 'rotate-secret']);
+    expect(subjects.map((s) => s.split(' ')[0])).toEqual(['rotate-secret', 'update-secret-version-stage', 'update-secret-version-stage', 'put-secret-value', 'rotate-secret']);
 
     expect(versionWith(run, 'prod/api-key', 'AWSCURRENT')).toBe(rotated.VersionId);
     const value = run.sh('secretstore get-secret-value --secret-id prod/api-key --query SecretString --output text');
@@ -87,8 +87,10 @@ describe('the README guide (doc tests)', () => {
     expect(value).not.toBe(previous);
     const described = JSON.parse(run.sh('secretstore describe-secret --secret-id prod/api-key')) as Record<string, unknown>;
     expect(described).toMatchObject({ RotationEnabled: true, RotationLambdaARN: './rotate-api-key.sh', RotationRules: { AutomaticallyAfterDays: 30 } });
-    // init, create, add bob, put, by-hand put, the script, then the four rotation commits.
-    expect(Number(run.sh('git rev-list --count HEAD').trim())).toBe(10);
+    // init, create, add bob, put, by-hand put, the script, then the five rotation commits.
+    expect(Number(run.sh('git rev-list --count HEAD').trim())).toBe(11);
+    // the script's finishSecret removed AWSPENDING
+    expect(JSON.parse(run.sh(`secretstore list-secret-version-ids --secret-id prod/api-key --query "Versions[?contains(VersionStages, 'AWSPENDING')]"`))).toEqual([]);
     expect(run.sh('git status --porcelain')).toBe('');
   });
 

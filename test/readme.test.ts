@@ -168,7 +168,7 @@ describe('docs/offline.md "Sync and merging"', () => {
 describe('docs/trust.md "In practice: trust, verify, sign"', () => {
   it('a clean store verifies (whole history and --range), trust shows the root, sign commits a hand edit in one signed change, the pre-push hook runs verify', async () => {
     const run = await runSection('verify');
-    expect(run.results[0]!.stdout).toMatch(/^verify: 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\n/);
+    expect(run.results[0]!.stdout).toMatch(/^verify: \d+ commit\(s\), 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\nverify: 1 commit\(s\) checked: no findings\n/);
     expect(run.results[0]!.stdout).not.toContain('FINDING');
     expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: description written by hand\n');
     expect(run.sh('secretstore describe-secret --secret-id prod/api-key --query Description --output text')).toBe('the payment provider key\n');
