@@ -1,13 +1,14 @@
 /**
- * Doc tests for the README outside the guide: Quickstart, "Using it" and its subsections. Every command
- * block of README.md carries a doctest marker (the coverage test below fails naming README.md:<line> for one
- * that does not) and runs here or in test/readme-guide.test.ts through the one harness,
- * test/helpers/doctest.ts. A section without a dedicated test below still runs (the last describe).
+ * Doc tests for the README and docs/*.md outside the guide (docs/guide.md): Quickstart, the first secret, the
+ * daily tasks, the reference, trust and offline pages. Every command block of README.md and docs/*.md carries
+ * a doctest marker (the coverage test below fails naming <file>:<line> for one that does not) and runs here
+ * or in test/readme-guide.test.ts through the one harness, test/helpers/doctest.ts. A section without a
+ * dedicated test below still runs (the last describe).
  */
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AWS_CLI, BLOCKS, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
+import { AWS_CLI, BLOCKS, DOC_FILES, GUIDE_SECTIONS, SECTIONS, SKIPPED, coverageProblems, parseBlocks, runSection, versionWith } from './helpers/doctest.js';
 
 /** The sections checked by a dedicated test in this file. */
 const DEDICATED = ['quickstart', 'install', 'using', 'everyday', 'rollback', 'policies', 'rotation', 'serve', 'library', 'exec', 'edit', 'completion', 'history', 'recipients', 'passphrase', 'sync', 'verify'];
@@ -15,16 +16,51 @@ const DEDICATED = ['quickstart', 'install', 'using', 'everyday', 'rollback', 'po
 const FIRST = '{"username":"david","password":"EXAMPLE-PASSWORD"}';
 const NEW = '{"username":"david","password":"EXAMPLE-NEW-PASSWORD"}';
 
-describe('README coverage: every command block runs in CI (issue 7)', () => {
-  it('every sh/ts block of README.md has a doctest marker, every other fence says what it is', () => {
+describe('docs coverage: every command block of README.md and docs/*.md runs in CI (issues 7, 14.1)', () => {
+  it('every sh/ts block of README.md and of every docs/*.md has a doctest marker, every other fence says what it is', () => {
+    expect(DOC_FILES[0]).toBe('README.md');
+    expect(DOC_FILES).toEqual(expect.arrayContaining(['docs/guide.md', 'docs/reference.md', 'docs/trust.md', 'docs/offline.md']));
     expect(coverageProblems()).toEqual([]);
     expect(BLOCKS.filter((b) => b.lang === 'sh').length).toBeGreaterThan(20);
+    // each doc file with commands is tested: a block in docs/ counts as much as one in the README
+    for (const file of ['README.md', 'docs/guide.md', 'docs/reference.md', 'docs/trust.md', 'docs/offline.md', 'docs/agent.md']) {
+      expect(BLOCKS.some((b) => b.file === file && b.marker !== undefined && !b.marker.startsWith('skip')), file).toBe(true);
+    }
   });
 
-  it('skips only the block of npm ci and npm test, the commands .ci/run runs', () => {
-    expect(SKIPPED.map((s) => [s.reason, s.block.code.split('\n').map((l) => l.split(/\s+#/)[0]!.trim())])).toEqual([
-      ['.ci/run runs these', ['npm ci', 'npm test']],
+  it('skips only the blocks of npm ci and npm test, the commands .ci/run runs', () => {
+    expect(SKIPPED.map((s) => [s.block.file, s.reason, s.block.code.split('\n').map((l) => l.split(/\s+#/)[0]!.trim())])).toEqual([
+      ['README.md', '.ci/run runs these', ['npm ci']],
+      ['README.md', '.ci/run runs these', ['npm ci', 'npm test']],
     ]);
+  });
+
+  it('issue 14.1: a block in docs/ without a marker fails naming docs/<file>:<line>', () => {
+    const problems = coverageProblems(parseBlocks(['# x', '', '```sh', 'secretstore list-secrets', '```', '```', 'a tree', '```'].join('\n'), 'docs/x.md'), '');
+    expect(problems).toEqual([
+      expect.stringMatching(/^docs\/x\.md:3: a ```sh block without a <!-- doctest: NAME --> marker/),
+      expect.stringMatching(/^docs\/x\.md:6: a fence without a language/),
+    ]);
+  });
+
+  it('issue 14.5: the docs stand alone: no link to DESIGN.md or ../shared', () => {
+    for (const file of [...DOC_FILES, 'CHANGELOG.md']) {
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/DESIGN\.md|\.\.\/shared/);
+    }
+  });
+
+  it('issue 14.1: the README is what a newcomer reads in ten minutes, and every relative link resolves', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(readme.length).toBeLessThan(16_000);
+    for (const tool of ['sops', 'pass', 'git-crypt', 'sealed-secrets', 'AWS Secrets Manager']) expect(readme).toContain(`**${tool}**`);
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+    for (const file of DOC_FILES) {
+      for (const [, target] of readFileSync(file, 'utf8').matchAll(/\]\(((?:\.\.\/|docs\/)?[\w./-]+\.md)(?:#[\w-]*)?\)/g)) {
+        expect(existsSync(join(dirname(resolve(file)), target!)), `${file} links to ${target}`).toBe(true);
+      }
+    }
   });
 
   it('fails naming README.md:<line> for a command block without a marker, an unknown skip reason, an untagged fence', () => {
@@ -63,7 +99,7 @@ describe('README coverage: every command block runs in CI (issue 7)', () => {
   });
 });
 
-describe('README "Review and history": log, review and textconv on a branch', () => {
+describe('docs/offline.md "Review and history": log, review and textconv on a branch', () => {
   it('log shows the branch\'s label moves, review sums them up with no findings, git diff shows sealed headers', async () => {
     const run = await runSection('history');
     const [, log, review, diff] = run.results;
@@ -78,13 +114,13 @@ describe('README "Review and history": log, review and textconv on a branch', ()
     expect(lines).toContain(`${day!} ${author!} prod/api-key AWSCURRENT ${current.slice(0, 8)} -> ${moves[0]![2].slice(0, 8)}`);
     expect(review!.stdout).toContain(`prod/api-key AWSCURRENT ${current} -> ${moves[0]![2]}`);
     expect(review!.stdout).toMatch(/\nNo findings\.\n$/);
-    expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `main\.\.rotate-api-key`\n/);
+    expect(readFileSync(join(run.cwd, 'review.md'), 'utf8')).toMatch(/^### secretstore review of `HEAD\.\.propose-api-key`\n/);
     expect(diff!.stdout).toContain(`+version: ${moves[0]![2]}`);
     expect(diff!.stdout).not.toMatch(/payload|nonce/);
   });
 });
 
-describe('README "Recipients, writers and re-keying" and "Write-only writers (CI)"', () => {
+describe('docs/trust.md "Recipients, writers and re-keying" and "Write-only writers (CI)"', () => {
   it('re-keys for ops (scoped to prod/) and removes bob; the write-only CI identity puts a value it cannot read', async () => {
     const run = await runSection('recipients');
     const config = readFileSync(join(run.cwd, '.secretstore.yaml'), 'utf8');
@@ -98,21 +134,21 @@ describe('README "Recipients, writers and re-keying" and "Write-only writers (CI
   });
 });
 
-describe('README "Passphrase-protected identities"', () => {
+describe('docs/trust.md "Passphrase-protected identities"', () => {
   it('a protected identity through the variable, then askpass, then protect/change/unprotect keeps the keys', async () => {
     const run = await runSection('passphrase');
     const [variable, askpass] = run.results;
     const lines = variable!.stdout.trim().split('\n');
     // keygen prints the two public keys; grep finds the same two in the protected file's comments
     expect(lines.slice(2)).toEqual([`# public key: ${lines[0]!}`, `# writer key: ${lines[1]!}`]);
-    const identity = readFileSync(join(run.base, 'home', '.config', 'secretstore', 'identity'), 'utf8');
+    const identity = readFileSync(join(run.cwd, '..', 'ci-job.identity'), 'utf8');
     expect(identity).not.toMatch(/SECRETSTORE-(SECRET|SIGNING)-KEY-1/i);
     expect(askpass!.stdout).toMatch(/^example-value\nsecretstore1\S+\tsecretstoresig1\S+\n$/);
-    expect(readFileSync(join(run.cwd, '..', 'bob.identity'), 'utf8').match(/^SECRETSTORE-(SECRET|SIGNING)-KEY-1/gm)).toHaveLength(2);
+    expect(readFileSync(join(run.cwd, '..', 'dana.identity'), 'utf8').match(/^SECRETSTORE-(SECRET|SIGNING)-KEY-1/gm)).toHaveLength(2);
   });
 });
 
-describe('README "Sync and merging"', () => {
+describe('docs/offline.md "Sync and merging"', () => {
   it('sync --prefer newest keeps the teammate\'s later value as AWSCURRENT, yours as AWSPREVIOUS; git pull with the driver agrees', async () => {
     const run = await runSection('sync');
     const [, synced] = run.results;
@@ -129,12 +165,13 @@ describe('README "Sync and merging"', () => {
   });
 });
 
-describe('README "Signed changes and verify"', () => {
-  it('a clean store verifies, sign commits one signed change, the pre-push hook runs verify', async () => {
+describe('docs/trust.md "In practice: trust, verify, sign"', () => {
+  it('a clean store verifies (whole history and --range), trust shows the root, sign commits a hand edit in one signed change, the pre-push hook runs verify', async () => {
     const run = await runSection('verify');
-    expect(run.results[0]!.stdout).toMatch(/^verify: 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\n/);
-    expect(run.results[0]!.stdout).toContain('prod/api-key\n');
-    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: labels fixed by hand\n');
+    expect(run.results[0]!.stdout).toMatch(/^verify: \d+ commit\(s\), 1 secret\(s\), \d+ sealed file\(s\) \(\d+ opened, 0 header checked\): no findings\nverify: 1 commit\(s\) checked: no findings\n/);
+    expect(run.results[0]!.stdout).not.toContain('FINDING');
+    expect(run.sh('git log -1 --format=%s')).toBe('prod/api-key: description written by hand\n');
+    expect(run.sh('secretstore describe-secret --secret-id prod/api-key --query Description --output text')).toBe('the payment provider key\n');
     expect(run.sh('.git/hooks/pre-push')).toContain('no findings');
     expect(run.sh('git status --porcelain')).toBe('');
   });
@@ -194,10 +231,10 @@ describe('README Quickstart (doc tests)', () => {
   }, 600_000); // npm pack builds the package (esbuild, then tsc): minutes on a loaded machine
 });
 
-describe('README "Using it" (doc tests)', () => {
+describe('README "A first secret", "Daily tasks" and docs/reference.md (doc tests)', () => {
   it('the walk-through: create, put with a token from file://, read AWSPREVIOUS, list, describe, one commit each', async () => {
     const run = await runSection('using');
-    expect(run.cwd).toBe(join(run.work, 'team-secrets'));
+    expect(run.cwd).toBe(join(run.work, 'my-secrets'));
     const { stdout, stderr } = run.results[0]!;
     expect(stdout).toMatch(/^secretstore1[a-z0-9]+\nsecretstoresig1[a-z0-9]+\n/);
     expect(stdout).toContain(`"SecretString": ${JSON.stringify(FIRST)}`); // AWSPREVIOUS: the first value
@@ -256,6 +293,8 @@ describe('README "Using it" (doc tests)', () => {
     expect(stdout).toContain('eu-west-3\tFailed\n');
     expect(stdout).toContain('Resource policies (recorded, not enforced offline) (1):\n  MyTestDatabaseSecret: set\n');
     expect(stdout).toContain('Replica Regions (recorded, no replica is made offline) (1):\n  MyTestDatabaseSecret: +eu-west-3\n');
+  });
+
   it('issue 14.7: the everyday verbs: set creates, get prints the value, get --field one field, ls the names, import one commit', async () => {
     const run = await runSection('everyday');
     const { stdout, stderr } = run.results[0]!;
@@ -266,6 +305,7 @@ describe('README "Using it" (doc tests)', () => {
     expect(run.sh('git log --format=%s -1')).toBe('import: 2 created, 0 updated, 0 unchanged\n');
     expect(run.sh('secretstore get app/API_KEY')).toBe('EXAMPLE-KEY\n');
     expect(run.sh('git status --porcelain')).toBe('');
+    expect(run.results[1]!.stdout).toBe('connecting as david\n'); // exec: one variable per JSON key
   });
 
   it('As a library: the ts example type-checks against the built declarations and puts, then reads, a value', async () => {
@@ -322,13 +362,13 @@ describe('README "Using it" (doc tests)', () => {
   });
 });
 
-describe('README sections without a dedicated test (doc tests: each block exits 0)', () => {
+describe('doc sections without a dedicated test (doc tests: each block exits 0)', () => {
   const rest = [...SECTIONS.keys()].filter((name) => !GUIDE_SECTIONS.includes(name) && !DEDICATED.includes(name));
   it('lists them', () => {
     expect(rest.every((name) => SECTIONS.has(name))).toBe(true);
   });
   for (const name of rest) {
-    it(`${name} (README.md:${SECTIONS.get(name)!.blocks[0]!.line})`, async () => {
+    it(`${name} (${SECTIONS.get(name)!.blocks[0]!.file}:${SECTIONS.get(name)!.blocks[0]!.line})`, async () => {
       await runSection(name);
     });
   }

@@ -1,9 +1,11 @@
 /**
- * The README's doc tests: every command block in README.md runs, exactly as written, so the front page
- * cannot drift from the CLI. One harness for the whole file (test/readme.test.ts, test/readme-guide.test.ts).
+ * The docs' doc tests: every command block in README.md and docs/*.md runs, exactly as written, so the docs
+ * cannot drift from the CLI. One harness for every file (test/readme.test.ts, test/readme-guide.test.ts).
+ * Section names are shared by all the files: a section may start in one file and go on in another (in
+ * DOC_FILES order: README.md, then docs/*.md by name), and `after OTHER` may name a section of any file.
  *
  * Markers (an HTML comment on the line right above the fence, invisible on GitHub):
- * - `<!-- doctest: NAME -->` runs the block. Blocks with the same NAME form one section and run in README
+ * - `<!-- doctest: NAME -->` runs the block. Blocks with the same NAME form one section and run in document
  *   order, each starting in the folder where the previous one ended (as in one terminal; variables do not
  *   carry over, and `-u` catches a block that relies on one).
  * - `<!-- doctest: NAME after OTHER -->` on a section's first block runs section OTHER first (and whatever
@@ -22,7 +24,7 @@
  * `bash --norc -euo pipefail`.
  */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -31,6 +33,18 @@ import { CLI } from './store.js';
 
 export const README_PATH = resolve('README.md');
 export const README = readFileSync(README_PATH, 'utf8');
+/** Every file whose blocks are doc tests, relative to the project, in the order their sections run. */
+export const DOC_FILES: readonly string[] = [
+  'README.md',
+  ...readdirSync(resolve('docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
+/** The text of a doc file (a path from DOC_FILES). */
+export function docText(file: string): string {
+  return readFileSync(resolve(file), 'utf8');
+}
 
 /** Fence languages that hold commands or code: each such block needs a marker. */
 export const COMMAND_LANGUAGES: ReadonlySet<string> = new Set(['sh', 'bash', 'shell', 'console', 'zsh', 'fish', 'ts', 'typescript', 'js', 'javascript']);
@@ -50,10 +64,12 @@ export const SKIP_REASONS: Readonly<Record<string, string>> = {
 };
 
 export interface Block {
+  /** The file it is in, relative to the project (README.md, docs/x.md), for failure messages. */
+  readonly file: string;
   /** The fence's language tag ('' when it has none). */
   readonly lang: string;
   readonly code: string;
-  /** 1-based line of the opening fence in README.md, for failure messages. */
+  /** 1-based line of the opening fence in its file, for failure messages. */
   readonly line: number;
   /** The marker above the fence, as written (without `<!-- doctest:` and `-->`), if any. */
   readonly marker?: string;
@@ -73,28 +89,28 @@ const RUN = /^([a-z][a-z0-9-]*)(?: after ([a-z][a-z0-9-]*))?$/;
 const SKIP = /^skip (.+)$/;
 
 /** Every fenced block of a markdown text, with the marker right above it, if any. */
-export function parseBlocks(markdown: string): Block[] {
+export function parseBlocks(markdown: string, file = 'README.md'): Block[] {
   const lines = markdown.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
     const fence = /^```(\S*)\s*$/.exec(lines[i]!);
     if (!fence) {
       if (lines[i]!.startsWith('<!-- doctest') && lines[i + 1]?.startsWith('```') !== true) {
-        throw new Error(`README.md:${i + 1}: a doctest marker must sit right above a fence`);
+        throw new Error(`${file}:${i + 1}: a doctest marker must sit right above a fence`);
       }
       continue;
     }
     const end = lines.indexOf('```', i + 1);
-    if (end < 0) throw new Error(`README.md:${i + 1}: unclosed fence`);
+    if (end < 0) throw new Error(`${file}:${i + 1}: unclosed fence`);
     const marker = MARKER.exec(lines[i - 1] ?? '')?.[1];
-    if (marker === undefined && lines[i - 1]?.includes('doctest')) throw new Error(`README.md:${i}: malformed doctest marker: ${lines[i - 1]}`);
-    blocks.push({ lang: fence[1]!, code: lines.slice(i + 1, end).join('\n'), line: i + 1, ...(marker === undefined ? {} : { marker }) });
+    if (marker === undefined && lines[i - 1]?.includes('doctest')) throw new Error(`${file}:${i}: malformed doctest marker: ${lines[i - 1]}`);
+    blocks.push({ file, lang: fence[1]!, code: lines.slice(i + 1, end).join('\n'), line: i + 1, ...(marker === undefined ? {} : { marker }) });
     i = end;
   }
   return blocks;
 }
 
-/** The marked blocks by section name, in README order, and the skipped ones. */
+/** The marked blocks by section name, in document order, and the skipped ones. */
 export function parseDocTests(blocks: readonly Block[]): { sections: Map<string, Section>; skipped: Skipped[] } {
   const sections = new Map<string, Section>();
   const skipped: Skipped[] = [];
@@ -106,12 +122,12 @@ export function parseDocTests(blocks: readonly Block[]): { sections: Map<string,
       continue;
     }
     const run = RUN.exec(block.marker);
-    if (!run) throw new Error(`README.md:${block.line - 1}: malformed doctest marker: ${block.marker}`);
-    if (!RUNNABLE_LANGUAGES.has(block.lang)) throw new Error(`README.md:${block.line}: doctest cannot run a \`\`\`${block.lang} block (only sh and ts)`);
+    if (!run) throw new Error(`${block.file}:${block.line - 1}: malformed doctest marker: ${block.marker}`);
+    if (!RUNNABLE_LANGUAGES.has(block.lang)) throw new Error(`${block.file}:${block.line}: doctest cannot run a \`\`\`${block.lang} block (only sh and ts)`);
     const [, name, after] = run as unknown as [string, string, string | undefined];
     const section = sections.get(name);
     if (section) {
-      if (after) throw new Error(`README.md:${block.line - 1}: only a section's first block may say "after"`);
+      if (after) throw new Error(`${block.file}:${block.line - 1}: only a section's first block may say "after"`);
       section.blocks.push(block);
     } else {
       sections.set(name, { name, ...(after ? { after } : {}), blocks: [block] });
@@ -120,15 +136,16 @@ export function parseDocTests(blocks: readonly Block[]): { sections: Map<string,
   return { sections, skipped };
 }
 
-export const BLOCKS = parseBlocks(README);
+/** Every block of every doc file, README.md first. */
+export const BLOCKS = DOC_FILES.flatMap((file) => parseBlocks(docText(file), file));
 export const { sections: SECTIONS, skipped: SKIPPED } = parseDocTests(BLOCKS);
 
-/** What makes CI red: `README.md:<line>: why` for each command block without a test, each unknown fence. */
+/** What makes CI red: `<file>:<line>: why` (README.md:12, docs/x.md:40) for each command block without a test, each unknown fence. */
 export function coverageProblems(blocks: readonly Block[] = BLOCKS, ciScript = readFileSync(resolve('.ci/run'), 'utf8')): string[] {
   const problems: string[] = [];
   const ciLines = new Set(ciScript.split('\n').map((l) => l.trim()));
   for (const block of blocks) {
-    const at = `README.md:${block.line}`;
+    const at = `${block.file}:${block.line}`;
     if (COMMAND_LANGUAGES.has(block.lang)) {
       if (block.marker === undefined) problems.push(`${at}: a \`\`\`${block.lang} block without a <!-- doctest: NAME --> marker (or <!-- doctest: skip REASON -->)`);
       const skip = block.marker === undefined ? null : SKIP.exec(block.marker);
@@ -306,7 +323,7 @@ async function typescript(code: string, line: number, base: string, cwd: string,
     mkdirSync(join(modules, '@secretstore'));
     symlinkSync(resolve('.'), join(modules, '@secretstore', 'cli')); // the package as installed: package.json's exports
   }
-  const file = join(base, `readme-${line}.mts`);
+  const file = join(base, `doc-${line}.mts`);
   writeFileSync(file, code);
   const tsc = await run(
     process.execPath,
@@ -318,7 +335,7 @@ async function typescript(code: string, line: number, base: string, cwd: string,
     { cwd: base, env },
   );
   if (tsc.status !== 0) return tsc;
-  const js = join(base, `readme-${line}.mjs`);
+  const js = join(base, `doc-${line}.mjs`);
   writeFileSync(js, transformSync(code, { loader: 'ts', format: 'esm', target: 'node20' }).code);
   return run(process.execPath, [js], { cwd, env });
 }
@@ -326,15 +343,36 @@ async function typescript(code: string, line: number, base: string, cwd: string,
 /** A section's blocks with those of its prerequisites (`after`) first, and how many of them are its own. */
 function chain(name: string, seen: string[] = []): Block[] {
   const section = SECTIONS.get(name);
-  if (!section) throw new Error(`README.md has no doctest section "${name}"${seen.length ? ` (wanted by "${seen.at(-1)}")` : ''}`);
+  if (!section) throw new Error(`the docs have no doctest section "${name}"${seen.length ? ` (wanted by "${seen.at(-1)}")` : ''}`);
   if (seen.includes(name)) throw new Error(`doctest sections run after each other in a circle: ${[...seen, name].join(' -> ')}`);
   return [...(section.after ? chain(section.after, [...seen, name]) : []), ...section.blocks];
 }
 
 /** Runs a section's blocks (and its prerequisites') in a fresh folder; fails the test on a block that fails. */
 export async function runSection(name: string, opts: RunOptions = {}): Promise<SectionRun> {
-  const blocks = chain(name);
-  const own = SECTIONS.get(name)!.blocks.length;
+  return runBlocks(name, chain(name), SECTIONS.get(name)!.blocks.length, opts);
+}
+
+/**
+ * The order a reader follows the docs in: the README, then the pages in the order its "Documentation" list
+ * gives them. Issue 14.4: read top to bottom in one shell, every example works.
+ */
+export const READING_ORDER: readonly string[] = ['README.md', 'docs/guide.md', 'docs/reference.md', 'docs/trust.md', 'docs/offline.md', 'docs/agent.md'];
+
+/**
+ * Runs every doc-test block of the docs in READING_ORDER, one after the other in one folder, as a reader who
+ * follows along in one terminal would (no section's `after` chain: only what the docs before it did).
+ * `except` names sections a reader would run elsewhere (the quickstart and install run in the clone).
+ */
+export async function runReading(except: readonly string[], opts: RunOptions = {}): Promise<SectionRun> {
+  const blocks = READING_ORDER.flatMap((file) =>
+    BLOCKS.filter((b) => b.file === file && b.marker !== undefined && RUN.test(b.marker) && !except.includes(RUN.exec(b.marker)![1]!)),
+  );
+  return runBlocks('reading', blocks, blocks.length, opts);
+}
+
+/** Runs blocks in order in a fresh folder, each where the one before ended; the last `own` are the results. */
+async function runBlocks(name: string, blocks: readonly Block[], own: number, opts: RunOptions): Promise<SectionRun> {
   const base = mkdtempSync(join(tmpdir(), `secretstore-readme-${name}-`));
   bases.push(base);
   const env = { ...environment(base), ...opts.env?.(base) };
@@ -347,11 +385,11 @@ export async function runSection(name: string, opts: RunOptions = {}): Promise<S
     const mine = i >= blocks.length - own;
     // The block as written, then where it ended: the next block starts there.
     const r = block.lang === 'ts' ? await typescript(block.code, block.line, base, cwd, env) : await bash(`${block.code}\npwd > ${JSON.stringify(cwdFile)}`, cwd, env, opts.blockTimeoutMs);
-    const where = `README.md:${block.line} (doctest ${mine ? name : `before ${name}`})`;
+    const where = `${block.file}:${block.line} (doctest ${mine ? name : `before ${name}`})`;
     expect(r.error, where).toBeUndefined();
     expect(r.status, `${where} exited ${r.status}\n--- stderr\n${r.stderr}\n--- stdout\n${r.stdout}`).toBe(0);
     if (block.lang === 'sh') cwd = readFileSync(cwdFile, 'utf8').trim();
-    // SECRETSTORE_GUIDE_SHOW=1 prints what each block printed, to read the README's output while editing it.
+    // SECRETSTORE_GUIDE_SHOW=1 prints what each block printed, to read the docs' output while editing them.
     if (process.env.SECRETSTORE_GUIDE_SHOW) console.log(`=== ${where}\n${block.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`);
     if (mine) results.push({ block, status: r.status, stdout: r.stdout, stderr: r.stderr });
   }
@@ -376,5 +414,5 @@ export function versionWith(run: SectionRun, secretId: string, stage: string, di
     .trim();
 }
 
-/** The sections of "## Guide: everyday tasks", checked by test/readme-guide.test.ts (the rest by test/readme.test.ts). */
+/** The sections of docs/guide.md ("# Guide: everyday tasks"), checked by test/readme-guide.test.ts (the rest by test/readme.test.ts). */
 export const GUIDE_SECTIONS: readonly string[] = ['setup', 'rotate', 'review', 'offline', 'migrate'];
