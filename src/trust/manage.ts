@@ -75,7 +75,7 @@ export async function pinRoot(auth: Authenticator, rev: string, key: string | un
       else rmSync(join(records.dir, 'root'), { force: true });
       throw new InvalidRequestException(`commit ${shortCommit(commit)} ${verdict.why}`);
     }
-    return { Commit: commit, WriterKey: sig.key, Signer: verdict.writer ?? 'the pinned key' };
+    return { Commit: commit, WriterKey: sig.key, Signer: (await check.signerName(commit)) ?? verdict.writer ?? 'the pinned key' };
   } finally {
     check.close();
   }
