@@ -224,7 +224,7 @@ async function serveSection(dir) {
   const credential = await initCredentials(credentialsFile);
   const region = 'us-east-1';
   const getAnswer = secretstore(dir, ['get-secret-value', '--secret-id', TARGET]);
-  // Secrets 1..spread-1 of the 50 (secret 0 is the GET target): a name past the store's would only count errors.
+  // Secrets 1..spread-1 (secret 1 is also the GET target): a name past the store's last would only count errors.
   const putCommand = (i, spread = 1) => new PutSecretValueCommand({ SecretId: secretName(1 + (i % Math.max(1, spread - 1))), SecretString: `bench-value-${i}`, ClientRequestToken: randomUUID() });
 
   const plain = await startPrinting(['-e', PLAIN_SERVER, JSON.stringify(JSON.parse(getAnswer))], dir);
