@@ -3,7 +3,23 @@
  * whether a writer of the parent's policy may sign that change. The shell (src/trust/authenticate.ts)
  * gathers the facts from git and applies these rules commit by commit.
  */
+import { INDEX_FILE, SECRETS_DIR, VERSIONS_DIR } from './layout.js';
 import { inScope, type WriterEntry } from '../model/store.js';
+
+const SCHEDULED_PREFIX = '.secretstore/scheduled-deletions/';
+
+/**
+ * The secret folder a store path belongs to: `secrets/<folder>/secret.yaml`, `secrets/<folder>/versions/<file>`
+ * and the folder's deletion record under `.secretstore/scheduled-deletions/` all give `secrets/<folder>`;
+ * anything else (the configuration, other store files) gives undefined: a store-wide change.
+ */
+export function secretFolderOf(path: string): string | undefined {
+  if (path.startsWith(SCHEDULED_PREFIX)) path = path.slice(SCHEDULED_PREFIX.length);
+  if (!path.startsWith(`${SECRETS_DIR}/`)) return undefined;
+  if (path.endsWith(`/${INDEX_FILE}`)) return path.slice(0, -INDEX_FILE.length - 1);
+  const marker = path.lastIndexOf(`/${VERSIONS_DIR}/`);
+  return marker > 0 ? path.slice(0, marker) : undefined;
+}
 
 /** The object ids of the store's three top-level entries in one commit (undefined: absent). */
 export interface StoreState {

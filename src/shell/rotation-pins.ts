@@ -68,13 +68,16 @@ export function checkPins(loc: StoreLocation, secret: string, command: string, p
   }
 }
 
-/** For verify: pinned files whose committed content is not the pinned one. */
-export async function pinProblems(index: SecretIndex, committed: (repoPath: string) => Promise<Uint8Array | undefined>): Promise<string[]> {
-  const problems: string[] = [];
-  for (const [path, hash] of Object.entries(index.rotation?.pins ?? {})) {
-    const bytes = await committed(path);
-    if (bytes === undefined) problems.push(`its rotation command runs ${path}, which is not committed`);
-    else if (sha256(bytes) !== hash) problems.push(`its rotation command runs ${path}, whose committed content is not the pinned one (edited without re-pinning)`);
+/** For verify: the pinned files (repository-relative) whose committed content is not the pinned one, and why. */
+export async function pinProblems(
+  index: SecretIndex,
+  committed: (repoPath: string) => Promise<Uint8Array | undefined>,
+): Promise<{ file: string; why: string }[]> {
+  const problems: { file: string; why: string }[] = [];
+  for (const [file, hash] of Object.entries(index.rotation?.pins ?? {})) {
+    const bytes = await committed(file);
+    if (bytes === undefined) problems.push({ file, why: 'it is not committed' });
+    else if (sha256(bytes) !== hash) problems.push({ file, why: 'its committed content is not the pinned one (edited without re-pinning)' });
   }
   return problems;
 }

@@ -13,7 +13,7 @@ import { InvalidParameterException, InvalidRequestException } from '../errors.js
 import { shortCommit } from '../core/authorise.js';
 import { CONFIG_FILE } from '../core/codec.js';
 import { INDEX_FILE, secretDir, SECRETS_DIR } from '../core/layout.js';
-import { secretFolderOf } from '../trust/sign-commit.js';
+import { secretFolderOf } from '../core/authorise.js';
 import { openGit } from './git.js';
 import type { SecretStore } from './store.js';
 import type { FileChange } from './types.js';

@@ -30,6 +30,7 @@ import { GitCommandError, openGit } from './git.js';
 import { HOOK_MARK } from './init.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
+import { pinProblems } from './rotation-pins.js';
 import { loadCrypto } from './view.js';
 
 export interface Finding {
@@ -162,6 +163,12 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
         find(path, `names secret '${index.name}', which belongs in ${indexPath(index.name)}`);
         continue;
       }
+      for (const { file, why } of await pinProblems(index, async (f) => (await store.objects.read(`${commit}:${f}`))?.content)) {
+        // Named by the commit that last changed the file, as every other unauthorised change is.
+        const last = (await git.run(['log', '-1', '--format=%H', commit, '--', file]).catch(() => '')).trim();
+        if (last) find(`commit ${last.slice(0, 12)}`, `changed ${file}, which the rotation command of ${path} runs: ${why}`);
+        else find(path, `its rotation command runs ${file}: ${why}`);
+      }
       const present = new Set(sealed);
       for (const [id, created] of Object.entries(index.versions)) {
         void created;
@@ -214,22 +221,6 @@ export async function verifyStore(store: SecretStore, progress: ProgressFactory 
   }
   for (const [folder, names] of sealedIn) for (const name of names) find(`${folder}/${VERSIONS_DIR}/${name}`, `has no ${INDEX_FILE} beside its versions folder`);
 
-  const { pinProblems } = await import('./rotation-pins.js');
-  for (const path of indexes) {
-    const indexText = await text(path);
-    if (indexText === undefined) continue;
-    try {
-      const index = parseSecretIndex(indexText, path);
-      for (const problem of await pinProblems(index, async (file) => (await store.objects.read(`${commit}:${file}`))?.content)) {
-        // Name the commit that last changed the file, as for every other unauthorised change.
-        const file = /runs (\S+),/.exec(problem)?.[1];
-        const last = file === undefined ? '' : (await git.run(['log', '-1', '--format=%H', commit, '--', file]).catch(() => '')).trim();
-        find(last ? `commit ${last.slice(0, 12)}` : path, last ? `changed ${file}, which the rotation command of ${path} runs: ${problem.replace(/^its rotation command runs \S+, /, '')}` : problem);
-      }
-    } catch {
-      // reported above
-    }
-  }
   savePassed(cacheFile, next);
   return { Findings: findings, Commits: history.commits, Secrets: indexes.length, SealedFiles: sealedFiles, Opened: opened };
 }

@@ -14,11 +14,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
-import { authorise, emptyState, refusalText, sameState, shortCommit, shortKey, type StoreChanges, type StoreState } from '../core/authorise.js';
+import { authorise, emptyState, secretFolderOf, refusalText, sameState, shortCommit, shortKey, type StoreChanges, type StoreState } from '../core/authorise.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
 import { findSignature, mergePreference, parseCommitObject, payload, type CommitObject } from '../core/commit-signature.js';
 import { INDEX_FILE, SECRETS_DIR } from '../core/layout.js';
-import type { StoreConfig, WriterEntry } from '../model/store.js';
+import type { StoreConfig } from '../model/store.js';
 import { GitCommandError } from '../shell/git-env.js';
 import type { Git } from '../shell/git.js';
 import { ObjectReader } from '../shell/objects.js';
@@ -27,7 +27,6 @@ import { currentBranch, TrustRecords, type TrustRoot } from './records.js';
 import { storeMergeMatches } from './store-merge.js';
 
 export const META_DIR = '.secretstore';
-const SCHEDULED_PREFIX = `${META_DIR}/scheduled-deletions/`;
 
 export type Verdict =
   | { readonly ok: true; readonly writer?: string }
@@ -361,9 +360,7 @@ export class Authenticator {
     let storeWide = false;
     const folders = new Set<string>();
     for (const full of out.split('\0').filter(Boolean)) {
-      let path = full.slice(p.length);
-      if (path.startsWith(SCHEDULED_PREFIX)) path = path.slice(SCHEDULED_PREFIX.length);
-      const folder = secretFolder(path);
+      const folder = secretFolderOf(full.slice(p.length));
       if (folder === undefined) storeWide = true;
       else folders.add(folder);
     }
@@ -423,18 +420,3 @@ export class Authenticator {
   }
 }
 
-/** `secrets/<folder>/secret.yaml` or `secrets/<folder>/versions/...` -> `secrets/<folder>`; undefined for anything else. */
-function secretFolder(path: string): string | undefined {
-  if (!path.startsWith(`${SECRETS_DIR}/`)) return undefined;
-  const index = path.endsWith(`/${INDEX_FILE}`) ? path.slice(0, -INDEX_FILE.length - 1) : undefined;
-  if (index !== undefined) return index;
-  const at = path.lastIndexOf('/versions/');
-  return at > 0 ? path.slice(0, at) : undefined;
-}
-
-/** The writer a verdict names, for log and review. */
-export function writerName(v: Verdict): string | undefined {
-  return v.ok ? v.writer : undefined;
-}
-
-export type { WriterEntry };

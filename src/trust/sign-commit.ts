@@ -4,25 +4,15 @@
  * write they would refuse is refused here, before anything is written), and the signature goes into the
  * commit message as its trailer (src/core/commit-signature.ts).
  */
-import { authorise, type StoreChanges } from '../core/authorise.js';
+import { authorise, secretFolderOf, type StoreChanges } from '../core/authorise.js';
 import { CONFIG_FILE, parseSecretIndex } from '../core/codec.js';
 import { signedMessage } from '../core/commit-signature.js';
-import { INDEX_FILE, SECRETS_DIR, VERSIONS_DIR } from '../core/layout.js';
+import { INDEX_FILE } from '../core/layout.js';
 import type { Signer } from '../crypto/types.js';
 import { AccessDeniedException } from '../errors.js';
 import type { StoreConfig } from '../model/store.js';
 import type { CommitSigner, FileChange } from '../shell/types.js';
 
-const SCHEDULED_PREFIX = '.secretstore/scheduled-deletions/';
-
-/** `secrets/<folder>/secret.yaml` or `secrets/<folder>/versions/<file>` -> `secrets/<folder>`. */
-export function secretFolderOf(path: string): string | undefined {
-  if (path.startsWith(SCHEDULED_PREFIX)) path = path.slice(SCHEDULED_PREFIX.length);
-  if (!path.startsWith(`${SECRETS_DIR}/`)) return undefined;
-  if (path.endsWith(`/${INDEX_FILE}`)) return path.slice(0, -INDEX_FILE.length - 1);
-  const marker = path.lastIndexOf(`/${VERSIONS_DIR}/`);
-  return marker > 0 ? path.slice(0, marker) : undefined;
-}
 
 /** What a plan changes, for authorisation: names from the plan's own indexes, else from the parent's. */
 export async function planChanges(changes: readonly FileChange[], indexAtParent: (path: string) => Promise<string | undefined>): Promise<StoreChanges> {
