@@ -328,7 +328,7 @@ export function openValue(
   identities: readonly Identity[],
   path: string,
 ): SecretValue {
-  const envelope = parseEnvelope(text, path);
+  const envelope = parsedEnvelope(text, binding, path);
   checkBinding(envelope, binding, path);
 
   const sodium = sodiumSync();
@@ -358,6 +358,25 @@ export function openValue(
   } finally {
     sodium.memzero(plaintext);
   }
+}
+
+/**
+ * Envelopes parsed before, by the version they were read for: a long-lived client (serve, the agent)
+ * opening the same version again skips the parse when the text is the same. Only public parts of a file
+ * are kept (its header, sealed stanzas, nonce and ciphertext), at most PARSED_MAX, oldest dropped first.
+ */
+const parsed = new Map<string, { readonly text: string; readonly envelope: Envelope }>();
+const PARSED_MAX = 2048;
+
+function parsedEnvelope(text: string, binding: SealBinding, path: string): Envelope {
+  const key = `${binding.storeId}\n${binding.secretArn}\n${binding.versionId}`;
+  const known = parsed.get(key);
+  if (known !== undefined && known.text === text) return known.envelope;
+  const envelope = parseEnvelope(text, path);
+  parsed.delete(key);
+  parsed.set(key, { text, envelope });
+  if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  return envelope;
 }
 
 /** A friendlier message than the AEAD failure a wrong binding would cause anyway. */

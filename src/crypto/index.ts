@@ -25,3 +25,4 @@ export {
   sealValue,
 } from './envelope.js';
 export type { Commitment, EnvelopeFormat, EnvelopeHeader } from './envelope.js';
+export { UnwrapCache } from './unwrap-cache.js';

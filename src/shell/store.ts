@@ -4,18 +4,20 @@
  * through `SecretStore.run`.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { checkMembers } from '../ops/members.js';
 import { operations, type InputOf, type OperationName, type OutputOf } from '../ops/table.js';
 import type { OpContext } from '../ops/context.js';
 import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
+import type { UnwrapCache } from '../crypto/unwrap-cache.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
 import type { PassphraseProvider } from '../crypto/passphrase.js';
 import { CONFIG_FILE, parseConfig } from '../core/codec.js';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { Authenticator } from '../trust/authenticate.js';
 import { headStamp } from '../trust/records.js';
-import { inspectLock } from './lock.js';
+import { inspectLock, lockPath } from './lock.js';
 import { locateStore } from './location.js';
 import { ObjectReader } from './objects.js';
 import type { ProgressFactory } from './progress.js';
@@ -59,6 +61,12 @@ interface Snapshot {
   readonly authentic: boolean;
 }
 
+/** What every client of one store in a process shares (see `withOptions`): warm caches. */
+interface Shared {
+  /** File keys unwrapped before (src/crypto/unwrap-cache.ts), made when crypto is first loaded. */
+  unwrapped?: UnwrapCache;
+}
+
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 export class SecretStore {
@@ -66,6 +74,8 @@ export class SecretStore {
   private keyCache?: Promise<IdentityKeys>;
   /** HEAD's file-system stamp when `snapshot` was last checked against it (see `refreshConfig`). */
   private headSeen?: string;
+  /** The identities of `keyCache`, wrapped to remember what they unwrap (see `identities`). */
+  private identityCache?: { keys: Promise<IdentityKeys>; identities: Promise<readonly Identity[]> };
 
   private constructor(
     readonly location: StoreLocation,
@@ -75,6 +85,7 @@ export class SecretStore {
     private snapshot: Snapshot,
     /** As given to `open`, with `env` filled in (workflows pass it on to the commands they run). */
     readonly options: OpenStoreOptions,
+    private readonly shared: Shared = {},
   ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
@@ -96,6 +107,7 @@ export class SecretStore {
   close(): void {
     this.objects.close();
     this.trust.close();
+    this.shared.unwrapped?.clear();
   }
 
   /**
@@ -104,7 +116,7 @@ export class SecretStore {
    * authenticated commit are kept, and HEAD is checked again.
    */
   async withOptions(options: OpenStoreOptions): Promise<SecretStore> {
-    const next = new SecretStore(this.location, this.objects, this.trust, this.snapshot, { ...options, env: options.env ?? process.env });
+    const next = new SecretStore(this.location, this.objects, this.trust, this.snapshot, { ...options, env: options.env ?? process.env }, this.shared);
     await next.refreshConfig();
     return next;
   }
@@ -132,17 +144,20 @@ export class SecretStore {
     return this.snapshot.config;
   }
 
-  /** Run one operation of the table by its API name. */
-  async run<K extends OperationName>(name: K, input: InputOf<K>): Promise<OutputOf<K>> {
+  /**
+   * Run one operation of the table by its API name. `refreshed`: the caller has just called
+   * `refreshConfig` (the server, for the region it authenticates with), so a read need not again.
+   */
+  async run<K extends OperationName>(name: K, input: InputOf<K>, { refreshed = false }: { readonly refreshed?: boolean } = {}): Promise<OutputOf<K>> {
     const op = operations[name];
     // Every client's requests meet the same member type check last (the library's only one).
     checkMembers(name, input as unknown as Record<string, unknown>);
     const request = this.withToken(op.params, input as unknown as Record<string, unknown>) as never;
     if (!op.mutates) {
       // A writer killed mid-way leaves its journal in the lock: repair before reading (a stat otherwise).
-      if (inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
-      // Another writer (a CLI, a pull) may have moved HEAD since: one cat-file round trip when it has not.
-      await this.refreshConfig();
+      if (statSync(lockPath(this.location.gitDir), { throwIfNoEntry: false }) && inspectLock(this.location.gitDir)?.stale) await (await import('./transaction.js')).recoverStale(this.location);
+      // Another writer (a CLI, a pull) may have moved HEAD since: a few stats when it has not.
+      if (!refreshed) await this.refreshConfig();
       return ((await op.run(this.context(), request)) as Plan<OutputOf<K>>).result;
     }
     if (op.workflow) return (await import('./workflows.js')).runWorkflow(this, name, request);
@@ -259,8 +274,21 @@ export class SecretStore {
     return this.keyCache;
   }
 
-  private async identities(): Promise<readonly Identity[]> {
-    return (await loadCrypto()).requireIdentities(await this.keys(), await this.identityPath());
+  /**
+   * The identity file's decryption keys, once per read of the file: wrapped so that a sealed file key
+   * opened before is not opened again (one X25519 operation less per read of a long-lived client).
+   */
+  private identities(): Promise<readonly Identity[]> {
+    const keys = this.keys();
+    if (this.identityCache?.keys !== keys) {
+      const identities = (async () => {
+        const crypto = await loadCrypto();
+        const unwrapped = (this.shared.unwrapped ??= new crypto.UnwrapCache());
+        return crypto.requireIdentities(await keys, await this.identityPath()).map((identity) => unwrapped.wrap(identity));
+      })();
+      this.identityCache = { keys, identities };
+    }
+    return this.identityCache.identities;
   }
 }
 

@@ -130,8 +130,13 @@ export function checkVersionFiles(index: SecretIndex, file: string, names: reado
 }
 
 /** libsodium costs ~40 ms to start; only operations that seal or open a value pay for it. */
-export async function loadCrypto(): Promise<typeof import('../crypto/index.js')> {
-  const crypto = await import('../crypto/index.js');
-  await crypto.cryptoReady();
-  return crypto;
+export function loadCrypto(): Promise<typeof import('../crypto/index.js')> {
+  // Once per process: a long-lived client asks per request, and a dynamic import is not free.
+  cryptoModule ??= import('../crypto/index.js').then(async (crypto) => {
+    await crypto.cryptoReady();
+    return crypto;
+  });
+  return cryptoModule;
 }
+
+let cryptoModule: Promise<typeof import('../crypto/index.js')> | undefined;

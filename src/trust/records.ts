@@ -24,12 +24,17 @@ export interface TrustRoot {
 
 /** The git directory shared by every worktree of the clone. */
 export function commonDir(gitDir: string): string {
-  try {
-    return resolve(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim());
-  } catch {
-    return gitDir;
+  let dir = commonDirs.get(gitDir);
+  if (dir === undefined) {
+    const file = join(gitDir, 'commondir');
+    dir = existsSync(file) ? resolve(gitDir, readFileSync(file, 'utf8').trim()) : gitDir;
+    commonDirs.set(gitDir, dir);
   }
+  return dir;
 }
+
+/** A git directory's common directory never changes (a long-lived client asks per request). */
+const commonDirs = new Map<string, string>();
 
 /** The branch HEAD is on (`main`, `feature/x`), or undefined when it is detached (bisect, a checkout of a commit). */
 export function currentBranch(gitDir: string): string | undefined {
@@ -48,17 +53,25 @@ export function currentBranch(gitDir: string): string | undefined {
  */
 export function headStamp(gitDir: string): string | undefined {
   try {
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+    // HEAD's text is read again only when HEAD's own stamp moved (git rewrites it by rename, too).
+    const headFile = join(gitDir, 'HEAD');
+    const headStat = stat(headFile);
+    let seen = headTexts.get(gitDir);
+    if (seen?.stat !== headStat) headTexts.set(gitDir, (seen = { stat: headStat, text: readFileSync(headFile, 'utf8') }));
+    const head = seen.text;
     const common = commonDir(gitDir);
     const ref = /^ref: (refs\/heads\/.+)$/m.exec(head)?.[1]?.trim();
-    const stat = (file: string) => {
-      const st = statSync(file, { throwIfNoEntry: false });
-      return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-';
-    };
     return [head, ref ? stat(join(common, ref)) : '', stat(join(common, 'packed-refs'))].join('|');
   } catch {
     return undefined;
   }
+}
+
+const headTexts = new Map<string, { stat: string; text: string }>();
+
+function stat(file: string): string {
+  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
+  return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-';
 }
 
 export class TrustRecords {
