@@ -65,7 +65,11 @@ interface Snapshot {
 interface Shared {
   /** File keys unwrapped before (src/crypto/unwrap-cache.ts), made when crypto is first loaded. */
   unwrapped?: UnwrapCache;
+  /** Parsed configurations by blob id (a blob never changes), so a commit that keeps it parses nothing. */
+  readonly configs: Map<string, StoreConfig>;
 }
+
+const MAX_CONFIGS = 64;
 
 const ARN_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -85,7 +89,7 @@ export class SecretStore {
     private snapshot: Snapshot,
     /** As given to `open`, with `env` filled in (workflows pass it on to the commands they run). */
     readonly options: OpenStoreOptions,
-    private readonly shared: Shared = {},
+    private readonly shared: Shared = { configs: new Map() },
   ) {}
 
   static async open(options: OpenStoreOptions = {}): Promise<SecretStore> {
@@ -93,9 +97,10 @@ export class SecretStore {
     const location = locateStore({ store: options.store, cwd: options.cwd ?? process.cwd(), env });
     const objects = new ObjectReader(location.repoRoot, env);
     const trust = new Authenticator(location, objects, env, warner(options));
+    const shared: Shared = { configs: new Map() };
     try {
-      const snapshot = await readSnapshot(location, trust, options);
-      return new SecretStore(location, objects, trust, snapshot, { ...options, env });
+      const snapshot = await readSnapshot(location, trust, options, shared);
+      return new SecretStore(location, objects, trust, snapshot, { ...options, env }, shared);
     } catch (err) {
       objects.close();
       trust.close();
@@ -139,7 +144,7 @@ export class SecretStore {
     const stamp = headStamp(this.location.gitDir);
     if (stamp !== undefined && stamp === this.headSeen) return this.snapshot.config;
     const head = await this.objects.read('HEAD');
-    if (head?.oid !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options);
+    if (head?.oid !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options, this.shared);
     this.headSeen = stamp;
     return this.snapshot.config;
   }
@@ -196,17 +201,26 @@ export class SecretStore {
           const indexAtParent = async (path: string) => (await this.objects.read(`${base!.commit}:${this.location.prefix}${path}`))?.content.toString('utf8');
           return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
         },
-        committed: (commit) => {
-          this.trust.wrote(commit);
-          made = commit;
+        committed: (commit, head) => {
+          // The branch's record moves once per batch, to its last commit (each record is a rename).
+          this.trust.wrote(commit, commit === head ? undefined : null);
+          made = head;
         },
         ...(opts.adopt ? { adopt: opts.adopt } : {}),
       },
     );
-    // Reads that follow see this write: the new commit (authenticated: this client signed it) and its configuration.
-    if (made !== undefined) this.snapshot = await readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
+    // Reads that follow see this write: the new commit (authenticated by construction: this client signed
+    // it, and `wrote` remembered it) and its configuration. The next read checks HEAD again.
+    if (made !== undefined) this.snapshot = await this.madeSnapshot(made);
     else if (base) this.snapshot = base;
     return result;
+  }
+
+  /** A commit this client made (signed by it, so authentic) as the snapshot reads are made at. */
+  private async madeSnapshot(commit: string): Promise<Snapshot> {
+    const config = await configAt(this.location, this.trust, commit, this.shared);
+    if (config === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
+    return { commit, config, authentic: true };
   }
 
   /**
@@ -215,10 +229,12 @@ export class SecretStore {
    * (transaction.ts), signed by it and not yet HEAD.
    */
   private async snapshotAt(commit: string | undefined): Promise<Snapshot> {
-    if (commit === (await this.trust.headCommit())) return readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
-    const text = commit === undefined ? undefined : await this.trust.configText(commit);
-    if (commit === undefined || text === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
-    return { commit, config: parseConfig(text, `${this.location.prefix}${CONFIG_FILE}`), authentic: true };
+    // HEAD (read inside the lock) is still the commit reads are made at, which this client authenticated
+    // or made itself: a long-lived client's write after its own write checks nothing again.
+    if (commit !== undefined && commit === this.snapshot.commit && this.snapshot.authentic) return this.snapshot;
+    if (commit === (await this.trust.headCommit())) return readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false }, this.shared);
+    if (commit === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
+    return this.madeSnapshot(commit);
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
@@ -300,7 +316,7 @@ function warner(options: OpenStoreOptions): (line: string) => void {
  * HEAD, authenticated, and its configuration. With --allow-unsigned (reads only), a HEAD that does not
  * authenticate is read anyway, with a warning that says why.
  */
-async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: OpenStoreOptions): Promise<Snapshot> {
+async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: OpenStoreOptions, shared: Shared): Promise<Snapshot> {
   let commit: string | undefined;
   let authentic = true;
   try {
@@ -313,8 +329,21 @@ async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: O
   }
   const notStore = `${loc.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`;
   if (commit === undefined) throw new InvalidRequestException(notStore);
-  const blob = await trust.configText(commit);
-  if (blob === undefined) throw new InvalidRequestException(notStore);
+  const config = await configAt(loc, trust, commit, shared);
+  if (config === undefined) throw new InvalidRequestException(notStore);
+  return { commit, config, authentic };
+}
+
+/** `.secretstore.yaml` of `commit`, parsed once per blob; undefined when the commit has none. */
+async function configAt(loc: StoreLocation, trust: Authenticator, commit: string, shared: Shared): Promise<StoreConfig | undefined> {
+  const blob = await trust.objectsReader.read(`${commit}:${loc.prefix}${CONFIG_FILE}`);
+  if (blob === undefined) return undefined;
   await refuseLinkEntry(trust.objectsReader, `${commit}:${loc.prefix}`, CONFIG_FILE, `${loc.prefix}${CONFIG_FILE}`, 'the configuration file');
-  return { commit, config: parseConfig(blob, `${loc.prefix}${CONFIG_FILE}`), authentic };
+  let config = shared.configs.get(blob.oid);
+  if (config === undefined) {
+    config = parseConfig(blob.content.toString('utf8'), `${loc.prefix}${CONFIG_FILE}`);
+    if (shared.configs.size >= MAX_CONFIGS) shared.configs.clear();
+    shared.configs.set(blob.oid, config);
+  }
+  return config;
 }

@@ -49,8 +49,10 @@ export interface TransactOptions {
   /**
    * Called with the new commit's id once HEAD has moved to it (or past it, in a batch) and before the
    * transaction resolves: where a caller records what it committed. Not called when nothing is committed.
+   * `head` is where HEAD moved: this commit, or in a batch the last one's (a record of the branch's
+   * head need only be written for that one).
    */
-  readonly committed?: (commit: string) => void | Promise<void>;
+  readonly committed?: (commit: string, head: string) => void | Promise<void>;
 }
 
 /** What the plan of a transaction is computed against. */
@@ -317,7 +319,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
       for (const l of landings.splice(0)) l.job.reject(repairError);
       throw repairError;
     }
-    for (const l of landings.splice(0)) await succeed(l);
+    const head = state.tip!;
+    for (const l of landings.splice(0)) await succeed(l, head);
     return;
   }
   if (!moved) return;
@@ -336,12 +339,13 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     }
   }
   faultPoint('before-unlock');
-  for (const l of landings.splice(0)) await succeed(l);
+  const head = state.tip!;
+  for (const l of landings.splice(0)) await succeed(l, head);
 }
 
-async function succeed(landing: Landing): Promise<void> {
+async function succeed(landing: Landing, head: string): Promise<void> {
   try {
-    await landing.job.opts.committed?.(landing.commit);
+    await landing.job.opts.committed?.(landing.commit, head);
     landing.job.resolve(landing.result);
   } catch (err) {
     landing.job.reject(err);

@@ -123,11 +123,14 @@ export class Authenticator {
     throw new InvalidRequestException(`${what}: ${at} ${verdict.why}; refusing to read or write it (secretstore verify lists every finding)`);
   }
 
-  /** Records a commit this clone made (already signed by a trusted writer) and moves its branch record. */
-  wrote(commit: string, branch = currentBranch(this.loc.gitDir)): void {
+  /**
+   * Records a commit this clone made (already signed by a trusted writer) and moves its branch record
+   * (`branch` null: only the mark, for a commit a later one of the same batch moves the record past).
+   */
+  wrote(commit: string, branch: string | null | undefined = currentBranch(this.loc.gitDir)): void {
     this.records.mark([commit]);
     this.verdicts.set(commit, OK);
-    if (branch !== undefined) this.records.setHead(branch, commit);
+    if (branch !== undefined && branch !== null) this.records.setHead(branch, commit);
   }
 
   /** Never backwards: a branch's head must descend from the newest commit this clone read or wrote on it. */

@@ -120,6 +120,8 @@ export class TrustRecords {
   }
 
   setHead(branch: string, commit: string): void {
+    // A rename over the old record costs a forced flush on ext4: every read of an unchanged HEAD asks this.
+    if (this.head(branch) === commit) return;
     this.write(this.headFile(branch), `${commit}\n`);
   }
 
