@@ -459,8 +459,9 @@ describe('commits built from the parent\'s trees', () => {
   test('git runs no read-tree or write-tree: status, the object writers, update-ref, update-index', async () => {
     const { r, loc } = seeded();
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
-    // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees.
-    expect(calls).toEqual(['cat-file', 'status', 'hash-object', 'mktree', 'commit-tree', 'update-ref', 'update-index']);
+    // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees;
+    // update-ref (--stdin) starts once the plan is checked, and waits for the commit while it is written.
+    expect(calls).toEqual(['cat-file', 'status', 'update-ref', 'hash-object', 'mktree', 'commit-tree', 'update-index']);
     expect(r.status()).toBe('');
   });
 
@@ -479,7 +480,7 @@ describe('commits built from the parent\'s trees', () => {
     const { r, loc } = seeded();
     await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
     const second = await gitCalls(() => transact(loc, plan([{ path: 'second.txt', content: 'second\n' }])));
-    expect(second).toEqual(['status', 'var', 'hash-object', 'update-ref', 'update-index']); // the commit writer starts
+    expect(second).toEqual(['status', 'update-ref', 'var', 'hash-object', 'update-index']); // the commit writer starts
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     expect(calls).toEqual(['status', 'update-ref', 'update-index']);
     expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');

@@ -24,6 +24,7 @@ import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from './git.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
 import { commitTempPath } from './commit-writer.js';
+import { RefUpdate } from './ref-update.js';
 import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
@@ -135,7 +136,17 @@ async function runBatch(jobs: Job[]): Promise<void> {
     first.reject(err);
     return;
   }
-  const state: BatchState = { git, loc, lock, head: undefined, tip: undefined, written: new Set(), landings: [] };
+  const state: BatchState = {
+    git,
+    loc,
+    lock,
+    head: undefined,
+    tip: undefined,
+    written: new Set(),
+    landings: [],
+    // Whether the job running now will be the batch's last, as far as the queue tells (see `prepareRefUpdate`).
+    lastSoFar: () => jobs.length === 0 || state.landings.length + 1 >= MAX_BATCH || !(jobs[0]!.opts.batch && first.opts.batch),
+  };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
   const deferred = (job: Job): Job => ({
@@ -162,6 +173,7 @@ async function runBatch(jobs: Job[]): Promise<void> {
     }
     await land(state);
   } finally {
+    state.refUpdate?.cancel();
     lock.release();
     for (const settle of settlements) settle();
   }
@@ -178,6 +190,9 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
+  readonly lastSoFar: () => boolean;
+  /** HEAD's update, started ahead for the reflog message the batch would have if it ended now. */
+  refUpdate?: RefUpdate;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -212,6 +227,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     return 'next';
   }
 
+  if (state.lastSoFar()) prepareRefUpdate(state, reflogOf(state.landings.length + 1, plan.message));
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
@@ -291,14 +307,17 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
   let moved = false;
+  const prepared = state.refUpdate;
+  state.refUpdate = undefined;
+  if (landings.length === 0) prepared?.cancel();
   if (landings.length > 0) {
     const last = landings[landings.length - 1]!;
     const tip = last.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
-    const count = landings.length === 1 ? '' : `${landings.length} commits, the last: `;
-    const reflog = `secretstore: ${count}${last.message.split('\n', 1)[0]}`;
+    const reflog = reflogOf(landings.length, last.message);
     try {
-      await git.run(['update-ref', '-m', reflog, 'HEAD', tip, expected]);
+      // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
+      await (prepared?.reflog === reflog ? prepared : (prepared?.cancel(), new RefUpdate(loc.repoRoot, reflog))).commit(tip, expected);
       moved = true;
     } catch (err) {
       const error =
@@ -341,6 +360,21 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   faultPoint('before-unlock');
   const head = state.tip!;
   for (const l of landings.splice(0)) await succeed(l, head);
+}
+
+/** The reflog message of a batch of `count` commits whose last has `message`. */
+function reflogOf(count: number, message: string): string {
+  return `secretstore: ${count === 1 ? '' : `${count} commits, the last: `}${message.split('\n', 1)[0]}`;
+}
+
+/**
+ * Starts HEAD's update for `reflog` unless one is started for it already: git starts while the commit is
+ * being written. A batch that goes on past this job cancels it and starts another for its new message.
+ */
+function prepareRefUpdate(state: BatchState, reflog: string): void {
+  if (state.refUpdate?.reflog === reflog) return;
+  state.refUpdate?.cancel();
+  state.refUpdate = new RefUpdate(state.loc.repoRoot, reflog);
 }
 
 async function succeed(landing: Landing, head: string): Promise<void> {

@@ -61,7 +61,9 @@ export function headStamp(gitDir: string): string | undefined {
     const head = seen.text;
     const common = commonDir(gitDir);
     const ref = /^ref: (refs\/heads\/.+)$/m.exec(head)?.[1]?.trim();
-    return [head, ref ? stat(join(common, ref)) : '', stat(join(common, 'packed-refs'))].join('|');
+    // packed-refs matters only while the branch has no loose ref (a loose ref wins; a detached HEAD names its commit).
+    const loose = ref ? stat(join(common, ref)) : '';
+    return [head, loose, loose === '-' ? stat(join(common, 'packed-refs')) : ''].join('|');
   } catch {
     return undefined;
   }
