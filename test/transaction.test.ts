@@ -633,6 +633,27 @@ describe('transactions of one process queue and share the lock (batch)', () => {
     expect(leftovers(r)).toEqual([]);
   });
 
+  test("a lone transaction starts HEAD's update early; one that joins while it commits cancels it, and both land under one ref update", async () => {
+    const { r, loc, base } = seeded();
+    const reflog = r.git('reflog', 'HEAD').trim().split('\n').length;
+    let second: Promise<unknown> | undefined;
+    const first = transact(loc, plan([{ path: 'one.txt', content: '1\n' }], 1), {
+      ...batch,
+      // Called while the commit is written, after the early update-ref started: the second joins the batch now.
+      sign: async (draft) => {
+        second ??= transact(loc, async () => ({ result: 2, changes: [{ path: 'two.txt', content: '2\n' }], message: 'two' }), batch);
+        return draft.message;
+      },
+    });
+    expect(await first).toBe(1);
+    expect(await second).toBe(2);
+    expect(r.git('rev-parse', 'HEAD~2').trim()).toBe(base);
+    expect(r.git('reflog', 'HEAD').trim().split('\n').length).toBe(reflog + 1);
+    expect(r.git('reflog', '-1', '--format=%gs').trim()).toBe('secretstore: 2 commits, the last: two');
+    expect(r.status()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
   test('transactions that do not ask for batching each hold the lock alone', async () => {
     const { r, loc } = seeded();
     const reflog = r.git('reflog', 'HEAD').trim().split('\n').length;

@@ -363,20 +363,33 @@ export function openValue(
 /**
  * Envelopes parsed before, by the version they were read for: a long-lived client (serve, the agent)
  * opening the same version again skips the parse when the text is the same. Only public parts of a file
- * are kept (its header, sealed stanzas, nonce and ciphertext), at most PARSED_MAX, oldest dropped first.
+ * are kept (its header, sealed stanzas, nonce and ciphertext), for at most PARSED_MAX_CHARS of file text,
+ * oldest dropped first.
  */
 const parsed = new Map<string, { readonly text: string; readonly envelope: Envelope }>();
-const PARSED_MAX = 2048;
+const PARSED_MAX_CHARS = 16 * 1024 * 1024;
+let parsedChars = 0;
 
 function parsedEnvelope(text: string, binding: SealBinding, path: string): Envelope {
   const key = `${binding.storeId}\n${binding.secretArn}\n${binding.versionId}`;
   const known = parsed.get(key);
   if (known !== undefined && known.text === text) return known.envelope;
   const envelope = parseEnvelope(text, path);
-  parsed.delete(key);
+  forgetParsed(key);
   parsed.set(key, { text, envelope });
-  if (parsed.size > PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+  parsedChars += text.length;
+  for (const oldest of parsed.keys()) {
+    if (parsedChars <= PARSED_MAX_CHARS) break;
+    forgetParsed(oldest);
+  }
   return envelope;
+}
+
+function forgetParsed(key: string): void {
+  const entry = parsed.get(key);
+  if (entry === undefined) return;
+  parsed.delete(key);
+  parsedChars -= entry.text.length;
 }
 
 /** A friendlier message than the AEAD failure a wrong binding would cause anyway. */

@@ -1,5 +1,5 @@
 /**
- * HEAD's compare-and-swap, `git update-ref --stdin`, with its process started ahead of time: a
+ * HEAD's compare-and-swap, `git update-ref --stdin`, with its process started ahead of time: a lone
  * transaction starts it as soon as it knows the reflog message (right after its plan), so git's start-up
  * overlaps the work of writing blobs, trees and the commit, and moving HEAD then costs one write to a
  * waiting process. git reads its commands only at the end of its input and applies them as one

@@ -144,8 +144,10 @@ async function runBatch(jobs: Job[]): Promise<void> {
     tip: undefined,
     written: new Set(),
     landings: [],
-    // Whether the job running now will be the batch's last, as far as the queue tells (see `prepareRefUpdate`).
-    lastSoFar: () => jobs.length === 0 || state.landings.length + 1 >= MAX_BATCH || !(jobs[0]!.opts.batch && first.opts.batch),
+    // Whether the job running now will be the batch's only one, as far as the queue tells: then HEAD's
+    // update can start early (see `prepareRefUpdate`). Only for a first job, so a burst of arrivals costs at
+    // most one update-ref started for nothing per batch.
+    alone: () => state.landings.length === 0 && (jobs.length === 0 || !(jobs[0]!.opts.batch && first.opts.batch)),
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
@@ -190,7 +192,7 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
-  readonly lastSoFar: () => boolean;
+  readonly alone: () => boolean;
   /** HEAD's update, started ahead for the reflog message the batch would have if it ended now. */
   refUpdate?: RefUpdate;
 }
@@ -227,7 +229,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     return 'next';
   }
 
-  if (state.lastSoFar()) prepareRefUpdate(state, reflogOf(state.landings.length + 1, plan.message));
+  if (state.alone()) prepareRefUpdate(state, reflogOf(1, plan.message));
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
@@ -369,7 +371,7 @@ function reflogOf(count: number, message: string): string {
 
 /**
  * Starts HEAD's update for `reflog` unless one is started for it already: git starts while the commit is
- * being written. A batch that goes on past this job cancels it and starts another for its new message.
+ * being written. A batch that goes on past this job cancels it, and `land` starts one for its message.
  */
 function prepareRefUpdate(state: BatchState, reflog: string): void {
   if (state.refUpdate?.reflog === reflog) return;
