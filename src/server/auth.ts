@@ -161,8 +161,8 @@ export class CredentialsFile {
   }
 
   async lookup(accessKeyId: string): Promise<ServerCredential | undefined> {
-    const st = statSync(this.path, { throwIfNoEntry: false, bigint: true });
-    const stamp = st ? `${st.mtimeNs}:${st.ctimeNs}:${st.size}:${st.ino}:${st.mode}` : 'missing';
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    const stamp = st ? `${st.mtimeMs}:${st.ctimeMs}:${st.size}:${st.ino}:${st.mode}` : 'missing';
     if (stamp !== this.stamp) {
       const list = await readCredentialsFile(this.path);
       this.byId = new Map(list.map((c) => [c.accessKeyId, c]));

@@ -72,8 +72,9 @@ export function headStamp(gitDir: string): string | undefined {
 const headTexts = new Map<string, { stat: string; text: string }>();
 
 function stat(file: string): string {
-  const st = statSync(file, { throwIfNoEntry: false, bigint: true });
-  return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : '-';
+  // Times in milliseconds with their sub-millisecond fraction (what bigint stats give costs a read more).
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}` : '-';
 }
 
 export class TrustRecords {
