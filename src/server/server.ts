@@ -341,6 +341,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         })
         .then(() => {
           clearTimeout(force);
+          // The git processes end and the file keys it unwrapped are zeroed.
+          store.close();
           resolve();
         });
     }));
