@@ -9,7 +9,8 @@
  * runs when a later command finds the lock of a killed process: either way the repository holds the old
  * state or the new one. Objects written for a commit that never lands are unreachable and invisible.
  * Once HEAD has moved, the real index learns the new content of exactly the changed paths
- * (`update-index`, which takes git's own `index.lock`, so it never races the user's git commands).
+ * (`update-index`, which takes git's own `index.lock`, so it never races the user's git commands; see
+ * work-tree.ts, which also checks the paths against HEAD without a git process where it can).
  *
  * Transactions of one Node process on one repository queue in process instead of polling the lock
  * file. Consecutive ones that allow it (`TransactOptions.batch`) run under one hold of the lock: each
@@ -24,7 +25,7 @@ import { acquireLock, inspectLock, type Lock } from './lock.js';
 import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
-import { checkUntouched, isNoop, restoreToHead, writeWorkTree, type RepoChange } from './work-tree.js';
+import { checkUntouched, isNoop, restoreToHead, updateIndex, writeWorkTree, type RepoChange } from './work-tree.js';
 
 export interface TransactOptions {
   /**
@@ -193,7 +194,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     // Paths this batch already wrote are ours: only the others need checking against the user's changes.
     const unseen = paths.filter((p) => !state.written.has(p));
     const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
-    if (unseen.length > 0 && (await checkUntouched(git, unseen, adopted)) !== state.head) {
+    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted)) !== state.head) {
       throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
     }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
@@ -317,9 +318,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   }
   if (!moved) return;
   try {
-    // The real index learns the new content of exactly these paths, so `git status` is clean
-    // and whatever else the user staged is left as it was.
-    if (paths.length > 0) await git.run(['update-index', '--add', '--remove', '--', ...paths]);
+    // The real index learns the new content of exactly these paths (see work-tree.ts).
+    if (paths.length > 0) await updateIndex(git, loc, paths);
     faultPoint('after-index');
   } catch (err) {
     // The commits have landed, so the operations succeeded: only the index is behind.
