@@ -15,7 +15,10 @@ function run(cmd, args, opts) {
   return r.stdout;
 }
 
-/** Runs the section and prints it; `env` is the bench's environment (with the identity `init` uses). */
+/**
+ * Runs the section, prints it and returns its medians (ms: node, gitCommit, coldGet, warmGet, coldPut, warmPut);
+ * `env` is the bench's environment (with the identity `init` uses).
+ */
 export async function agentBench(env, runs) {
   const base = mkdtempSync(join(tmpdir(), 'secretstore-bench-agent-'));
   const runtime = join(base, 'run');
@@ -60,6 +63,7 @@ export async function agentBench(env, runs) {
     console.log(`  get, through the agent          ${fmt(m.warmGet)}  ${x(m.warmGet, m.node)} node          (target <= 1.5x)`);
     console.log(`  put, cold                       ${fmt(m.coldPut)}  ${x(m.coldPut, m.node + m.gitCommit)} (node + git commit)`);
     console.log(`  put, through the agent          ${fmt(m.warmPut)}  ${x(m.warmPut, m.node + m.gitCommit)} (node + git commit) (target <= 1.5x)`);
+    return m;
   } finally {
     spawnSync(process.execPath, [cli, 'agent', 'stop'], { env: clean });
     rmSync(base, { recursive: true, force: true });
