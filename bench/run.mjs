@@ -342,6 +342,10 @@ if (mid?.listInClone !== undefined) target('7. list-secrets, 10,000 secrets, fir
 console.log(`\ntargets (issue 12), each figure against its baseline in this run (node -e '' = ${ms(nodeStartup)}):`);
 for (const t of targets) console.log(`  ${(t.ok ? 'met' : 'NOT MET').padEnd(7)}  ${t.what.padEnd(56)} ${t.figure.padEnd(42)} target ${t.goal}`);
 if (process.env.BENCH_KEEP) console.log(`kept ${base}`);
-else rmSync(base, { recursive: true, force: true });
+else {
+  // Hundreds of thousands of files: minutes on a slow or busy disk (rm -rf is no quicker here).
+  console.error(`bench: removing ${base} (BENCH_KEEP=1 keeps it)`);
+  rmSync(base, { recursive: true, force: true });
+}
 // The SDK's and the load clients' sockets may keep the event loop alive; the measurements are done.
 process.exit(0);
