@@ -54,7 +54,8 @@ export function readIndexEntries(file: string, paths: readonly string[], hashLen
     let length = flags & 0xfff;
     if (length === 0xfff) length = buf.indexOf(0, nameAt) - nameAt; // a name of 4095 bytes or more
     if (length < 0 || nameAt + length > end) return undefined;
-    for (const name of wanted.get(length) ?? []) {
+    const candidates = wanted.get(length);
+    if (candidates !== undefined) for (const name of candidates) {
       if (name.compare(buf, nameAt, nameAt + length) !== 0) continue;
       const path = name.toString('utf8');
       const stage = (flags >> 12) & 3;
