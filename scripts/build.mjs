@@ -73,12 +73,13 @@ const common = {
     __SECRETSTORE_VERSION__: JSON.stringify(version),
     'import.meta.url': '__secretstoreModuleUrl',
   },
-  banner: { js: 'var __secretstoreModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // The sources are ES modules, so strict: the directive must open the file, before the banner.
+  banner: { js: '"use strict";\nvar __secretstoreModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
 };
 
 // Built in memory and written only when every part succeeded, so a failed build leaves the last good one.
 const outputs = [];
-const entry = await build({ ...common, entryPoints: { secretstore: 'src/cli/bin.ts' }, outdir: 'dist', banner: {} });
+const entry = await build({ ...common, entryPoints: { secretstore: 'src/cli/bin.ts' }, outdir: 'dist' });
 const program = await build({ ...common, entryPoints: { program: 'src/cli/in-process.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, plugins: [vendored, fastWasmDecode] });
 outputs.push(...entry.outputFiles, ...program.outputFiles);
 for (const name of VENDOR) {

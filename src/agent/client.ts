@@ -10,8 +10,8 @@
  * (auto) only for a person at a terminal: stdin is a TTY and CI is not set, so scripts, CI jobs and
  * containers never leave an agent behind.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { agentFolder, AgentFolderRefused, checkSocket, ensureFolder, socketPath } from './folder.js';
@@ -20,6 +20,9 @@ import type { Passphrase, PassphraseRequest } from '../crypto/passphrase.js';
 
 /** Reads the passphrase the agent asks for, where the cold path would (src/shell/passphrase.ts askPassphrase). */
 export type AskPassphrase = (request: PassphraseRequest, env: NodeJS.ProcessEnv) => Promise<Passphrase>;
+
+/** For Node modules only some runs need (child_process: starting the agent): the client's start stays short. */
+const nodeRequire = createRequire(import.meta.url);
 
 /** Variables the agent is never sent: the passphrase is read by the client when the agent asks. */
 const PRIVATE_VARIABLES = ['SECRETSTORE_PASSPHRASE', 'SECRETSTORE_NEW_PASSPHRASE'];
@@ -131,6 +134,7 @@ async function connectOrStart(folder: string, env: NodeJS.ProcessEnv): Promise<S
 
 /** Starts `secretstore agent run` detached, and waits for its `ready` line (it listens by then). */
 async function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
+  const { spawn } = nodeRequire('node:child_process') as typeof import('node:child_process');
   const agentEnv = { ...env };
   for (const name of PRIVATE_VARIABLES) delete agentEnv[name];
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'agent', 'run'], {

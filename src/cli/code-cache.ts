@@ -15,11 +15,13 @@
  */
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Script } from 'node:vm';
-import * as zlib from 'node:zlib';
+import type { Script } from 'node:vm';
 import type * as InProcess from './in-process.js';
+
+// Required when the program is loaded, not when the entry starts: a command the agent answers never needs
+// them, and loading Node's own modules is a good part of a client's time.
+const nodeRequire = createRequire(import.meta.url);
 
 export type Program = typeof InProcess;
 
@@ -27,11 +29,10 @@ const MAGIC = 'ssc1';
 /** Node's own CommonJS wrapper, so the file runs as `require` would run it. */
 const WRAP = ['(function (exports, require, module, __filename, __dirname) { ', '\n});'] as const;
 
-/** zlib.crc32 came with Node 20.15; without it there is no cache (its files could not be checked). */
-const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+type Crc32 = (data: Uint8Array) => number;
 
 function cacheRoot(env: NodeJS.ProcessEnv): string | undefined {
-  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const base = env.XDG_CACHE_HOME || join((nodeRequire('node:os') as typeof import('node:os')).homedir(), '.cache');
   return base ? join(base, 'secretstore', 'code') : undefined;
 }
 
@@ -54,12 +55,15 @@ interface Loaded {
 
 /** Loads `file` (dist/program.cjs) for `command`, with the cache when there is a usable one. */
 export function loadProgram(file: string, env: NodeJS.ProcessEnv, command: string | undefined, argv: readonly string[]): Loaded {
+  const { Script } = nodeRequire('node:vm') as typeof import('node:vm');
+  // zlib.crc32 came with Node 20.15; without it there is no cache (its files could not be checked).
+  const crc32 = (nodeRequire('node:zlib') as { crc32?: Crc32 }).crc32;
   const source = readFileSync(file);
   const root = env.SECRETSTORE_CODE_CACHE === 'off' || crc32 === undefined ? undefined : cacheRoot(env);
   const name = cacheName(command);
   const folder = root === undefined || name === undefined ? undefined : join(root, `${source.length}-${crc32!(source).toString(16)}-${process.version}-${process.arch}`);
   const cacheFile = folder === undefined ? undefined : join(folder, `${name}.bin`);
-  const cached = cacheFile === undefined ? undefined : readCache(folder!, cacheFile);
+  const cached = cacheFile === undefined ? undefined : readCache(folder!, cacheFile, crc32!);
   const script = new Script(WRAP[0] + source.toString('utf8') + WRAP[1], { filename: file, ...(cached ? { cachedData: cached } : {}) });
   const module = { exports: {} as Program };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
@@ -69,24 +73,24 @@ export function loadProgram(file: string, env: NodeJS.ProcessEnv, command: strin
     program: module.exports,
     finished: (exitCode) => {
       if (cacheFile === undefined || (cached !== undefined && !script.cachedDataRejected) || exitCode !== 0 || !worthKeeping) return;
-      writeCache(root!, folder!, cacheFile, script);
+      writeCache(root!, folder!, cacheFile, script, crc32!);
     },
   };
 }
 
-function readCache(folder: string, file: string): Buffer | undefined {
+function readCache(folder: string, file: string, crc32: Crc32): Buffer | undefined {
   try {
     if (!privateFolder(folder)) return undefined;
     const bytes = readFileSync(file);
     if (bytes.length < 8 || bytes.toString('latin1', 0, 4) !== MAGIC) return undefined;
     const data = bytes.subarray(8);
-    return bytes.readUInt32LE(4) === crc32!(data) ? data : undefined;
+    return bytes.readUInt32LE(4) === crc32(data) ? data : undefined;
   } catch {
     return undefined;
   }
 }
 
-function writeCache(root: string, folder: string, file: string, script: Script): void {
+function writeCache(root: string, folder: string, file: string, script: Script, crc32: Crc32): void {
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (!privateFolder(folder) || !privateFolder(root)) return;
@@ -95,7 +99,7 @@ function writeCache(root: string, folder: string, file: string, script: Script):
     const data = script.createCachedData();
     const header = Buffer.alloc(8);
     header.write(MAGIC, 0, 'latin1');
-    header.writeUInt32LE(crc32!(data), 4);
+    header.writeUInt32LE(crc32(data), 4);
     // Whole or not at all: a reader never sees half a file.
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, Buffer.concat([header, data]), { mode: 0o600 });
