@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Script } from 'node:vm';
 import type * as InProcess from './in-process.js';
+import { debugFromEnv } from '../shell/debug.js';
 
 // Required when the program is loaded, not when the entry starts: a command the agent answers never needs
 // them, and loading Node's own modules is a good part of a client's time.
@@ -65,6 +66,10 @@ export function loadProgram(file: string, env: NodeJS.ProcessEnv, command: strin
   const cacheFile = folder === undefined ? undefined : join(folder, `${name}.bin`);
   const cached = cacheFile === undefined ? undefined : readCache(folder!, cacheFile, crc32!);
   const script = new Script(WRAP[0] + source.toString('utf8') + WRAP[1], { filename: file, ...(cached ? { cachedData: cached } : {}) });
+  // The --debug log's first line, as the program's own log (src/shell/debug.ts) would print it.
+  const debug = debugFromEnv(env) || argv.includes('--debug') ? (line: string) => process.stderr.write(`[debug] ${line}\n`) : undefined;
+  const state = cacheFile === undefined ? 'off' : cached === undefined ? 'none yet' : script.cachedDataRejected ? 'rejected by V8' : 'used';
+  debug?.(`code cache: ${state}${cacheFile === undefined ? '' : ` (${cacheFile})`}`);
   const module = { exports: {} as Program };
   (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
   // Help and failed runs compile little of what the command really runs: their cache would stay poor.
@@ -72,8 +77,8 @@ export function loadProgram(file: string, env: NodeJS.ProcessEnv, command: strin
   return {
     program: module.exports,
     finished: (exitCode) => {
-      if (cacheFile === undefined || (cached !== undefined && !script.cachedDataRejected) || exitCode !== 0 || !worthKeeping) return;
-      writeCache(root!, folder!, cacheFile, script, crc32!);
+      if (cacheFile === undefined || state === 'used' || exitCode !== 0 || !worthKeeping) return;
+      if (writeCache(root!, folder!, cacheFile, script, crc32!)) debug?.(`code cache: written (${cacheFile})`);
     },
   };
 }
@@ -90,10 +95,10 @@ function readCache(folder: string, file: string, crc32: Crc32): Buffer | undefin
   }
 }
 
-function writeCache(root: string, folder: string, file: string, script: Script, crc32: Crc32): void {
+function writeCache(root: string, folder: string, file: string, script: Script, crc32: Crc32): boolean {
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    if (!privateFolder(folder) || !privateFolder(root)) return;
+    if (!privateFolder(folder) || !privateFolder(root)) return false;
     // Caches of other builds and Node versions are of no more use.
     for (const entry of readdirSync(root)) if (join(root, entry) !== folder && /^\d+-[0-9a-f]+-v/.test(entry)) rmSync(join(root, entry), { recursive: true, force: true });
     const data = script.createCachedData();
@@ -104,7 +109,9 @@ function writeCache(root: string, folder: string, file: string, script: Script, 
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, Buffer.concat([header, data]), { mode: 0o600 });
     renameSync(temp, file);
+    return true;
   } catch {
     // A cache that cannot be written is only a slower next start.
+    return false;
   }
 }
