@@ -6,6 +6,7 @@
 //  - dist/vendor/*.cjs: dependencies only some commands use (the sumo libsodium for passphrases, the
 //    server's SigV4 code, simple-git, jmespath), each bundled alone and required on first use, so the
 //    program file (read on every cold start) stays small;
+//  - dist/wasm/: libsodium's WebAssembly (see wasmFile);
 //  - dist/lib/: the library compiled by tsc, with type declarations, for `import ... from 'secretstore'`.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -24,21 +25,27 @@ const VENDOR = ['libsodium-wrappers-sumo', '@smithy/signature-v4', '@aws-crypto/
 const vendorFile = (name) => `vendor/${name.replace('/', '__')}.cjs`;
 
 /**
- * libsodium.js decodes its 300 KB of base64 WebAssembly with a loop in JavaScript at every start (~7 ms
- * here); Node's own decoder does it in well under one. If a libsodium release changes that code, the
- * pattern no longer matches and the build warns and keeps the loop.
+ * libsodium.js carries its WebAssembly as 300 KB of base64 in its source and decodes it with a loop in
+ * JavaScript at every start (~7 ms here), and that string also filled a third of the code cache. The build
+ * writes the bytes to dist/wasm/ and the bundle reads them from there. If a libsodium release changes that
+ * code, the pattern no longer matches and the build warns and keeps it as it is.
  */
-const fastWasmDecode = {
-  name: 'libsodium-wasm-decode',
+const wasmFiles = new Map();
+const wasmFile = (fromDir) => ({
+  name: 'libsodium-wasm-file',
   setup(b) {
     b.onLoad({ filter: /[\\/]libsodium(-sumo)?[\\/]dist[\\/].*\.mjs$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      const patched = text.replace(/\(\w+=>\{for\(var [^{}]*?;return \w+\}\)\("(AGFzbQ[A-Za-z0-9+/=]+)"\)/, 'Buffer.from("$1","base64")');
-      if (patched === text) console.warn(`build: ${args.path}: libsodium's base64 decoder not found; kept as is (slower start)`);
+      const name = `wasm/${args.path.includes('libsodium-sumo') ? 'libsodium-sumo' : 'libsodium'}.wasm`;
+      const patched = text.replace(/\(\w+=>\{for\(var [^{}]*?;return \w+\}\)\("(AGFzbQ[A-Za-z0-9+/=]+)"\)/, (_, base64) => {
+        wasmFiles.set(name, Buffer.from(base64, 'base64'));
+        return `require("node:fs").readFileSync(require("node:path").join(__dirname, ${JSON.stringify(`${fromDir}${name}`)}))`;
+      });
+      if (patched === text) console.warn(`build: ${args.path}: libsodium's embedded WebAssembly not found; kept as is (slower start)`);
       return { contents: patched, loader: 'js' };
     });
   },
-};
+});
 
 /**
  * Imports of the vendored packages become a require of their dist/vendor/ file, made when the importing
@@ -80,7 +87,7 @@ const common = {
 // Built in memory and written only when every part succeeded, so a failed build leaves the last good one.
 const outputs = [];
 const entry = await build({ ...common, entryPoints: { secretstore: 'src/cli/bin.ts' }, outdir: 'dist' });
-const program = await build({ ...common, entryPoints: { program: 'src/cli/in-process.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, plugins: [vendored, fastWasmDecode] });
+const program = await build({ ...common, entryPoints: { program: 'src/cli/in-process.ts' }, outdir: 'dist', outExtension: { '.js': '.cjs' }, plugins: [vendored, wasmFile('')] });
 outputs.push(...entry.outputFiles, ...program.outputFiles);
 for (const name of VENDOR) {
   // Imported as our code imports it (the package's ES module build, where it has one), default export included.
@@ -89,7 +96,7 @@ for (const name of VENDOR) {
       ...common,
       stdin: { contents: `export * from '${name}';${withDefault ? ` export { default } from '${name}';` : ''}`, resolveDir: '.', loader: 'js' },
       outfile: `dist/${vendorFile(name)}`,
-      plugins: [fastWasmDecode],
+      plugins: [wasmFile('../')],
       logLevel: 'silent',
     });
   outputs.push(...(await vendor(true).catch(() => vendor(false))).outputFiles);
@@ -105,6 +112,9 @@ for (const heavy of ['node_modules/commander', 'node_modules/yaml', 'src/cli/mai
 
 rmSync('dist/chunks', { recursive: true, force: true });
 rmSync('dist/vendor', { recursive: true, force: true });
+rmSync('dist/wasm', { recursive: true, force: true });
+mkdirSync('dist/wasm', { recursive: true });
+for (const [name, bytes] of wasmFiles) writeFileSync(`dist/${name}`, bytes);
 for (const file of outputs) {
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, file.contents);
