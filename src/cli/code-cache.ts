@@ -33,8 +33,12 @@ const WRAP = ['(function (exports, require, module, __filename, __dirname) { ', 
 type Crc32 = (data: Uint8Array) => number;
 
 function cacheRoot(env: NodeJS.ProcessEnv): string | undefined {
-  const base = env.XDG_CACHE_HOME || join((nodeRequire('node:os') as typeof import('node:os')).homedir(), '.cache');
-  return base ? join(base, 'secretstore', 'code') : undefined;
+  try {
+    const base = env.XDG_CACHE_HOME || join((nodeRequire('node:os') as typeof import('node:os')).homedir(), '.cache');
+    return join(base, 'secretstore', 'code');
+  } catch {
+    return undefined; // no home folder (os.homedir() throws in some containers): no cache
+  }
 }
 
 /** Ours and not writable by anyone else (group or others), or the cache is not used. */
