@@ -5,7 +5,7 @@
  * config entries of the merge driver and the sealed-file diff, which git does not clone.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { userInfo } from 'node:os';
@@ -189,8 +189,17 @@ function commandLine(loc: StoreLocation, args: string): string {
 /** `dist/secretstore.js` of the package this module belongs to (bundled, compiled or run from source). */
 function cliPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  // dist/ and dist/lib/ hold package.json files of their own (only a "type"): the package's names the bin.
+  while (!isPackageRoot(dir) && dirname(dir) !== dir) dir = dirname(dir);
   return join(dir, 'dist', 'secretstore.js');
+}
+
+function isPackageRoot(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> }).bin?.secretstore !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 export async function installHook(loc: StoreLocation, hook: HookName = 'pre-commit'): Promise<string> {

@@ -105,6 +105,8 @@ export class SecretStore {
    */
   async withOptions(options: OpenStoreOptions): Promise<SecretStore> {
     const next = new SecretStore(this.location, this.objects, this.trust, this.snapshot, { ...options, env: options.env ?? process.env });
+    // The snapshot comes with the HEAD stamp it was checked at: an unchanged HEAD costs a stat, not a git round trip.
+    next.headSeen = this.headSeen;
     await next.refreshConfig();
     return next;
   }

@@ -4,8 +4,7 @@
  * read what is on disk, unauthenticated. Operations never use this view: they read authenticated commits
  * (src/shell/commit-view.ts).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { promises as fsp, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
@@ -27,7 +26,7 @@ export async function readConfigFile(root: string): Promise<{ text: string; conf
   const file = join(root, CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new InvalidRequestException(`${root} is not a secretstore (no ${CONFIG_FILE}); run secretstore init`);
@@ -39,7 +38,7 @@ export async function readConfigFile(root: string): Promise<{ text: string; conf
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await fsp.readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -49,7 +48,7 @@ async function readIfExists(file: string): Promise<string | undefined> {
 
 async function listDir(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await fsp.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -108,7 +107,7 @@ export class WorkTreeView implements StoreView {
   }
 
   readSealedText(index: SecretIndex, versionId: string): Promise<string> {
-    return readFile(join(this.root, versionPath(index.name, versionId)), 'utf8');
+    return fsp.readFile(join(this.root, versionPath(index.name, versionId)), 'utf8');
   }
 
   async openVersion(index: SecretIndex, versionId: string): Promise<SecretValue> {

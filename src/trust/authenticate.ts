@@ -134,7 +134,8 @@ export class Authenticator {
   private async forwardOnly(branch: string, commit: string): Promise<void> {
     const rewound = await this.rewound(branch, commit);
     if (rewound !== undefined) throw new InvalidRequestException(rewound);
-    this.records.setHead(branch, commit);
+    // Recorded already: a read of an unchanged store writes nothing.
+    if (this.records.head(branch) !== commit) this.records.setHead(branch, commit);
   }
 
   /** Why `commit` would take `branch` backwards from what this clone has seen on it; undefined when it does not. */
