@@ -4,10 +4,9 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
-import { stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
-import { yamlValue } from './yaml-value.js';
+import { yamlLibrary, yamlValue, yamlValueAsync, type YamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -101,8 +100,20 @@ export function unsignedText(text: string): string {
   return at < 0 ? text : text.slice(0, at);
 }
 
+/**
+ * Synchronous readers (parseSecretIndex, parseConfig) need the `yaml` package loaded for a file the fast
+ * reader declines (src/core/yaml-value.ts); the async ones (parseSecretIndexAsync, parseConfigAsync)
+ * load it when the file needs it, and are what the read path uses.
+ */
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const read = yamlValue(unsignedText(text), YAML_OPTIONS);
+  return objectOf(yamlValue(unsignedText(text), YAML_OPTIONS), file);
+}
+
+async function parseObjectAsync(text: string, file: string): Promise<Record<string, unknown>> {
+  return objectOf(await yamlValueAsync(unsignedText(text), YAML_OPTIONS), file);
+}
+
+function objectOf(read: YamlValue, file: string): Record<string, unknown> {
   if ('problem' in read) throw new InternalServiceError(`${file} is damaged: ${oneLine(read.problem)}; restore it from git (git checkout -- ${file}) or fix it by hand`);
   const { value } = read;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -162,7 +173,15 @@ function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefin
 }
 
 export function parseSecretIndex(text: string, file: string): SecretIndex {
-  const f: Fields = new Fields(parseObject(text, file), file);
+  return secretIndexOf(parseObject(text, file), file);
+}
+
+export async function parseSecretIndexAsync(text: string, file: string): Promise<SecretIndex> {
+  return secretIndexOf(await parseObjectAsync(text, file), file);
+}
+
+function secretIndexOf(obj: Record<string, unknown>, file: string): SecretIndex {
+  const f: Fields = new Fields(obj, file);
   f.only(INDEX_KEYS);
   const versions = parseTimestamps(f, 'versions', 'version');
   const placeholders = f.has('placeholders') ? parseTimestamps(f, 'placeholders', 'placeholder') : undefined;
@@ -234,7 +253,7 @@ export function serializeSecretIndex(index: SecretIndex): string {
     versions,
     ...optional('placeholders', index.placeholders),
   };
-  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + stringify(ordered, YAML_OPTIONS);
+  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + yamlLibrary().stringify(ordered, YAML_OPTIONS);
 }
 
 function accountOf(f: Fields): string {
@@ -272,7 +291,15 @@ function parseEntries<K extends string>(
 }
 
 export function parseConfig(text: string, file: string): StoreConfig {
-  const f: Fields = new Fields(parseObject(text, file), file);
+  return configOf(parseObject(text, file), file);
+}
+
+export async function parseConfigAsync(text: string, file: string): Promise<StoreConfig> {
+  return configOf(await parseObjectAsync(text, file), file);
+}
+
+function configOf(obj: Record<string, unknown>, file: string): StoreConfig {
+  const f: Fields = new Fields(obj, file);
   f.only(CONFIG_KEYS);
   if (f.integer('format', 0) !== 1) f.fail(`unsupported format ${String(f.integer('format', 0))} (this secretstore reads format 1)`);
   const recipients = parseEntries(f, 'recipients', 'publicKey', file);
@@ -297,7 +324,7 @@ export function parseConfig(text: string, file: string): StoreConfig {
 }
 
 export function serializeConfig(config: StoreConfig): string {
-  const body = stringify(
+  const body = yamlLibrary().stringify(
     {
       format: config.format,
       storeId: config.storeId,
