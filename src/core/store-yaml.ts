@@ -19,13 +19,18 @@ interface Line {
 const DECLINE = Symbol('decline');
 type Read<T> = T | typeof DECLINE;
 
-/** Characters a line may hold: printable ASCII and Unicode outside C1 controls, line separators, BOM, surrogates. */
-const SAFE_LINE = /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*$/;
+/* Lines hold printable ASCII and Unicode outside C1 controls, line separators, BOM and surrogates (UNSAFE). */
 /**
  * A plain scalar we accept: no indicator at its start (`-`, `?` and `:` only before a non-space), no `: `
- * or ` #` inside, no `:` at its end.
+ * or ` #` inside, no `:` or space at its end.
  */
-const PLAIN = /^(?:[^-?:,[\]{}#&*!|>'"%@`\s]|[-?:](?=\S))(?:[^:#]|:(?! )|(?<! )#)*(?<!:)$/;
+const BAD_START = /^(?:[,[\]{}#&*!|>'"%@`\s]|[-?:](?!\S))/;
+function plain(text: string): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  return text !== '' && last !== 0x3a && last !== 0x20 && !text.includes(': ') && !text.includes(' #') && !BAD_START.test(text);
+}
+/** Plain scalars that may be something else than a string start with one of these. */
+const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]/;
 /** The core schema's non-string plain scalars (yaml/dist/schema/core). */
 const NULL = /^(?:~|[Nn]ull|NULL)$/;
 const TRUE = /^(?:[Tt]rue|TRUE)$/;
@@ -38,21 +43,23 @@ const OTHER_NUMBER = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0
 const DOUBLE_QUOTED = /^"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/;
 const SINGLE_QUOTED = /^'(?:[^']|'')*'$/;
 
+/** A character no line of ours holds (checked once over the whole text), or a line ending in a space. */
+const UNSAFE = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]| \n| $/;
+
 function lines(text: string): Line[] | undefined {
+  if (UNSAFE.test(text)) return undefined;
   const out: Line[] = [];
   for (const raw of text.split('\n')) {
     if (raw === '') continue;
-    if (!SAFE_LINE.test(raw) || raw.endsWith(' ')) return undefined;
     let indent = 0;
     while (raw.charCodeAt(indent) === 0x20) indent++;
     if (indent === raw.length) return undefined;
-    const body = raw.slice(indent);
-    if (body.startsWith('#')) {
+    if (raw.charCodeAt(indent) === 0x23 /* # */) {
       // A comment is ours only before the content begins (the header line every file starts with).
       if (out.length > 0 || indent > 0) return undefined;
       continue;
     }
-    out.push({ indent, text: body });
+    out.push({ indent, text: indent === 0 ? raw : raw.slice(indent) });
   }
   return out;
 }
@@ -62,7 +69,8 @@ function scalar(text: string): Read<unknown> {
   if (text.startsWith("'")) return SINGLE_QUOTED.test(text) ? text.slice(1, -1).replaceAll("''", "'") : DECLINE;
   if (text === '{}') return {};
   if (text === '[]') return [];
-  if (!PLAIN.test(text)) return DECLINE;
+  if (!plain(text)) return DECLINE;
+  if (!MAYBE_NOT_STRING.test(text)) return text;
   if (NULL.test(text)) return null;
   if (TRUE.test(text)) return true;
   if (FALSE.test(text)) return false;

@@ -20,7 +20,8 @@ let fallbacks = 0;
 
 /** Loads the `yaml` package (once). Every path that may read a file the fast reader declines, or writes one, awaits it first. */
 export function loadYaml(): Promise<YamlLibrary> {
-  loading ??= import('yaml').then((m) => (library = m));
+  // A bundled CommonJS package may arrive as the namespace's default export.
+  loading ??= import('yaml').then((m) => (library = 'parseDocument' in m ? m : (m as { default: YamlLibrary }).default));
   return loading;
 }
 
@@ -41,9 +42,12 @@ export function yamlUse(): { loaded: boolean; fallbacks: number } {
   return { loaded: library !== undefined, fallbacks };
 }
 
-/** The fast reader reads what the core schema (the default) reads; other options go to the package. */
+/** Options that leave reading as the fast reader does it: the core schema (the default) and output-only ones. */
+const NEUTRAL: Readonly<Record<string, unknown>> = { schema: 'core', lineWidth: 0 };
+
+/** The fast reader reads what the core schema reads; other options go to the package. */
 function fast(text: string, options?: Options): unknown {
-  const plain = options === undefined || (Object.keys(options).length === 1 && options.schema === 'core');
+  const plain = Object.entries(options ?? {}).every(([key, value]) => key in NEUTRAL && NEUTRAL[key] === value);
   return plain ? readStoreYaml(text) : undefined;
 }
 

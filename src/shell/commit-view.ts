@@ -16,7 +16,7 @@ import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { parseSecretIndex, parseSecretIndexAsync } from '../core/codec.js';
 import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
-import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
@@ -200,39 +200,52 @@ async function listSummaries(loc: StoreLocation, commit: string, objects: Object
   const file = listingFile(loc);
   const old = loadListing(file);
   if (old?.tree === tree.oid) return Object.values(old.files).map(([, s]) => s);
-  const { openGit } = await import('./git.js');
-  const out = await openGit(loc.repoRoot).run(['ls-tree', '-r', '-z', tree.oid]);
-  const wanted: { path: string; oid: string }[] = [];
-  for (const line of out.split('\0')) {
-    if (!line.endsWith(`/${INDEX_FILE}`) && line.split('\t')[1] !== INDEX_FILE) continue;
-    const tab = line.indexOf('\t');
-    const [mode, , oid] = line.slice(0, tab).split(' ') as [string, string, string];
-    const path = line.slice(tab + 1);
-    if (path.includes('/versions/')) continue;
-    if (mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
-    wanted.push({ path, oid });
-  }
+  // Unchanged indexes come from the cache; the others are asked for as their trees arrive, so git
+  // answers while the walk goes on and parsing overlaps git's output.
+  const found: { path: string; oid: string; blob?: Promise<GitObject | undefined> }[] = [];
+  const visit = (index: { path: string; oid: string }) => {
+    const cached = old?.files[index.path];
+    found.push(cached && cached[0] === index.oid ? index : { ...index, blob: objects.read(index.oid) });
+  };
+  await walkIndexes(objects, tree, '', visit);
   const files: Record<string, [string, SecretSummary]> = {};
-  const missing = wanted.filter((w) => {
-    const cached = old?.files[w.path];
-    if (cached && cached[0] === w.oid) files[w.path] = cached;
-    return !(cached && cached[0] === w.oid);
-  });
-  let bar: Progress | undefined;
-  if (missing.length > 0) {
-    if (missing.length > 500) bar = progress?.('reading secret indexes', missing.length);
-    const blobs: (GitObject | undefined)[] = await objects.readMany(missing.map((m) => m.oid));
-    for (const [i, m] of missing.entries()) {
-      const path = `${SECRETS_DIR}/${m.path}`;
-      const blob = blobs[i];
-      if (blob === undefined) throw new InternalServiceError(`${path} is missing from the git object store (a damaged clone: git fsck)`);
-      files[m.path] = [m.oid, await summaryOf(blob.content.toString('utf8'), path)];
-      bar?.tick();
+  const missing = found.filter((f) => f.blob !== undefined).length;
+  const bar: Progress | undefined = missing > 500 ? progress?.('reading secret indexes', missing) : undefined;
+  for (const { path: rel, oid, blob } of found) {
+    if (blob === undefined) {
+      files[rel] = old!.files[rel]!;
+      continue;
     }
-    bar?.done();
+    const path = `${SECRETS_DIR}/${rel}`;
+    const content = (await blob)?.content;
+    if (content === undefined) throw new InternalServiceError(`${path} is missing from the git object store (a damaged clone: git fsck)`);
+    files[rel] = [oid, await summaryOf(content.toString('utf8'), path)];
+    bar?.tick();
   }
+  bar?.done();
   saveListing(file, { tree: tree.oid, files });
   return Object.values(files).map(([, s]) => s);
+}
+
+/**
+ * Every `secret.yaml` under the `secrets` tree, through the batch reader (no `ls-tree` process): all
+ * subfolders of a folder are asked for at once, so git streams a level while the last one is handled.
+ * A `versions` folder below the top holds sealed files only (a secret whose name has a `versions` part
+ * is written `~versions`). The order is not path order; list-secrets sorts.
+ */
+async function walkIndexes(objects: ObjectReader, tree: GitObject, prefix: string, visit: (index: { path: string; oid: string }) => void): Promise<void> {
+  const walks: Promise<void>[] = [];
+  for (const e of treeEntries(tree.content)) {
+    const path = `${prefix}${e.name}`;
+    if (e.mode.startsWith('40')) {
+      if (prefix !== '' && e.name === VERSIONS_DIR) continue;
+      walks.push(objects.read(e.oid).then((child) => (child?.type === 'tree' ? walkIndexes(objects, child, `${path}/`, visit) : undefined)));
+    } else if (e.name === INDEX_FILE) {
+      if (e.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
+      visit({ path, oid: e.oid });
+    }
+  }
+  await Promise.all(walks);
 }
 
 async function summaryOf(text: string, file: string): Promise<SecretSummary> {
