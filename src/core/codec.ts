@@ -6,6 +6,7 @@
  */
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
+import { readStoreYaml } from './store-yaml.js';
 import { yamlLibrary, yamlValue, yamlValueAsync, type YamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
@@ -174,6 +175,12 @@ function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefin
 
 export function parseSecretIndex(text: string, file: string): SecretIndex {
   return secretIndexOf(parseObject(text, file), file);
+}
+
+/** The index, or undefined when its text is not in the encoder's forms (then parseSecretIndexAsync reads it). */
+export function parseSecretIndexFast(text: string, file: string): SecretIndex | undefined {
+  const value = readStoreYaml(unsignedText(text));
+  return value === undefined ? undefined : secretIndexOf(value, file);
 }
 
 export async function parseSecretIndexAsync(text: string, file: string): Promise<SecretIndex> {

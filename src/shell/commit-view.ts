@@ -13,15 +13,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { parseSecretIndex, parseSecretIndexAsync } from '../core/codec.js';
+import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast } from '../core/codec.js';
 import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
-import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
+import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
-import type { GitObject, ObjectReader } from './objects.js';
+import type { ObjectReader } from './objects.js';
 import type { Progress, ProgressFactory } from './progress.js';
 import type { StoreLocation } from './types.js';
 import { loadCrypto } from './view.js';
@@ -200,57 +200,39 @@ async function listSummaries(loc: StoreLocation, commit: string, objects: Object
   const file = listingFile(loc);
   const old = loadListing(file);
   if (old?.tree === tree.oid) return Object.values(old.files).map(([, s]) => s);
-  // Unchanged indexes come from the cache; the others are asked for as their trees arrive, so git
-  // answers while the walk goes on and parsing overlaps git's output.
-  const found: { path: string; oid: string; blob?: Promise<GitObject | undefined> }[] = [];
-  const visit = (index: { path: string; oid: string }) => {
-    const cached = old?.files[index.path];
-    found.push(cached && cached[0] === index.oid ? index : { ...index, blob: objects.read(index.oid) });
-  };
-  await walkIndexes(objects, tree, '', visit);
+  const { listTree, streamObjects } = await import('./object-stream.js');
   const files: Record<string, [string, SecretSummary]> = {};
-  const missing = found.filter((f) => f.blob !== undefined).length;
-  const bar: Progress | undefined = missing > 500 ? progress?.('reading secret indexes', missing) : undefined;
-  for (const { path: rel, oid, blob } of found) {
-    if (blob === undefined) {
-      files[rel] = old!.files[rel]!;
-      continue;
-    }
-    const path = `${SECRETS_DIR}/${rel}`;
-    const content = (await blob)?.content;
-    if (content === undefined) throw new InternalServiceError(`${path} is missing from the git object store (a damaged clone: git fsck)`);
-    files[rel] = [oid, await summaryOf(content.toString('utf8'), path)];
-    bar?.tick();
+  const missing: { path: string; oid: string }[] = [];
+  for (const { path, mode, oid } of await listTree(loc.repoRoot, objects.source, tree.oid)) {
+    if (!path.endsWith(`/${INDEX_FILE}`) && path !== INDEX_FILE) continue;
+    if (path.includes('/versions/')) continue;
+    if (mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
+    const cached = old?.files[path];
+    if (cached && cached[0] === oid) files[path] = cached;
+    else missing.push({ path, oid });
   }
+  const bar: Progress | undefined = missing.length > 500 ? progress?.('reading secret indexes', missing.length) : undefined;
+  // Parsed as git streams them; a text the fast reader declines (edited by hand) is read after, by the yaml package.
+  const declined: { path: string; oid: string; text: string }[] = [];
+  await streamObjects(loc.repoRoot, objects.source, missing.map((m) => m.oid), (i, content) => {
+    const { path, oid } = missing[i]!;
+    const store = `${SECRETS_DIR}/${path}`;
+    if (content === undefined) throw new InternalServiceError(`${store} is missing from the git object store (a damaged clone: git fsck)`);
+    const text = content.toString('utf8');
+    const index = parseSecretIndexFast(text, store);
+    if (index === undefined) declined.push({ path, oid, text });
+    else files[path] = [oid, summaryOf(index, store)];
+    bar?.tick();
+  });
+  for (const { path, oid, text } of declined) files[path] = [oid, summaryOf(await parseSecretIndexAsync(text, `${SECRETS_DIR}/${path}`), `${SECRETS_DIR}/${path}`)];
   bar?.done();
   saveListing(file, { tree: tree.oid, files });
   return Object.values(files).map(([, s]) => s);
 }
 
-/**
- * Every `secret.yaml` under the `secrets` tree, through the batch reader (no `ls-tree` process): all
- * subfolders of a folder are asked for at once, so git streams a level while the last one is handled.
- * A `versions` folder below the top holds sealed files only (a secret whose name has a `versions` part
- * is written `~versions`). The order is not path order; list-secrets sorts.
- */
-async function walkIndexes(objects: ObjectReader, tree: GitObject, prefix: string, visit: (index: { path: string; oid: string }) => void): Promise<void> {
-  const walks: Promise<void>[] = [];
-  for (const e of treeEntries(tree.content)) {
-    const path = `${prefix}${e.name}`;
-    if (e.mode.startsWith('40')) {
-      if (prefix !== '' && e.name === VERSIONS_DIR) continue;
-      walks.push(objects.read(e.oid).then((child) => (child?.type === 'tree' ? walkIndexes(objects, child, `${path}/`, visit) : undefined)));
-    } else if (e.name === INDEX_FILE) {
-      if (e.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
-      visit({ path, oid: e.oid });
-    }
-  }
-  await Promise.all(walks);
-}
-
-async function summaryOf(text: string, file: string): Promise<SecretSummary> {
+function summaryOf(index: SecretIndex, file: string): SecretSummary {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { versions, placeholders, ...summary } = await parseSecretIndexAsync(text, file);
+  const { versions, placeholders, ...summary } = index;
   // A secret.yaml copied into another secret's folder would list one secret twice.
   if (indexPath(summary.name) !== file) throw new InternalServiceError(`${file} is damaged: it names secret '${summary.name}'`);
   return summary;
