@@ -29,6 +29,19 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * The encoder's own form (toISOString's) of an instant that exists: returned as it is, without a Date
+ * round trip (most timestamps of every file; days past the 28th take the long way, as V8 rolls 02-30 over).
+ */
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** A timestamp in its canonical form (toISOString), or undefined when `v` is none. */
+export function isoTimestamp(v: string): string | undefined {
+  if (CANONICAL.test(v)) return v;
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? undefined : new Date(when).toISOString();
+}
+
 class Fields {
   constructor(
     private readonly obj: Record<string, unknown>,
@@ -47,9 +60,7 @@ class Fields {
     return this.obj[key] === undefined ? undefined : this.string(key);
   }
   timestamp(key: string): string {
-    const v = this.string(key);
-    if (Number.isNaN(Date.parse(v))) this.fail(`'${key}' is not a timestamp`);
-    return new Date(v).toISOString();
+    return isoTimestamp(this.string(key)) ?? this.fail(`'${key}' is not a timestamp`);
   }
   optionalTimestamp(key: string): string | undefined {
     return this.obj[key] === undefined ? undefined : this.timestamp(key);
@@ -133,9 +144,7 @@ const ROTATION_KEYS = ['enabled', 'lambdaArn', 'pins', 'rules', 'lastRotatedDate
 function parseTimestamps(f: Fields, key: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [id, created] of Object.entries(f.map(key))) {
-    const when = typeof created === 'string' ? Date.parse(created) : NaN;
-    if (Number.isNaN(when)) f.fail(`${what} ${id} has no valid creation time`);
-    out[id] = new Date(when).toISOString();
+    out[id] = (typeof created === 'string' ? isoTimestamp(created) : undefined) ?? f.fail(`${what} ${id} has no valid creation time`);
   }
   return out;
 }

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { parseDocument } from 'yaml';
 import { beforeAll, describe, expect } from 'vitest';
-import { serializeConfig, serializeSecretIndex, unsignedText } from '../../src/core/codec.js';
+import { isoTimestamp, serializeConfig, serializeSecretIndex, unsignedText } from '../../src/core/codec.js';
 import { readStoreYaml } from '../../src/core/store-yaml.js';
 import { sealValue } from '../../src/crypto/envelope.js';
 import type { SecretIndex } from '../../src/model/store.js';
@@ -127,6 +127,24 @@ describe('store YAML fast reader', () => {
       ).map((lines) => lines.map(([indent, key, colon, value]) => `${indent}${key}${colon}${value}`).join('\n') + '\n'),
       (text) => {
         agrees(text);
+      },
+    ),
+    1000,
+  );
+
+  property(
+    'codec timestamps: a timestamp reads as a Date round trip reads it (the canonical form without one)',
+    fc.property(
+      fc.oneof(
+        fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 61 }), fc.integer({ min: 0, max: 999 })).map(
+          ([y, mo, d, h, mi, sec, ms]) => `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}T${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(sec).padStart(2, '0')}.${String(ms).padStart(3, '0')}Z`,
+        ),
+        fc.string({ maxLength: 30 }),
+      ),
+      (v) => {
+        const when = Date.parse(v);
+        expect(isoTimestamp(v)).toBe(Number.isNaN(when) ? undefined : new Date(when).toISOString());
       },
     ),
     1000,
