@@ -29,8 +29,8 @@ function plain(text: string): boolean {
   const last = text.charCodeAt(text.length - 1);
   return text !== '' && last !== 0x3a && last !== 0x20 && !text.includes(': ') && !text.includes(' #') && !BAD_START.test(text);
 }
-/** Plain scalars that may be something else than a string start with one of these. */
-const MAYBE_NOT_STRING = /^[-+.0-9~nNtTfF]/;
+/** Plain scalars that may be numbers start with one of these. */
+const MAYBE_NUMBER = /^[-+.0-9]/;
 /** The core schema's non-string plain scalars (yaml/dist/schema/core). */
 const NULL = /^(?:~|[Nn]ull|NULL)$/;
 const TRUE = /^(?:[Tt]rue|TRUE)$/;
@@ -70,12 +70,22 @@ function scalar(text: string): Read<unknown> {
   if (text === '{}') return {};
   if (text === '[]') return [];
   if (!plain(text)) return DECLINE;
-  if (!MAYBE_NOT_STRING.test(text)) return text;
-  if (NULL.test(text)) return null;
-  if (TRUE.test(text)) return true;
-  if (FALSE.test(text)) return false;
-  if (INT.test(text)) return PLAIN_INT.test(text) ? Number(text) : DECLINE;
-  if (OTHER_NUMBER.test(text)) return DECLINE;
+  switch (text.charCodeAt(0)) {
+    case 0x7e /* ~ */:
+    case 0x6e /* n */:
+    case 0x4e /* N */:
+      return NULL.test(text) ? null : text;
+    case 0x74 /* t */:
+    case 0x54 /* T */:
+      return TRUE.test(text) ? true : text;
+    case 0x66 /* f */:
+    case 0x46 /* F */:
+      return FALSE.test(text) ? false : text;
+    default:
+      if (!MAYBE_NUMBER.test(text)) return text;
+      if (INT.test(text)) return PLAIN_INT.test(text) ? Number(text) : DECLINE;
+      if (OTHER_NUMBER.test(text)) return DECLINE;
+  }
   return text;
 }
 
