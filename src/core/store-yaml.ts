@@ -3,7 +3,7 @@
  * block maps and lists indented by spaces, one scalar per line, plain or single-line quoted scalars, and
  * the empty `{}` / `[]`. It returns exactly what the `yaml` package's core schema would (`toJS()`), or
  * `undefined` when the text holds anything else: comments after content, flow collections, block
- * scalars, anchors, tags, tabs, documents markers, floats... Those texts are read by the `yaml` package
+ * scalars, anchors, tags, tabs, document markers, floats... Those texts are read by the `yaml` package
  * (src/core/yaml-value.ts), which stays the authority; this reader only saves a get or a list from
  * loading and running the general parser for the files it writes itself.
  * test/properties/store-yaml.test.ts checks the two agree on every file the encoders write and on
@@ -19,7 +19,6 @@ interface Line {
 const DECLINE = Symbol('decline');
 type Read<T> = T | typeof DECLINE;
 
-/* Lines hold printable ASCII and Unicode outside C1 controls, line separators, BOM and surrogates (UNSAFE). */
 /**
  * A plain scalar we accept: no indicator at its start (`-`, `?` and `:` only before a non-space), no `: `
  * or ` #` inside, no `:` or space at its end.
@@ -43,7 +42,11 @@ const OTHER_NUMBER = /^(?:0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0
 const DOUBLE_QUOTED = /^"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$/;
 const SINGLE_QUOTED = /^'(?:[^']|'')*'$/;
 
-/** A character no line of ours holds (checked once over the whole text), or a line ending in a space. */
+/**
+ * A character no line of ours holds (ours: printable ASCII and Unicode but C1 controls, line separators,
+ * the BOM and anything beyond the Basic Multilingual Plane; checked once over the whole text), or a line
+ * ending in a space.
+ */
 const UNSAFE = /[^\n\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]| \n| $/;
 
 function lines(text: string): Line[] | undefined {
