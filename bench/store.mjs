@@ -9,6 +9,7 @@ import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
 import { indexPath, versionPath } from '../dist/lib/core/layout.js';
 import { secretArn } from '../dist/lib/core/arn.js';
 import { signedMessage } from '../dist/lib/core/commit-signature.js';
+import { loadYaml } from '../dist/lib/core/yaml-value.js';
 import { cryptoReady, parseRecipient, readIdentityFile, resolveIdentityPath, sealValue } from '../dist/lib/crypto/index.js';
 
 export const cli = resolve('dist/secretstore.js');
@@ -60,7 +61,7 @@ export async function makeStore(base, env, count, { real = count, versions = 0 }
   run('git', ['init', '-q', '-b', 'main', dir], { env });
   run(process.execPath, [cli, 'init', '--name', 'bench'], { cwd: dir, env });
   const config = parseConfig(readFileSync(join(dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
-  await cryptoReady();
+  await Promise.all([cryptoReady(), loadYaml()]);
   const [signer] = (await readIdentityFile(resolveIdentityPath({ env }))).signers;
   const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
   const now = new Date().toISOString();

@@ -20,6 +20,7 @@ import { locateStore } from './location.js';
 import { transact } from './transaction.js';
 import type { StoreLocation } from './types.js';
 import { loadCrypto } from './view.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface InitOptions {
   store?: string;

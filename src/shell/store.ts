@@ -11,7 +11,8 @@ import type { StoreConfig } from '../model/store.js';
 import type { Identity } from '../crypto/types.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
 import type { PassphraseProvider } from '../crypto/passphrase.js';
-import { CONFIG_FILE, parseConfig } from '../core/codec.js';
+import { CONFIG_FILE, parseConfigAsync } from '../core/codec.js';
+import { loadYaml } from '../core/yaml-value.js';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { Authenticator } from '../trust/authenticate.js';
 import { headStamp } from '../trust/records.js';
@@ -161,7 +162,8 @@ export class SecretStore {
    * write through here.
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>, opts: { readonly adopt?: readonly string[] } = {}): Promise<T> {
-    const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js')]);
+    // Writes serialize store files (and may read hand-edited ones): they load the yaml package, reads do not.
+    const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js'), loadYaml()]);
     let base: Snapshot | undefined;
     let plan: Plan<T> | undefined;
     let made: string | undefined;
@@ -205,7 +207,7 @@ export class SecretStore {
     if (commit === (await this.trust.headCommit())) return readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false });
     const text = commit === undefined ? undefined : await this.trust.configText(commit);
     if (commit === undefined || text === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
-    return { commit, config: parseConfig(text, `${this.location.prefix}${CONFIG_FILE}`), authentic: true };
+    return { commit, config: await parseConfigAsync(text, `${this.location.prefix}${CONFIG_FILE}`), authentic: true };
   }
 
   private withToken(params: readonly { member: string; idempotencyToken?: boolean }[], input: Record<string, unknown>) {
@@ -290,5 +292,5 @@ async function readSnapshot(loc: StoreLocation, trust: Authenticator, options: O
   const blob = await trust.configText(commit);
   if (blob === undefined) throw new InvalidRequestException(notStore);
   await refuseLinkEntry(trust.objectsReader, `${commit}:${loc.prefix}`, CONFIG_FILE, `${loc.prefix}${CONFIG_FILE}`, 'the configuration file');
-  return { commit, config: parseConfig(blob, `${loc.prefix}${CONFIG_FILE}`), authentic };
+  return { commit, config: await parseConfigAsync(blob, `${loc.prefix}${CONFIG_FILE}`), authentic };
 }

@@ -7,7 +7,8 @@
 import { promises as fsp, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
+import { CONFIG_FILE, parseConfigAsync, parseSecretIndex, parseSecretIndexAsync } from '../core/codec.js';
+import { loadYaml } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
@@ -33,7 +34,7 @@ export async function readConfigFile(root: string): Promise<{ text: string; conf
     }
     throw err;
   }
-  return { text, config: parseConfig(text, CONFIG_FILE) };
+  return { text, config: await parseConfigAsync(text, CONFIG_FILE) };
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
@@ -70,7 +71,7 @@ export class WorkTreeView implements StoreView {
       const file = indexPath(name);
       refuseSymlinks(this.root, [file, versionsDir(name)]);
       const text = await readIfExists(join(this.root, file));
-      const index = text === undefined ? undefined : parseSecretIndex(text, file);
+      const index = text === undefined ? undefined : await parseSecretIndexAsync(text, file);
       if (index !== undefined && index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
       if (index !== undefined) checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
       this.cache.set(name, index);
@@ -83,6 +84,7 @@ export class WorkTreeView implements StoreView {
   }
 
   async listSecretSummaries(): Promise<SecretSummary[]> {
+    await loadYaml(); // work-tree files may be edited by hand; this view is for hooks and completion only
     const out: SecretSummary[] = [];
     const visit = (rel: string): void => {
       const abs = join(this.root, SECRETS_DIR, rel);
