@@ -9,6 +9,7 @@ import { parseConfig, serializeSecretIndex } from '../dist/lib/core/codec.js';
 import { indexPath, versionPath } from '../dist/lib/core/layout.js';
 import { secretArn } from '../dist/lib/core/arn.js';
 import { signedMessage } from '../dist/lib/core/commit-signature.js';
+import { loadYaml } from '../dist/lib/core/yaml-value.js';
 import { cryptoReady, parseRecipient, readIdentityFile, resolveIdentityPath, sealValue } from '../dist/lib/crypto/index.js';
 
 export const cli = resolve('dist/secretstore.js');
@@ -45,18 +46,22 @@ export function run(cmd, args, opts = {}) {
 /** The name of the i-th benchmark secret. */
 export const secretName = (i) => `app-${i % 100}/service-${i}/password`;
 
+/** A secret of `versions` versions (makeStore's `versions` option), next to the 1-version ones. */
+export const MANY_VERSIONS = 'bench/many-versions';
+
 /**
  * `env` must hold the identity `secretstore init` uses (it becomes the store's writer and signs the
  * commit). The first `real` secrets (default: all) are sealed for real; the others, in a store too large
  * to seal in a benchmark's time, have index files of the same size and shape and a copied sealed file,
- * never read (a put or get reads only its own secret's folder).
+ * never read (a put or get reads only its own secret's folder). With `versions`, the store also holds
+ * MANY_VERSIONS, a secret of that many versions.
  */
-export async function makeStore(base, env, count, { real = count } = {}) {
+export async function makeStore(base, env, count, { real = count, versions = 0 } = {}) {
   const dir = join(base, `store-${count}`);
   run('git', ['init', '-q', '-b', 'main', dir], { env });
   run(process.execPath, [cli, 'init', '--name', 'bench'], { cwd: dir, env });
   const config = parseConfig(readFileSync(join(dir, '.secretstore.yaml'), 'utf8'), '.secretstore.yaml');
-  await cryptoReady();
+  await Promise.all([cryptoReady(), loadYaml()]);
   const [signer] = (await readIdentityFile(resolveIdentityPath({ env }))).signers;
   const recipients = config.recipients.map((r) => parseRecipient(r.publicKey));
   const now = new Date().toISOString();
@@ -91,6 +96,18 @@ export async function makeStore(base, env, count, { real = count } = {}) {
     }
     await file(indexPath(name), serializeSecretIndex(index));
     await file(versionPath(name, versionId), template);
+  }
+  if (versions > 0) {
+    // As a secret put `versions` times: AWSCURRENT on the last version, AWSPREVIOUS on the one before.
+    const arn = secretArn(config, MANY_VERSIONS, 'MnY300');
+    const ids = Array.from({ length: versions }, (_, v) => `00000000-0000-4000-9000-${String(v).padStart(12, '0')}`);
+    const dates = ids.map((_, v) => new Date(Date.parse(now) - (versions - v) * 1000).toISOString());
+    const labels = { AWSCURRENT: ids[versions - 1], ...(versions > 1 ? { AWSPREVIOUS: ids[versions - 2] } : {}) };
+    const index = { name: MANY_VERSIONS, arn, createdDate: dates[0], lastChangedDate: dates[versions - 1], labels, versions: Object.fromEntries(ids.map((id, v) => [id, dates[v]])) };
+    await file(indexPath(MANY_VERSIONS), serializeSecretIndex(index));
+    for (const [v, id] of ids.entries()) {
+      await file(versionPath(MANY_VERSIONS, id), sealValue({ type: 'string', text: `value-${v}` }, { storeId: config.storeId, secretArn: arn, versionId: id }, recipients));
+    }
   }
   await write(Buffer.from('\ndone\n'));
   out.end(Buffer.concat(pending));

@@ -31,8 +31,7 @@ describe('issue 14.6: secretstore --version and secretstore version', () => {
     // The bundle holds the version itself: copied where no package.json is, it still knows it.
     expect(readFileSync('dist/secretstore.js', 'utf8')).not.toContain('__SECRETSTORE_VERSION__');
     const alone = join(t.base, 'alone');
-    cpSync('dist/secretstore.js', join(alone, 'secretstore.js'));
-    cpSync('dist/chunks', join(alone, 'chunks'), { recursive: true });
+    cpSync('dist', alone, { recursive: true, filter: (path) => !path.startsWith(join('dist', 'lib')) });
     const r = execFileSync(process.execPath, [join(alone, 'secretstore.js'), '--version'], { cwd: alone, env: t.env, encoding: 'utf8' });
     expect(r).toBe(`secretstore ${PACKAGE.version}\n`);
   });

@@ -373,23 +373,20 @@ describe('the library: openStore({ passphrase })', () => {
 });
 
 describe('start-up cost (the sumo build is loaded only for a protected identity file)', () => {
-  /** The bundle chunk of libsodium's sumo build: the one `loadSodiumSumo` imports. */
-  function sumoChunk(): string {
-    const dir = join(CLI, '..', 'chunks');
-    for (const name of readdirSync(dir)) {
-      const m = /loadingSumo \?\?= import\("\.\/([^"]+)"\)/.exec(readFileSync(join(dir, name), 'utf8'));
-      if (m) return m[1]!;
-    }
-    throw new Error('no chunk imports the sumo build');
-  }
-
-  /** Runs the CLI with a module hook that logs every libsodium chunk it loads. */
-  function loadedChunks(identity: string, env: NodeJS.ProcessEnv): string[] {
+  /**
+   * Runs the CLI with a preload that logs which libsodium builds it loads: the WebAssembly files it reads
+   * (dist/wasm/libsodium.wasm, dist/wasm/libsodium-sumo.wasm) and the sumo bundle (dist/vendor/) it requires.
+   */
+  function loadedBuilds(identity: string, env: NodeJS.ProcessEnv): string[] {
     const dir = mkdtempSync(join(tmpdir(), 'secretstore-hooks-'));
     try {
-      writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(spec, ctx, next) {\n  const r = await next(spec, ctx);\n  if (/libsodium-wrappers-/.test(r.url)) process.stderr.write('LOADED ' + r.url.split('/').pop() + '\\n');\n  return r;\n}\n`);
-      writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
-      const r = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), CLI, '--identity', identity, 'get-secret-value', '--secret-id', 'api'], {
+      writeFileSync(
+        join(dir, 'log.cjs'),
+        `const fs = require('node:fs');\nconst read = fs.readFileSync;\nconst seen = new Set();\n` +
+          `fs.readFileSync = function (path, ...rest) { if (/libsodium[^/]*\\.wasm$/.test(String(path))) seen.add(String(path).split('/').pop()); return read.call(this, path, ...rest); };\n` +
+          `process.on('exit', () => { for (const k of Object.keys(require.cache)) if (/vendor\\/libsodium/.test(k)) seen.add(k.split('/').pop()); for (const s of seen) fs.writeSync(2, 'LOADED ' + s + '\\n'); });\n`,
+      );
+      const r = spawnSync(process.execPath, ['--require', join(dir, 'log.cjs'), CLI, '--identity', identity, 'get-secret-value', '--secret-id', 'api'], {
         cwd: s.dir,
         env: { ...s.env, ...env },
         encoding: 'utf8',
@@ -405,10 +402,7 @@ describe('start-up cost (the sumo build is loaded only for a protected identity 
     const plain = join(s.base, 'startup-plain');
     writeFileSync(plain, readFileSync(s.identity), { mode: 0o600 });
     expect(s.cli(['identity', 'unprotect', plain], { SECRETSTORE_PASSPHRASE: PASS }).status).toBe(0);
-    const sumo = sumoChunk();
-    const withPlain = loadedChunks(plain, {});
-    expect(withPlain.length).toBeGreaterThan(0); // the standard build
-    expect(withPlain).not.toContain(sumo);
-    expect(loadedChunks(s.identity, { SECRETSTORE_PASSPHRASE: PASS })).toContain(sumo);
+    expect(loadedBuilds(plain, {}).sort()).toEqual(['libsodium.wasm']);
+    expect(loadedBuilds(s.identity, { SECRETSTORE_PASSPHRASE: PASS }).sort()).toEqual(['libsodium-sumo.wasm', 'libsodium-wrappers-sumo.cjs', 'libsodium.wasm']);
   });
 });

@@ -2,18 +2,27 @@
  * The client side of the agent: what `secretstore` does before anything else. It decides whether to use
  * the agent, starts it when it is not running, forwards argv, working folder, environment and (for `-`)
  * standard input, writes the reply's stdout and stderr bytes and returns its exit code. It holds no
- * business logic and imports only Node built-ins and the two small agent modules; answering a passphrase
- * request loads the terminal code on demand. `undefined` means: run the command in this process.
+ * business logic and imports only Node built-ins and the two small agent modules (it is bundled alone into
+ * dist/secretstore.js, see scripts/build.mjs); answering a passphrase request uses the program's terminal
+ * code, handed in by the entry (`AskPassphrase`). `undefined` means: run the command in this process.
  *
  * When the agent is used (see `wantsAgent`): SECRETSTORE_AGENT=on always; =off or --no-agent never; unset
  * (auto) only for a person at a terminal: stdin is a TTY and CI is not set, so scripts, CI jobs and
  * containers never leave an agent behind.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
 import { isatty } from 'node:tty';
 import { agentFolder, AgentFolderRefused, checkSocket, ensureFolder, socketPath } from './folder.js';
 import { buildId, onMessages, send, type AgentMessage, type ClientMessage } from './protocol.js';
+import type { Passphrase, PassphraseRequest } from '../crypto/passphrase.js';
+
+/** Reads the passphrase the agent asks for, where the cold path would (src/shell/passphrase.ts askPassphrase). */
+export type AskPassphrase = (request: PassphraseRequest, env: NodeJS.ProcessEnv) => Promise<Passphrase>;
+
+/** For Node modules only some runs need (child_process: starting the agent): the client's start stays short. */
+const nodeRequire = createRequire(import.meta.url);
 
 /** Variables the agent is never sent: the passphrase is read by the client when the agent asks. */
 const PRIVATE_VARIABLES = ['SECRETSTORE_PASSPHRASE', 'SECRETSTORE_NEW_PASSPHRASE'];
@@ -31,7 +40,7 @@ function warn(line: string): void {
 }
 
 /** Runs the command through the agent; undefined when it must (or, after a refusal, will) run in this process. */
-export async function viaAgent(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number | undefined> {
+export async function viaAgent(argv: readonly string[], env: NodeJS.ProcessEnv, cwd: string, ask: () => Promise<AskPassphrase>): Promise<number | undefined> {
   const stdinTTY = isatty(0); // not process.stdin, whose stream costs more to set up than the whole request
   if (!wantsAgent(argv, env, stdinTTY)) return undefined;
   // `-` reads the value from stdin: read it here, unless it is the terminal (the command then runs here).
@@ -51,7 +60,7 @@ export async function viaAgent(argv: readonly string[], env: NodeJS.ProcessEnv, 
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       const socket = await connectOrStart(folder, env);
-      const answer = await exchange(socket, request, env);
+      const answer = await exchange(socket, request, env, ask);
       if (answer !== 'restart') return answer === 'cold' ? undefined : answer;
       // An agent of another build exits on its own; start this build's (it listens once the old one has left).
       await waitForExit(folder);
@@ -66,13 +75,9 @@ export async function viaAgent(argv: readonly string[], env: NodeJS.ProcessEnv, 
   }
 }
 
-/** `secretstore agent status|stop|run`. */
+/** `secretstore agent status|stop` (`agent run` is the agent itself: src/agent/server.ts). */
 export async function agentCommand(action: string | undefined, env: NodeJS.ProcessEnv): Promise<number> {
   const folder = agentFolder(env);
-  if (action === 'run') {
-    await (await import('./server.js')).runAgent(folder, env);
-    return 0;
-  }
   if (action !== 'status' && action !== 'stop') {
     process.stderr.write('usage: secretstore agent status|stop\n');
     return 252;
@@ -129,7 +134,7 @@ async function connectOrStart(folder: string, env: NodeJS.ProcessEnv): Promise<S
 
 /** Starts `secretstore agent run` detached, and waits for its `ready` line (it listens by then). */
 async function startAgent(env: NodeJS.ProcessEnv): Promise<void> {
-  const { spawn } = await import('node:child_process');
+  const { spawn } = nodeRequire('node:child_process') as typeof import('node:child_process');
   const agentEnv = { ...env };
   for (const name of PRIVATE_VARIABLES) delete agentEnv[name];
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'agent', 'run'], {
@@ -165,7 +170,7 @@ async function waitForExit(folder: string): Promise<void> {
   }
 }
 
-function exchange(socket: Socket, request: ClientMessage, env: NodeJS.ProcessEnv): Promise<number | 'cold' | 'restart'> {
+function exchange(socket: Socket, request: ClientMessage, env: NodeJS.ProcessEnv, ask: () => Promise<AskPassphrase>): Promise<number | 'cold' | 'restart'> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (value: number | 'cold' | 'restart') => {
@@ -182,7 +187,7 @@ function exchange(socket: Socket, request: ClientMessage, env: NodeJS.ProcessEnv
           process.stderr.write(Buffer.from(m.data, 'base64'));
           break;
         case 'ask':
-          void answerPassphrase(socket, m, env);
+          void answerPassphrase(socket, m, env, ask);
           break;
         case 'exit':
           finish(m.code);
@@ -205,10 +210,10 @@ function exchange(socket: Socket, request: ClientMessage, env: NodeJS.ProcessEnv
 }
 
 /** The agent needs the passphrase of an identity file: read it here, as the cold path would, and send it. */
-async function answerPassphrase(socket: Socket, ask: { path: string; attempt: number }, env: NodeJS.ProcessEnv): Promise<void> {
+async function answerPassphrase(socket: Socket, request: { path: string; attempt: number }, env: NodeJS.ProcessEnv, ask: () => Promise<AskPassphrase>): Promise<void> {
   try {
-    const { askPassphrase } = await import('../shell/passphrase.js');
-    const passphrase = await askPassphrase({ path: ask.path, attempt: ask.attempt }, env);
+    const askPassphrase = await ask();
+    const passphrase = await askPassphrase({ path: request.path, attempt: request.attempt }, env);
     const bytes = Buffer.from(passphrase.bytes);
     send(socket, { t: 'passphrase', bytes: bytes.toString('base64'), retry: passphrase.retry });
     bytes.fill(0);

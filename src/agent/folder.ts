@@ -5,12 +5,15 @@
  * Anything else is refused. Imports only Node built-ins: the client (src/agent/client.ts) stays small.
  */
 import { lstatSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** `$XDG_RUNTIME_DIR/secretstore`, else a private folder in the temp folder (`/tmp/secretstore-<uid>`). */
 export function agentFolder(env: NodeJS.ProcessEnv): string {
-  return env.XDG_RUNTIME_DIR ? join(env.XDG_RUNTIME_DIR, 'secretstore') : join(tmpdir(), `secretstore-${uid()}`);
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'secretstore');
+  // node:os only here: most sessions have XDG_RUNTIME_DIR, and every module loaded is time before the agent answers.
+  const { tmpdir } = createRequire(import.meta.url)('node:os') as typeof import('node:os');
+  return join(tmpdir(), `secretstore-${uid()}`);
 }
 
 export function socketPath(folder: string): string {

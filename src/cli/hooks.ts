@@ -5,6 +5,7 @@
  * in a signed commit of its own, what a merge made by git left over the policy; post-rewrite signs
  * again the user's own commits that a rebase or an amend rewrote.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions } from './program.js';
 
@@ -57,7 +58,6 @@ export function addHookCommands(program: Command, globals: () => GlobalOptions, 
     .action(async (file: string) => {
       io.operation = 'CommitMsgHook';
       const { loc, run, signing, hooks } = await context();
-      const { resolve } = await import('node:path');
       warnAll(await hooks.commitMsg(loc, run, resolve(io.cwd, file), signing));
     });
   hook

@@ -1,5 +1,5 @@
 /** Printing results and errors as the AWS CLI does: `--output json|text|yaml|table` and `--query`. */
-import { stringify } from 'yaml';
+import { loadYaml } from '../core/yaml-value.js';
 import { InvalidParameterException, SecretsManagerError } from '../errors.js';
 
 export const OUTPUT_FORMATS = ['json', 'text', 'yaml', 'table'] as const;
@@ -46,7 +46,7 @@ export async function render(value: unknown, format: OutputFormat, query: string
     case 'json':
       return JSON.stringify(data, null, 4) + '\n';
     case 'yaml':
-      return stringify(data, { lineWidth: 0 });
+      return (await loadYaml()).stringify(data, { lineWidth: 0 });
     case 'text':
       return formatText(data);
     case 'table':

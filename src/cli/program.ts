@@ -4,10 +4,10 @@
  * `--cli-input-json`, `--cli-input-yaml` and `--generate-cli-skeleton`. The few commands that have no
  * AWS counterpart (keygen, init, prune, hook, ...) are added by `admin.ts`.
  */
+import { loadYaml, yamlLibrary } from '../core/yaml-value.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
 import type { Operation, OperationGroup, Param } from '../ops/context.js';
@@ -144,7 +144,7 @@ function cliInput(opts: Record<string, unknown>, op: Operation<unknown, unknown>
   }
   let parsed: unknown;
   try {
-    parsed = json !== undefined ? JSON.parse(text) : parseYaml(text);
+    parsed = json !== undefined ? JSON.parse(text) : yamlLibrary().parse(text);
   } catch {
     throw new InvalidParameterException(`${flag} is not valid ${json !== undefined ? 'JSON' : 'YAML'}`);
   }
@@ -317,6 +317,8 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
         io.out(await render(skeleton(op), kind === 'yaml-input' ? 'yaml' : 'json', undefined, op.name));
         return;
       }
+      // The yaml package is loaded only by the commands that read or print YAML (a get does not).
+      if (opts.cliInputYaml !== undefined) await loadYaml();
       const request = requestFrom(op, opts, io);
       if (!(await promptForValue(op, opts, request, io))) return;
       debug(() => `operation ${op.name} ${JSON.stringify(redactRequest(op.params, request))}`);

@@ -4,10 +4,10 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
-import { stringify } from 'yaml';
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
-import { yamlValue } from './yaml-value.js';
+import { readStoreYaml } from './store-yaml.js';
+import { yamlLibrary, yamlValue, yamlValueAsync, type YamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
   type Policy,
@@ -29,6 +29,19 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * The encoder's own form (toISOString's) of an instant that exists: returned as it is, without a Date
+ * round trip (most timestamps of every file; days past the 28th take the long way, as V8 rolls 02-30 over).
+ */
+const CANONICAL = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** A timestamp in its canonical form (toISOString), or undefined when `v` is none. */
+export function isoTimestamp(v: string): string | undefined {
+  if (CANONICAL.test(v)) return v;
+  const when = Date.parse(v);
+  return Number.isNaN(when) ? undefined : new Date(when).toISOString();
+}
+
 class Fields {
   constructor(
     private readonly obj: Record<string, unknown>,
@@ -47,9 +60,7 @@ class Fields {
     return this.obj[key] === undefined ? undefined : this.string(key);
   }
   timestamp(key: string): string {
-    const v = this.string(key);
-    if (Number.isNaN(Date.parse(v))) this.fail(`'${key}' is not a timestamp`);
-    return new Date(v).toISOString();
+    return isoTimestamp(this.string(key)) ?? this.fail(`'${key}' is not a timestamp`);
   }
   optionalTimestamp(key: string): string | undefined {
     return this.obj[key] === undefined ? undefined : this.timestamp(key);
@@ -101,8 +112,20 @@ export function unsignedText(text: string): string {
   return at < 0 ? text : text.slice(0, at);
 }
 
+/**
+ * Synchronous readers (parseSecretIndex, parseConfig) need the `yaml` package loaded for a file the fast
+ * reader declines (src/core/yaml-value.ts); the async ones (parseSecretIndexAsync, parseConfigAsync)
+ * load it when the file needs it, and are what the read path uses.
+ */
 function parseObject(text: string, file: string): Record<string, unknown> {
-  const read = yamlValue(unsignedText(text), YAML_OPTIONS);
+  return objectOf(yamlValue(unsignedText(text), YAML_OPTIONS), file);
+}
+
+async function parseObjectAsync(text: string, file: string): Promise<Record<string, unknown>> {
+  return objectOf(await yamlValueAsync(unsignedText(text), YAML_OPTIONS), file);
+}
+
+function objectOf(read: YamlValue, file: string): Record<string, unknown> {
   if ('problem' in read) throw new InternalServiceError(`${file} is damaged: ${oneLine(read.problem)}; restore it from git (git checkout -- ${file}) or fix it by hand`);
   const { value } = read;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -121,9 +144,7 @@ const ROTATION_KEYS = ['enabled', 'lambdaArn', 'pins', 'rules', 'lastRotatedDate
 function parseTimestamps(f: Fields, key: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [id, created] of Object.entries(f.map(key))) {
-    const when = typeof created === 'string' ? Date.parse(created) : NaN;
-    if (Number.isNaN(when)) f.fail(`${what} ${id} has no valid creation time`);
-    out[id] = new Date(when).toISOString();
+    out[id] = (typeof created === 'string' ? isoTimestamp(created) : undefined) ?? f.fail(`${what} ${id} has no valid creation time`);
   }
   return out;
 }
@@ -162,7 +183,21 @@ function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefin
 }
 
 export function parseSecretIndex(text: string, file: string): SecretIndex {
-  const f: Fields = new Fields(parseObject(text, file), file);
+  return secretIndexOf(parseObject(text, file), file);
+}
+
+/** The index, or undefined when its text is not in the encoder's forms (then parseSecretIndexAsync reads it). */
+export function parseSecretIndexFast(text: string, file: string): SecretIndex | undefined {
+  const value = readStoreYaml(unsignedText(text));
+  return value === undefined ? undefined : secretIndexOf(value, file);
+}
+
+export async function parseSecretIndexAsync(text: string, file: string): Promise<SecretIndex> {
+  return secretIndexOf(await parseObjectAsync(text, file), file);
+}
+
+function secretIndexOf(obj: Record<string, unknown>, file: string): SecretIndex {
+  const f: Fields = new Fields(obj, file);
   f.only(INDEX_KEYS);
   const versions = parseTimestamps(f, 'versions', 'version');
   const placeholders = f.has('placeholders') ? parseTimestamps(f, 'placeholders', 'placeholder') : undefined;
@@ -234,7 +269,7 @@ export function serializeSecretIndex(index: SecretIndex): string {
     versions,
     ...optional('placeholders', index.placeholders),
   };
-  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + stringify(ordered, YAML_OPTIONS);
+  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + yamlLibrary().stringify(ordered, YAML_OPTIONS);
 }
 
 function accountOf(f: Fields): string {
@@ -272,7 +307,15 @@ function parseEntries<K extends string>(
 }
 
 export function parseConfig(text: string, file: string): StoreConfig {
-  const f: Fields = new Fields(parseObject(text, file), file);
+  return configOf(parseObject(text, file), file);
+}
+
+export async function parseConfigAsync(text: string, file: string): Promise<StoreConfig> {
+  return configOf(await parseObjectAsync(text, file), file);
+}
+
+function configOf(obj: Record<string, unknown>, file: string): StoreConfig {
+  const f: Fields = new Fields(obj, file);
   f.only(CONFIG_KEYS);
   if (f.integer('format', 0) !== 1) f.fail(`unsupported format ${String(f.integer('format', 0))} (this secretstore reads format 1)`);
   const recipients = parseEntries(f, 'recipients', 'publicKey', file);
@@ -297,7 +340,7 @@ export function parseConfig(text: string, file: string): StoreConfig {
 }
 
 export function serializeConfig(config: StoreConfig): string {
-  const body = stringify(
+  const body = yamlLibrary().stringify(
     {
       format: config.format,
       storeId: config.storeId,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException, ResourceExistsException } from '../errors.js';
@@ -68,15 +67,18 @@ export async function readIdentityFile(path: string, opts: ReadIdentityOptions =
 
 /** Whether the identity file at `path` is passphrase-protected; false when it cannot be read (reading it says why). */
 export async function isProtectedIdentityFile(path: string): Promise<boolean> {
-  return readFile(path, 'utf8').then(isProtectedIdentityText, () => false);
+  return fsp.readFile(path, 'utf8').then(isProtectedIdentityText, () => false);
 }
 
-/** The text of a file only its owner can read: stat and read the same open file, so the check is about what is read. */
+/**
+ * The text of a file only its owner can read: stat and read the same open file, so the check is about what is
+ * read. Synchronous (a small file): node:fs/promises is not loaded on a read, whose start it would slow.
+ */
 async function readPrivateFile(path: string): Promise<string> {
   try {
-    const file = await open(path, 'r');
+    const file = openSync(path, 'r');
     try {
-      const stat = await file.stat();
+      const stat = fstatSync(file);
       if (!stat.isFile()) throw new InvalidRequestException(`identity file ${path} is not a regular file`);
       // Windows has no POSIX modes to check
       if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
@@ -85,9 +87,9 @@ async function readPrivateFile(path: string): Promise<string> {
           `identity file ${path} has mode ${mode}, so other users may read it; run: chmod 600 ${path}`,
         );
       }
-      return await file.readFile('utf8');
+      return readFileSync(file, 'utf8');
     } finally {
-      await file.close();
+      closeSync(file);
     }
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
@@ -199,28 +201,28 @@ export async function setIdentityPassphrase(
  */
 async function writePrivateFile(path: string, text: string, replace: boolean): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const file = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  const file = await fsp.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
   try {
     await file.chmod(0o600); // the umask cannot widen it, but be explicit about what we rely on
     await file.writeFile(text, 'utf8');
     await file.sync();
   } catch (e) {
     await file.close();
-    await unlink(temp).catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
     throw e;
   }
   await file.close();
   try {
     if (replace) {
-      await rename(temp, path);
+      await fsp.rename(temp, path);
     } else {
-      await link(temp, path);
-      await unlink(temp);
+      await fsp.link(temp, path);
+      await fsp.unlink(temp);
     }
   } catch (e) {
-    await unlink(temp).catch(() => undefined);
+    await fsp.unlink(temp).catch(() => undefined);
     if (errnoCode(e) === 'EEXIST') {
       throw new ResourceExistsException(
         `an identity file already exists at ${path}; refusing to overwrite it (--force replaces it, and the old key is lost)`,

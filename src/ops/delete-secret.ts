@@ -1,9 +1,8 @@
-import { stringify } from 'yaml';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException, ResourceNotFoundException } from '../errors.js';
 import { secretArn } from '../core/arn.js';
 import { indexPath, versionPath } from '../core/layout.js';
 import { checkSecretId } from '../core/validate.js';
-import { yamlValue } from '../core/yaml-value.js';
+import { yamlLibrary, yamlValue } from '../core/yaml-value.js';
 import type { DeleteSecretRequest, DeleteSecretResponse } from '../model/lifecycle.js';
 import type { SecretIndex } from '../model/store.js';
 import { findSecret, indexChange, SECRET_ID } from './common.js';
@@ -44,7 +43,7 @@ const SCHEDULED_HEADER = '# secretstore: scheduled for deletion; the first write
 
 export function scheduledChange(secret: Pick<SecretIndex, 'name' | 'deletedDate'>): FileChange {
   const entry = { name: secret.name, deletedDate: secret.deletedDate! };
-  return { path: scheduledPath(secret.name), content: SCHEDULED_HEADER + stringify(entry, { lineWidth: 0, schema: 'core' }) };
+  return { path: scheduledPath(secret.name), content: SCHEDULED_HEADER + yamlLibrary().stringify(entry, { lineWidth: 0, schema: 'core' }) };
 }
 
 /** Validated like every store file: damage is an InternalServiceError naming the file (store-relative path). */

@@ -13,14 +13,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { parseSecretIndex } from '../core/codec.js';
+import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast } from '../core/codec.js';
+import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
-import type { GitObject, ObjectReader } from './objects.js';
+import type { ObjectReader } from './objects.js';
 import type { Progress, ProgressFactory } from './progress.js';
 import type { StoreLocation } from './types.js';
 import { loadCrypto } from './view.js';
@@ -64,7 +65,7 @@ export class CommitView implements StoreView {
     const folder = secretDir(name);
     const tree = await this.objects.read(this.spec(folder));
     if (tree === undefined || tree.type !== 'tree') return undefined;
-    const entry = treeEntries(tree.content).find((e) => e.name === INDEX_FILE);
+    const entry = treeEntry(tree.content, INDEX_FILE);
     if (entry === undefined) return undefined;
     const file = indexPath(name);
     if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the index file'));
@@ -73,7 +74,7 @@ export class CommitView implements StoreView {
     if (index === undefined) {
       const blob = await this.objects.read(entry.oid);
       if (blob === undefined) throw new InternalServiceError(`${file} is missing from the git object store (a damaged clone: git fsck)`);
-      index = parseSecretIndex(blob.content.toString('utf8'), file);
+      index = await parseSecretIndexAsync(blob.content.toString('utf8'), file);
       if (parsedIndexes.size >= MAX_PARSED) parsedIndexes.clear();
       parsedIndexes.set(entry.oid, index);
     }
@@ -94,7 +95,7 @@ export class CommitView implements StoreView {
     const file = versionPath(index.name, versionId);
     // A link's blob is its target path: look at the entry's mode in the versions tree, never at the blob alone.
     const folder = this.commit === undefined ? undefined : await this.objects.read(this.spec(versionsDir(index.name)));
-    const entry = folder?.type === 'tree' ? treeEntries(folder.content).find((e) => e.name === versionFileName(versionId)) : undefined;
+    const entry = folder?.type === 'tree' ? treeEntry(folder.content, versionFileName(versionId)) : undefined;
     if (folder?.type === 'blob') throw new InvalidRequestException(linkRefusal(versionsDir(index.name), 'the versions folder'));
     if (entry?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the sealed file'));
     const blob = entry === undefined ? undefined : await this.objects.read(entry.oid);
@@ -104,6 +105,7 @@ export class CommitView implements StoreView {
 
   async openVersion(index: SecretIndex, versionId: string): Promise<SecretValue> {
     const [text, identities, crypto] = await Promise.all([this.readSealedText(index, versionId), (this.identities ??= this.loadIdentities()), loadCrypto()]);
+    await yamlReady(text); // a sealed file the fast reader declines (edited by hand) is read by the yaml package
     return crypto.openValue(text, { storeId: this.config.storeId, secretArn: index.arn, versionId }, identities, versionPath(index.name, versionId));
   }
 }
@@ -117,7 +119,26 @@ export function linkRefusal(file: string, what: string): string {
 export async function refuseLinkEntry(objects: ObjectReader, treeSpec: string, name: string, file: string, what: string): Promise<void> {
   const tree = await objects.read(treeSpec);
   if (tree?.type !== 'tree') return;
-  if (treeEntries(tree.content).find((e) => e.name === name)?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, what));
+  if (treeEntry(tree.content, name)?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, what));
+}
+
+/**
+ * One entry of a raw tree object, found without decoding the others: a get of a secret with 300 versions
+ * decodes one entry of its versions folder, as a get of a secret with one does.
+ */
+export function treeEntry(content: Buffer, name: string, hashLength = 20): { mode: string; name: string; oid: string } | undefined {
+  const wanted = Buffer.from(name, 'utf8');
+  let at = 0;
+  while (at < content.length) {
+    const space = content.indexOf(0x20, at);
+    const nul = content.indexOf(0, space);
+    if (space < 0 || nul < 0 || nul + 1 + hashLength > content.length) return undefined;
+    if (nul - space - 1 === wanted.length && content.compare(wanted, 0, wanted.length, space + 1, nul) === 0) {
+      return { mode: content.toString('latin1', at, space), name, oid: content.toString('hex', nul + 1, nul + 1 + hashLength) };
+    }
+    at = nul + 1 + hashLength;
+  }
+  return undefined;
 }
 
 /** The entries of a raw tree object: `<mode> <name>\0<binary oid>` each (gitformat: tree objects). */
@@ -198,44 +219,39 @@ async function listSummaries(loc: StoreLocation, commit: string, objects: Object
   const file = listingFile(loc);
   const old = loadListing(file);
   if (old?.tree === tree.oid) return Object.values(old.files).map(([, s]) => s);
-  const { openGit } = await import('./git.js');
-  const out = await openGit(loc.repoRoot).run(['ls-tree', '-r', '-z', tree.oid]);
-  const wanted: { path: string; oid: string }[] = [];
-  for (const line of out.split('\0')) {
-    if (!line.endsWith(`/${INDEX_FILE}`) && line.split('\t')[1] !== INDEX_FILE) continue;
-    const tab = line.indexOf('\t');
-    const [mode, , oid] = line.slice(0, tab).split(' ') as [string, string, string];
-    const path = line.slice(tab + 1);
+  const { listTree, streamObjects } = await import('./object-stream.js');
+  const files: Record<string, [string, SecretSummary]> = {};
+  const missing: { path: string; oid: string }[] = [];
+  for (const { path, mode, oid } of await listTree(loc.repoRoot, objects.source, tree.oid)) {
+    if (!path.endsWith(`/${INDEX_FILE}`) && path !== INDEX_FILE) continue;
     if (path.includes('/versions/')) continue;
     if (mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(`${SECRETS_DIR}/${path}`, 'the index file'));
-    wanted.push({ path, oid });
+    const cached = old?.files[path];
+    if (cached && cached[0] === oid) files[path] = cached;
+    else missing.push({ path, oid });
   }
-  const files: Record<string, [string, SecretSummary]> = {};
-  const missing = wanted.filter((w) => {
-    const cached = old?.files[w.path];
-    if (cached && cached[0] === w.oid) files[w.path] = cached;
-    return !(cached && cached[0] === w.oid);
+  const bar: Progress | undefined = missing.length > 500 ? progress?.('reading secret indexes', missing.length) : undefined;
+  // Parsed as git streams them; a text the fast reader declines (edited by hand) is read after, by the yaml package.
+  const declined: { path: string; oid: string; text: string }[] = [];
+  await streamObjects(loc.repoRoot, objects.source, missing.map((m) => m.oid), (i, content) => {
+    const { path, oid } = missing[i]!;
+    const store = `${SECRETS_DIR}/${path}`;
+    if (content === undefined) throw new InternalServiceError(`${store} is missing from the git object store (a damaged clone: git fsck)`);
+    const text = content.toString('utf8');
+    const index = parseSecretIndexFast(text, store);
+    if (index === undefined) declined.push({ path, oid, text });
+    else files[path] = [oid, summaryOf(index, store)];
+    bar?.tick();
   });
-  let bar: Progress | undefined;
-  if (missing.length > 0) {
-    if (missing.length > 500) bar = progress?.('reading secret indexes', missing.length);
-    const blobs: (GitObject | undefined)[] = await objects.readMany(missing.map((m) => m.oid));
-    missing.forEach((m, i) => {
-      const path = `${SECRETS_DIR}/${m.path}`;
-      const blob = blobs[i];
-      if (blob === undefined) throw new InternalServiceError(`${path} is missing from the git object store (a damaged clone: git fsck)`);
-      files[m.path] = [m.oid, summaryOf(blob.content.toString('utf8'), path)];
-      bar?.tick();
-    });
-    bar?.done();
-  }
+  for (const { path, oid, text } of declined) files[path] = [oid, summaryOf(await parseSecretIndexAsync(text, `${SECRETS_DIR}/${path}`), `${SECRETS_DIR}/${path}`)];
+  bar?.done();
   saveListing(file, { tree: tree.oid, files });
   return Object.values(files).map(([, s]) => s);
 }
 
-function summaryOf(text: string, file: string): SecretSummary {
+function summaryOf(index: SecretIndex, file: string): SecretSummary {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { versions, placeholders, ...summary } = parseSecretIndex(text, file);
+  const { versions, placeholders, ...summary } = index;
   // A secret.yaml copied into another secret's folder would list one secret twice.
   if (indexPath(summary.name) !== file) throw new InternalServiceError(`${file} is damaged: it names secret '${summary.name}'`);
   return summary;
@@ -275,6 +291,7 @@ function codecFingerprint(): string {
   if (fingerprint === undefined) {
     let probe: string;
     try {
+      // our own encoder's form: the fast reader takes it, so this never needs the yaml package
       probe = JSON.stringify(parseSecretIndex(PROBE_INDEX, 'probe'));
     } catch (err) {
       probe = `refused: ${(err as Error).message}`;

@@ -28,6 +28,7 @@ import { storeChanges, storePathspecs, type GitRunner, type HookSigning } from '
 import type { FileChange, StoreLocation } from './types.js';
 import { loadCrypto } from './view.js';
 import { writerSigner } from './writer-key.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 /** The commit-msg hook: signs the message in `file` for the commit about to be made, or leaves it. */
 export async function commitMsg(loc: StoreLocation, git: GitRunner, file: string, signing: HookSigning): Promise<string[]> {

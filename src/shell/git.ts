@@ -2,6 +2,7 @@
  * The one door to git. Everything else in secretstore talks to git through `openGit`, so the
  * environment git sees, how failures are reported and the no-identity fallback live in one place.
  */
+import { spawn } from 'node:child_process';
 import { simpleGit } from 'simple-git';
 import { InternalServiceError } from '../errors.js';
 import { debugGit } from './debug.js';
@@ -115,7 +116,6 @@ export async function readBlobs(repoRoot: string, ids: readonly string[], source
   if (wanted.length === 0) return blobs;
   // one name per line on stdin: a line break inside one would ask for another object
   if (wanted.some((id) => /[\n\r]/.test(id))) throw new InternalServiceError('a git object name holds a line break');
-  const { spawn } = await import('node:child_process');
   const args = ['cat-file', '--batch'];
   const started = performance.now();
   const out = await new Promise<Buffer>((resolve, reject) => {

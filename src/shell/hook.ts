@@ -19,6 +19,7 @@ import { commitSignerFor, planChanges } from '../trust/sign-commit.js';
 import type { FileChange, StoreLocation } from './types.js';
 import { checkVersionFiles } from './view.js';
 import { writerSigner } from './writer-key.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 /** Runs git in the repository's top level and returns stdout. */
 export type GitRunner = (args: string[]) => Promise<string>;

@@ -5,7 +5,7 @@
  * config entries of the merge driver and the sealed-file diff, which git does not clone.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { userInfo } from 'node:os';
@@ -20,6 +20,7 @@ import { locateStore } from './location.js';
 import { transact } from './transaction.js';
 import type { StoreLocation } from './types.js';
 import { loadCrypto } from './view.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface InitOptions {
   store?: string;
@@ -189,8 +190,17 @@ function commandLine(loc: StoreLocation, args: string): string {
 /** `dist/secretstore.js` of the package this module belongs to (bundled, compiled or run from source). */
 function cliPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  // dist/ and dist/lib/ hold package.json files of their own (only a "type"): the package's names the bin.
+  while (!isPackageRoot(dir) && dirname(dir) !== dir) dir = dirname(dir);
   return join(dir, 'dist', 'secretstore.js');
+}
+
+function isPackageRoot(dir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bin?: Record<string, string> }).bin?.secretstore !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 export async function installHook(loc: StoreLocation, hook: HookName = 'pre-commit'): Promise<string> {

@@ -18,7 +18,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   constructor(
     readonly repoRoot: string,
     private readonly args: readonly string[],
-    private readonly source: NodeJS.ProcessEnv,
+    /** The environment its git runs with (gitEnv of it); whole-store reads start their git with it too. */
+    readonly source: NodeJS.ProcessEnv,
   ) {}
 
   /**

@@ -65,7 +65,7 @@ export async function acquireLock(
   opts: { timeoutMs?: number } = {},
 ): Promise<Lock> {
   const path = lockPath(gitDir);
-  const timeoutMs = opts.timeoutMs ?? envTimeout() ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = opts.timeoutMs ?? lockTimeoutFromEnv() ?? DEFAULT_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const me: LockHolder = {
     pid: process.pid,
@@ -138,7 +138,8 @@ class FileLock implements Lock {
   }
 }
 
-function envTimeout(): number | undefined {
+/** SECRETSTORE_LOCK_TIMEOUT_MS when it is a number of milliseconds: how long a writer waits for a lock. */
+export function lockTimeoutFromEnv(): number | undefined {
   const value = Number(process.env.SECRETSTORE_LOCK_TIMEOUT_MS);
   return process.env.SECRETSTORE_LOCK_TIMEOUT_MS && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

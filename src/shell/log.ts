@@ -7,6 +7,7 @@ import { InvalidParameterException } from '../errors.js';
 import { GitCommandError, openGit } from './git.js';
 import { readCommits, readTexts } from './history.js';
 import type { StoreLocation } from './types.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface LogOptions {
   /** A name, or a full or partial ARN (a full ARN keeps only that secret, not an older one of the same name). */

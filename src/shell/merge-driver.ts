@@ -23,6 +23,7 @@ import { Authenticator } from '../trust/authenticate.js';
 import { GitCommandError, openGit } from './git.js';
 import { ObjectReader } from './objects.js';
 import type { StoreLocation } from './types.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface MergeDriverArgs {
   readonly base: string;

@@ -13,6 +13,7 @@ import type { FileChange, Plan } from './types.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { purgeWith } from './purge.js';
 import type { SecretStore } from './store.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface PruneResult {
   Pruned: { Name: string; VersionIds: string[] }[];

@@ -15,6 +15,7 @@ import type { StoreView } from '../ops/context.js';
 import { parseScheduled, scheduledChange, scheduledPath, SCHEDULED_DIR, secretFiles, type ScheduledEntry } from '../ops/delete-secret.js';
 import type { SecretStore } from './store.js';
 import type { FileChange, Plan } from './types.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 type Reader = Pick<StoreView, 'readSecret' | 'listSecretNames'>;
 /** Runs `compute` as one transaction (inside the store lock) and returns its result. */

@@ -20,6 +20,7 @@ import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
 import type { FileChange } from './types.js';
 import { loadCrypto } from './view.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface RecipientChangeResult {
   Name: string;

@@ -12,6 +12,7 @@ import { operations } from '../ops/table.js';
 import { openGit } from './git.js';
 import { readCommits, readDiff, readTexts, resolveCommit } from './history.js';
 import type { StoreLocation } from './types.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 /** Commit subjects of the commands that are not AWS operations (`init: ...`, `prune: ...`). */
 const STORE_COMMANDS = ['init', 'prune', 'purge', 'sync', 'merge', 'rotate-due', 'rollback'];

@@ -13,7 +13,8 @@ import type { Identity } from '../crypto/types.js';
 import type { UnwrapCache } from '../crypto/unwrap-cache.js';
 import type { IdentityKeys } from '../crypto/identity-file.js';
 import type { PassphraseProvider } from '../crypto/passphrase.js';
-import { CONFIG_FILE, parseConfig } from '../core/codec.js';
+import { CONFIG_FILE, parseConfigAsync } from '../core/codec.js';
+import { loadYaml } from '../core/yaml-value.js';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { Authenticator } from '../trust/authenticate.js';
 import { headStamp } from '../trust/records.js';
@@ -122,6 +123,8 @@ export class SecretStore {
    */
   async withOptions(options: OpenStoreOptions): Promise<SecretStore> {
     const next = new SecretStore(this.location, this.objects, this.trust, this.snapshot, { ...options, env: options.env ?? process.env }, this.shared);
+    // The snapshot comes with the HEAD stamp it was checked at: an unchanged HEAD costs a stat, not a git round trip.
+    next.headSeen = this.headSeen;
     await next.refreshConfig();
     return next;
   }
@@ -179,7 +182,8 @@ export class SecretStore {
    * write through here.
    */
   async commit<T>(compute: (ctx: OpContext) => Promise<Plan<T>>, opts: { readonly adopt?: readonly string[] } = {}): Promise<T> {
-    const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js')]);
+    // Writes serialize store files (and may read hand-edited ones): they load the yaml package, reads do not.
+    const [{ transact }, { commitSignerFor, planChanges }] = await Promise.all([import('./transaction.js'), import('../trust/sign-commit.js'), loadYaml()]);
     let base: Snapshot | undefined;
     let plan: Plan<T> | undefined;
     let made: string | undefined;
@@ -341,7 +345,7 @@ async function configAt(loc: StoreLocation, trust: Authenticator, commit: string
   await refuseLinkEntry(trust.objectsReader, `${commit}:${loc.prefix}`, CONFIG_FILE, `${loc.prefix}${CONFIG_FILE}`, 'the configuration file');
   let config = shared.configs.get(blob.oid);
   if (config === undefined) {
-    config = parseConfig(blob.content.toString('utf8'), `${loc.prefix}${CONFIG_FILE}`);
+    config = await parseConfigAsync(blob.content.toString('utf8'), `${loc.prefix}${CONFIG_FILE}`);
     if (shared.configs.size >= MAX_CONFIGS) shared.configs.clear();
     shared.configs.set(blob.oid, config);
   }

@@ -28,6 +28,7 @@ import { ObjectReader } from './objects.js';
 import { noProgress, type ProgressFactory } from './progress.js';
 import { transact } from './transaction.js';
 import type { CommitSigner, FileChange, StoreLocation } from './types.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface SyncOptions {
   readonly prefer?: Preference;

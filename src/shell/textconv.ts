@@ -11,6 +11,7 @@ import { recipientNames, renderSealedHeader } from '../core/sealed-header.js';
 import { readEnvelopeHeader, type EnvelopeHeader } from '../crypto/envelope.js';
 import type { StoreConfig } from '../model/store.js';
 import { locateStore, type LocateOptions } from './location.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 async function storeConfig(opts: LocateOptions): Promise<StoreConfig | undefined> {
   try {

@@ -35,7 +35,8 @@ const IDLE_CLOSE_MS = 5_000;
 
 /** The warm object-writing processes of one repository. */
 export class TreeWriter {
-  private readonly reader: ObjectReader;
+  /** Also read by the index check before a commit (work-tree.ts): the trees it reads are the ones the commit is built from. */
+  readonly reader: ObjectReader;
   private readonly blobs: LineProcess;
   private readonly trees: LineProcess;
   private readonly commits: CommitWriter;

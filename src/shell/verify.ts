@@ -32,6 +32,7 @@ import { noProgress, type ProgressFactory } from './progress.js';
 import type { SecretStore } from './store.js';
 import { pinProblems } from './rotation-pins.js';
 import { loadCrypto } from './view.js';
+import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface Finding {
   /** Store-relative path (repository-relative for files outside the store), or `commit <id>`. */

@@ -4,11 +4,11 @@
  * read what is on disk, unauthenticated. Operations never use this view: they read authenticated commits
  * (src/shell/commit-view.ts).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { promises as fsp, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
+import { CONFIG_FILE, parseConfigAsync, parseSecretIndex, parseSecretIndexAsync } from '../core/codec.js';
+import { loadYaml } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, VERSIONS_DIR, versionFileName, versionPath, versionsDir } from '../core/layout.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
@@ -27,19 +27,19 @@ export async function readConfigFile(root: string): Promise<{ text: string; conf
   const file = join(root, CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new InvalidRequestException(`${root} is not a secretstore (no ${CONFIG_FILE}); run secretstore init`);
     }
     throw err;
   }
-  return { text, config: parseConfig(text, CONFIG_FILE) };
+  return { text, config: await parseConfigAsync(text, CONFIG_FILE) };
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await fsp.readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
@@ -49,7 +49,7 @@ async function readIfExists(file: string): Promise<string | undefined> {
 
 async function listDir(dir: string): Promise<string[]> {
   try {
-    return await readdir(dir);
+    return await fsp.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
@@ -71,7 +71,7 @@ export class WorkTreeView implements StoreView {
       const file = indexPath(name);
       refuseSymlinks(this.root, [file, versionsDir(name)]);
       const text = await readIfExists(join(this.root, file));
-      const index = text === undefined ? undefined : parseSecretIndex(text, file);
+      const index = text === undefined ? undefined : await parseSecretIndexAsync(text, file);
       if (index !== undefined && index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
       if (index !== undefined) checkVersionFiles(index, file, await listDir(join(this.root, versionsDir(name))));
       this.cache.set(name, index);
@@ -84,6 +84,7 @@ export class WorkTreeView implements StoreView {
   }
 
   async listSecretSummaries(): Promise<SecretSummary[]> {
+    await loadYaml(); // work-tree files may be edited by hand; this view is for hooks and completion only
     const out: SecretSummary[] = [];
     const visit = (rel: string): void => {
       const abs = join(this.root, SECRETS_DIR, rel);
@@ -108,7 +109,7 @@ export class WorkTreeView implements StoreView {
   }
 
   readSealedText(index: SecretIndex, versionId: string): Promise<string> {
-    return readFile(join(this.root, versionPath(index.name, versionId)), 'utf8');
+    return fsp.readFile(join(this.root, versionPath(index.name, versionId)), 'utf8');
   }
 
   async openVersion(index: SecretIndex, versionId: string): Promise<SecretValue> {

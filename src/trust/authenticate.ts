@@ -15,7 +15,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidRequestException } from '../errors.js';
 import { authorise, emptyState, secretFolderOf, refusalText, sameState, shortCommit, shortKey, type StoreChanges, type StoreState } from '../core/authorise.js';
-import { CONFIG_FILE, parseConfig, parseSecretIndex } from '../core/codec.js';
+import { CONFIG_FILE, parseConfigAsync, parseSecretIndexAsync } from '../core/codec.js';
+import { loadYaml } from '../core/yaml-value.js';
 import { findSignature, mergePreference, parseCommitObject, payload, type CommitObject } from '../core/commit-signature.js';
 import { INDEX_FILE, SECRETS_DIR } from '../core/layout.js';
 import type { StoreConfig } from '../model/store.js';
@@ -137,7 +138,8 @@ export class Authenticator {
   private async forwardOnly(branch: string, commit: string): Promise<void> {
     const rewound = await this.rewound(branch, commit);
     if (rewound !== undefined) throw new InvalidRequestException(rewound);
-    this.records.setHead(branch, commit);
+    // Recorded already: a read of an unchanged store writes nothing.
+    if (this.records.head(branch) !== commit) this.records.setHead(branch, commit);
   }
 
   /** Why `commit` would take `branch` backwards from what this clone has seen on it; undefined when it does not. */
@@ -340,6 +342,8 @@ export class Authenticator {
       // The preference a merge was made with is named by its trailer; a plain `git pull` writes none, so
       // each one is tried: whichever it was, the result only chooses between authenticated changes.
       const named = mergePreference(obj.message);
+      // a merge is re-done from its parents' (possibly hand-edited) files, which needs the yaml package
+      if (policy !== undefined) await loadYaml();
       for (const prefer of policy === undefined ? [] : named ? [named] : [undefined, 'newest', 'ours', 'theirs']) {
         const check = { commit, ours: p1, theirs: p2, policy: policy!.policy, ...(prefer ? { prefer } : {}) };
         if (await storeMergeMatches(await this.git(), this.objects, this.loc.prefix, check)) return OK;
@@ -376,7 +380,7 @@ export class Authenticator {
         continue;
       }
       try {
-        names.push(parseSecretIndex(blob.content.toString('utf8'), `${folder}/${INDEX_FILE}`).name);
+        names.push((await parseSecretIndexAsync(blob.content.toString('utf8'), `${folder}/${INDEX_FILE}`)).name);
       } catch {
         storeWide = true;
       }
@@ -403,7 +407,7 @@ export class Authenticator {
     if (!this.configs.has(blob.oid)) {
       let config: StoreConfig | undefined;
       try {
-        config = parseConfig(blob.content.toString('utf8'), CONFIG_FILE);
+        config = await parseConfigAsync(blob.content.toString('utf8'), CONFIG_FILE);
       } catch {
         config = undefined;
       }

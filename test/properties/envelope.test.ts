@@ -9,24 +9,12 @@ import { parseDocument, stringify } from 'yaml';
 import { beforeAll, describe, expect } from 'vitest';
 import { compareCommitment, openValue, readEnvelopeHeader, rewrapEnvelope, sealValue } from '../../src/crypto/envelope.js';
 import type { SealBinding } from '../../src/crypto/types.js';
-import type { SecretValue } from '../../src/model/value.js';
 import { sameValue } from '../../src/model/value.js';
 import { anyText, applyEdits, property, resultOrNamedError, textEdits } from './fuzz.js';
 import { makeKeys, type Keys } from './memory-store.js';
-import { versionId } from './arbitraries.js';
+import { binding, secretValue } from './arbitraries.js';
 
 const PATH = 'secrets/fuzz/versions/v.sealed';
-export const secretValue: fc.Arbitrary<SecretValue> = fc.oneof(
-  fc.string({ unit: 'grapheme', minLength: 1, maxLength: 200 }).map((text): SecretValue => ({ type: 'string', text })),
-  fc.constantFrom('\uFEFFbom', '\u0000', 'a\r\nb', ' ').map((text): SecretValue => ({ type: 'string', text })),
-  fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes): SecretValue => ({ type: 'binary', bytes })),
-);
-const binding: fc.Arbitrary<SealBinding> = fc.record({
-  storeId: fc.string({ minLength: 1, maxLength: 20 }),
-  secretArn: fc.string({ minLength: 1, maxLength: 40 }).map((n) => `arn:aws:secretsmanager:us-east-1:000000000000:secret:${n}-AbCdEf`),
-  versionId,
-});
-
 /** Changes that keep the file well-formed, so they reach the authentication rather than the parser. */
 const fieldChange = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), field: fc.constantFrom('payload', 'nonce', 'sealed', 'mac'), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
