@@ -111,7 +111,7 @@ describe('starting, status and stop', () => {
 
   it('auto (SECRETSTORE_AGENT unset) starts no agent without a terminal on stdin, nor under CI', async () => {
     const run = runtime();
-    const base = { ...t.env, XDG_RUNTIME_DIR: run };
+    const base = { ...t.env, SECRETSTORE_AGENT: undefined, XDG_RUNTIME_DIR: run };
     expect(runCli(['describe-secret', '--secret-id', 'app/db'], base, t.dir).status).toBe(0);
     // Under a pseudo-terminal with CI set: still none.
     const cmd = `'${process.execPath}' '${CLI}' describe-secret --secret-id app/db`;

@@ -73,6 +73,8 @@ export function testEnv(base: string): NodeJS.ProcessEnv {
     XDG_CONFIG_HOME: join(base, 'home', '.config'),
     GIT_CONFIG_GLOBAL: gitconfig,
     GIT_CONFIG_NOSYSTEM: '1',
+    // Tests at a pseudo-terminal (edit, exec, progress) would otherwise start a real agent that outlives them.
+    SECRETSTORE_AGENT: 'off',
     ...agentVariables(),
   };
 }
