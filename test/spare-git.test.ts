@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readlinkSync } from 'node:fs';
 import { startSpare, takeSpare } from '../src/shell/spare-git.js';
 import { makeStore, type CliResult, type TestStore } from './helpers/store.js';
 
@@ -93,4 +93,30 @@ describe('issue 12 target 2: the CLI prints the same with the early reader as wi
     const got = t.cli(['get-secret-value', '--secret-id', 'app/db', '--query', 'SecretString', '--output', 'text'], { env: off });
     expect(got.stdout).toBe('third-VALUE\n');
   });
+
+  it('spares nobody took over end with the command: a put that fails before writing leaves no git process in the store', async () => {
+    const put = t.cli(['put-secret-value', '--secret-id', 'no/such/secret', '--secret-string', '-'], { input: 'x', env: off });
+    expect(put.status).toBe(254);
+    // They end when the CLI's end closes their stdin; poll until none is left (the timeout is only a cap).
+    await waitFor(() => gitProcessesIn(t.dir).length === 0);
+    expect(gitProcessesIn(t.dir)).toEqual([]);
+  });
 });
+
+/** Processes whose working folder is `dir` (Linux: /proc/<pid>/cwd). */
+function gitProcessesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/cwd`) === dir) found.push(pid);
+    } catch {
+      // gone, or not ours to look at
+    }
+  }
+  return found;
+}
+
+/** Polls `ok` on the event loop until it holds, up to a generous cap for a loaded machine. */
+async function waitFor(ok: () => boolean): Promise<void> {
+  for (let i = 0; i < 3000 && !ok(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
