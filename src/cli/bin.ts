@@ -18,8 +18,6 @@ const STORE_COMMANDS: ReadonlySet<string> = new Set([
   'list-secret-version-ids', 'create-secret', 'update-secret', 'delete-secret', 'restore-secret',
 ]);
 
-const WRITER_PROCESSES: readonly (readonly string[])[] = [['cat-file', '--batch'], ['hash-object', '-w', '--stdin-paths'], ['mktree', '-z', '--missing', '--batch']];
-
 /**
  * Starts the store's object reader before the program loads (spare-git.ts), so git's start overlaps
  * Node's: for the commands above, in the store the current folder is in (with --store, the program
@@ -30,10 +28,7 @@ function startStoreReader(argv: readonly string[], cwd: string): void {
   if (command === undefined || !STORE_COMMANDS.has(command)) return;
   if (argv.some((a) => a === '-h' || a === '--help' || a.startsWith('--store'))) return;
   try {
-    const { repoRoot } = locateStore({ cwd, env: process.env });
-    startSpare(repoRoot, ['cat-file', '--batch'], process.env);
-    // A put also builds its commit from the parent's trees: a second reader and the object writers (tree-writer.ts).
-    if (command === 'put-secret-value') for (const args of WRITER_PROCESSES) startSpare(repoRoot, args, process.env);
+    startSpare(locateStore({ cwd, env: process.env }).repoRoot, ['cat-file', '--batch'], process.env);
   } catch {
     // Not in a store, or git cannot start: the program reports it as it always has.
   }

@@ -20,10 +20,11 @@ interface Spare {
 }
 
 const SLOT = Symbol.for('secretstore.spare-git');
-const slot = globalThis as { [SLOT]?: Spare[] };
+const slot = globalThis as { [SLOT]?: Spare };
 
 /** Starts `git <args>` in `repoRoot` for a reader to take over; it never keeps Node alive on its own. */
 export function startSpare(repoRoot: string, args: readonly string[], source: NodeJS.ProcessEnv): void {
+  if (slot[SLOT]) return;
   const child = spawn('git', args, { cwd: repoRoot, env: gitEnv(source), stdio: ['pipe', 'pipe', 'pipe'] });
   const spare: Spare = { repoRoot, args: JSON.stringify(args), source, child, ended: false };
   // A spare nobody takes over ends unseen: its failure is reported, should it be used, by its reader.
@@ -32,15 +33,15 @@ export function startSpare(repoRoot: string, args: readonly string[], source: No
   child.on('exit', ended);
   child.stdin.on('error', () => undefined);
   for (const handle of [child, child.stdout, child.stderr, child.stdin] as unknown as { unref?: () => void }[]) handle.unref?.();
-  (slot[SLOT] ??= []).push(spare);
+  slot[SLOT] = spare;
 }
 
-/** A spare, when it is the process `git <args>` in `repoRoot` with `source` would start; else undefined. */
+/** The spare, when it is the process `git <args>` in `repoRoot` with `source` would start; else undefined. */
 export function takeSpare(repoRoot: string, args: readonly string[], source: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams | undefined {
-  const spares = slot[SLOT] ?? [];
-  const at = spares.findIndex((s) => s.repoRoot === repoRoot && s.args === JSON.stringify(args) && s.source === source);
-  if (at < 0) return undefined;
-  const [spare] = spares.splice(at, 1) as [Spare];
+  const spare = slot[SLOT];
+  if (!spare) return undefined;
+  if (spare.repoRoot !== repoRoot || spare.args !== JSON.stringify(args) || spare.source !== source) return undefined;
+  slot[SLOT] = undefined;
   if (spare.ended || spare.child.exitCode !== null || spare.child.signalCode !== null) {
     spare.child.stdin.end();
     return undefined;
