@@ -9,30 +9,6 @@ import { agentCommand, viaAgent } from '../agent/client.js';
 import { agentFolder } from '../agent/folder.js';
 import { commandOf } from './argv.js';
 import { loadProgram, type Program } from './code-cache.js';
-import { locateStore } from '../shell/location.js';
-import { startSpare } from '../shell/spare-git.js';
-
-/** Commands whose first step is opening the store, which starts its object reader (`git cat-file --batch`). */
-const STORE_COMMANDS: ReadonlySet<string> = new Set([
-  'get-secret-value', 'batch-get-secret-value', 'put-secret-value', 'describe-secret', 'list-secrets',
-  'list-secret-version-ids', 'create-secret', 'update-secret', 'delete-secret', 'restore-secret',
-]);
-
-/**
- * Starts the store's object reader before the program loads (spare-git.ts), so git's start overlaps
- * Node's: for the commands above, in the store the current folder is in (with --store, the program
- * starts it as before). The program takes it over only if it would have started the same process.
- */
-function startStoreReader(argv: readonly string[], cwd: string): void {
-  const command = commandOf(argv);
-  if (command === undefined || !STORE_COMMANDS.has(command)) return;
-  if (argv.some((a) => a === '-h' || a === '--help' || a.startsWith('--store'))) return;
-  try {
-    startSpare(locateStore({ cwd, env: process.env }).repoRoot, ['cat-file', '--batch'], process.env);
-  } catch {
-    // Not in a store, or git cannot start: the program reports it as it always has.
-  }
-}
 
 /** The working directory, or undefined when it was deleted under the shell (process.cwd() throws ENOENT). */
 function currentDir(): string | undefined {
@@ -63,7 +39,6 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   const code = argv[0] === 'agent' && ['status', 'stop'].includes(argv[1] ?? '') ? await agentCommand(argv[1], process.env) : await viaAgent(argv, process.env, cwd, async () => load().askPassphrase);
   if (code !== undefined) return code;
-  startStoreReader(argv, cwd);
   const exitCode = await load().main(argv, {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),

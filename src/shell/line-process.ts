@@ -8,7 +8,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { debugGit } from './debug.js';
 import { GitCommandError, gitEnv } from './git-env.js';
-import { takeSpare } from './spare-git.js';
 
 export abstract class PipedGit<P extends { readonly reject: (err: Error) => void }> {
   protected child?: ChildProcessWithoutNullStreams;
@@ -59,8 +58,7 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
     const started = performance.now();
-    // A cold command's entry may have started this very process already (spare-git.ts).
-    const child = takeSpare(this.repoRoot, this.args, this.source) ?? spawn('git', this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.reset();
     this.stderr = '';
