@@ -80,8 +80,8 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   setDebug(debugFromEnv(sys.env), sys.err);
   // A table operation needs only its own command (and no admin commands); help and the rest get all.
   const command = commandOf(argv);
-  const only = command !== undefined && !argv.includes('--help') && !argv.includes('-h') && Object.values(operations).some((o) => o.command === command) ? command : undefined;
-  const op = only === undefined ? undefined : Object.values(operations).find((o) => o.command === only);
+  const op = command !== undefined && !argv.includes('--help') && !argv.includes('-h') ? Object.values(operations).find((o) => o.command === command) : undefined;
+  const only = op?.command;
   // libsodium's WebAssembly compiles off the main thread: started now, it is ready when the store is open
   // (a get decrypts, every write signs its commit) instead of after, so that wait overlaps git's start.
   if (op !== undefined && (op.mutates || KEYED_READS.has(op.name))) prefetchCrypto();
