@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   cryptoReady,
+  disposeKeys,
   generateIdentity,
   openValue,
   parseRecipient,
+  parseWriterKey,
   readIdentities,
+  readIdentityFile,
   resolveIdentityPath,
   sealValue,
+  signerFromText,
   writeIdentityFile,
 } from '../src/crypto/index.js';
 
@@ -176,5 +180,38 @@ describe('writeIdentityFile', () => {
     expect(second).not.toBe(first);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await readIdentities(path))[0]!.publicKey).toBe(second);
+  });
+});
+
+describe('issue 12 target 2: a signing key is derived when first used, with the same results', () => {
+  test('the writer key, signatures and commitments are those of the key generated; a signing key listed twice is one signer', async () => {
+    await cryptoReady();
+    const generated = generateIdentity();
+    const signingLine = generated.identityText.split('\n').find((l) => l.startsWith('SECRETSTORE-SIGNING-KEY-1'))!;
+    const file = join(dir, 'identity');
+    await writeFile(file, `${generated.identityText}\n${signingLine}\n${signingLine.toLowerCase()}\n`, { mode: 0o600 });
+    const keys = await readIdentityFile(file);
+    expect(keys.signers).toHaveLength(1);
+    const [signer] = keys.signers;
+    const again = signerFromText(signingLine, 'again');
+    // Used in the other order (commit before the public key): the same bytes either way.
+    const message = new TextEncoder().encode('a commit message');
+    expect(Buffer.from(again.commit(message))).toEqual(Buffer.from(signer!.commit(message)));
+    expect(signer!.publicKey).toBe(generated.writerKey);
+    const signature = signer!.sign(message);
+    expect(parseWriterKey(generated.writerKey).verify(message, signature)).toBe(true);
+    expect(Buffer.from(again.sign(message))).toEqual(Buffer.from(signature));
+  });
+
+  test('a disposed signing key refuses to be used, even before its key pair was ever derived', async () => {
+    await cryptoReady();
+    const generated = generateIdentity();
+    const file = join(dir, 'identity');
+    await writeFile(file, generated.identityText, { mode: 0o600 });
+    const keys = await readIdentityFile(file);
+    disposeKeys(keys);
+    expect(() => keys.signers[0]!.publicKey).toThrow(/used after dispose/);
+    expect(() => keys.signers[0]!.sign(new Uint8Array(1))).toThrow(/used after dispose/);
+    expect(() => keys.signers[0]!.commit(new Uint8Array(1))).toThrow(/used after dispose/);
   });
 });

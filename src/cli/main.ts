@@ -54,6 +54,14 @@ function rawArgv(): Buffer[] | undefined {
   }
 }
 
+/** Reads that open a sealed value (every mutation needs libsodium too: it signs its commit). */
+const KEYED_READS = new Set(['GetSecretValue', 'BatchGetSecretValue']);
+
+function prefetchCrypto(): void {
+  // A failure surfaces where the command awaits libsodium itself, as an error of that command.
+  void import('../shell/view.js').then((view) => view.loadCrypto()).catch(() => undefined);
+}
+
 export async function main(argv: readonly string[], sys: MainIo): Promise<number> {
   const io: CliIo = {
     out: sys.out,
@@ -72,7 +80,11 @@ export async function main(argv: readonly string[], sys: MainIo): Promise<number
   setDebug(debugFromEnv(sys.env), sys.err);
   // A table operation needs only its own command (and no admin commands); help and the rest get all.
   const command = commandOf(argv);
-  const only = command !== undefined && !argv.includes('--help') && !argv.includes('-h') && Object.values(operations).some((op) => op.command === command) ? command : undefined;
+  const op = command !== undefined && !argv.includes('--help') && !argv.includes('-h') ? Object.values(operations).find((o) => o.command === command) : undefined;
+  const only = op?.command;
+  // libsodium's WebAssembly compiles off the main thread: started now, it is ready when the store is open
+  // (a get decrypts, every write signs its commit) instead of after, so that wait overlaps git's start.
+  if (op !== undefined && (op.mutates || KEYED_READS.has(op.name))) prefetchCrypto();
   const addAdminCommands = only === undefined ? (await import('./admin.js')).addAdminCommands : undefined;
   const program = buildProgram(io, (p, globals, print) => addAdminCommands?.(p, globals, io, print), only);
   const output = { writeOut: (text: string) => sys.out(text), writeErr: sys.err };

@@ -3,7 +3,7 @@ import { closeSync, constants, fstatSync, openSync, promises as fsp, readFileSyn
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { InvalidParameterException, InvalidRequestException, ResourceExistsException } from '../errors.js';
-import { generateIdentity, identityFromText, keyLineKind, signerFromText } from './keys.js';
+import { generateIdentity, identityFromText, keyLineKind, sameSigner, signerFromText } from './keys.js';
 import { isProtectedIdentityText, openProtectedIdentity, protectIdentityText, publicKeyComments, type PassphraseProvider } from './passphrase.js';
 import { cryptoReady } from './sodium.js';
 import type { Identity, Signer } from './types.js';
@@ -120,10 +120,14 @@ function parseKeyLines(text: string, source: string, path = source): IdentityKey
       const hint = lower.startsWith('secretstore1') || lower.startsWith('secretstoresig1') ? ' (it holds a public key, not a secret key)' : '';
       throw new InvalidRequestException(`${source} line ${index + 1} is not a secretstore secret key${hint}`);
     }
+    if ('sign' in key) {
+      // Compared by seed: a signer's public key is derived only when it is first used (keys.ts).
+      if (!signers.some((other) => sameSigner(other, key))) signers.push(key);
+      return;
+    }
     if (seen.has(key.publicKey)) return;
     seen.add(key.publicKey);
-    if ('sign' in key) signers.push(key);
-    else identities.push(key);
+    identities.push(key);
   });
   if (identities.length === 0 && signers.length === 0) throw new InvalidRequestException(`identity file ${path} holds no secret key`);
   return { identities, signers };
