@@ -452,6 +452,17 @@ describe('commits built from the parent\'s trees', () => {
     );
   });
 
+  test('tree ids computed in process match git: a folder sorts as if its name ended in "/" (a, a-b, a.b, a/ , a0)', async () => {
+    const { r, loc } = seeded();
+    const changes: FileChange[] = ['x/a-b', 'x/a.b', 'x/a/c.txt', 'x/a0', 'x/a/b/d.txt', 'x/ab', 'x/a'.replace('a', 'A')].map((p) => ({ path: p, content: `${p}\n` }));
+    await transact(loc, plan(changes));
+    const paths = changes.map((c) => `${STORE}/${c.path}`);
+    expect(r.git('rev-parse', 'HEAD^{tree}').trim()).toBe(treeByGit(r, 'HEAD', paths));
+    // fsck checks every tree's entry order and that every object the commit names exists.
+    expect(spawnSync('git', ['fsck', '--strict', '--no-dangling'], { cwd: r.dir, encoding: 'utf8' }).status).toBe(0);
+    expect(r.status()).toBe('');
+  });
+
   test('an executable file is committed with mode 100755, and deleting the last file of the store leaves an empty tree', async () => {
     const r = repo();
     const loc = locateStore({ store: STORE, cwd: r.dir, env: {} });

@@ -12,6 +12,7 @@
  * and a long-running client (`serve`, the agent, the library) keeps them warm. They are unreferenced
  * while idle (they never keep a process alive) and closed after a few idle seconds.
  */
+import { createHash } from 'node:crypto';
 import { InternalServiceError } from '../errors.js';
 import { CommitWriter } from './commit-writer.js';
 import type { Git } from './git.js';
@@ -96,7 +97,9 @@ export class TreeWriter {
       const dir = c.path.includes('/') ? c.path.slice(0, c.path.lastIndexOf('/')) : '';
       byDir.set(dir, [...(byDir.get(dir) ?? []), c]);
     }
-    return (await this.writeDir('', existing, byDir, order))!;
+    // The repository's id length (40 or 64 hex digits), for the ids computed in writeDir.
+    const idLength = base?.length ?? changes.find((c): c is Extract<TreeChange, { blob: string }> => 'blob' in c)?.blob.length ?? 40;
+    return (await this.writeDir('', existing, byDir, order, idLength))!;
   }
 
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
@@ -120,32 +123,105 @@ export class TreeWriter {
     this.idle.unref();
   }
 
-  private async writeDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[]): Promise<string | undefined> {
-    // Keyed by the name's bytes, so a name that is not UTF-8 is carried over exactly.
-    const entries = new Map<string, Entry>((existing.get(dir) ?? []).map((e) => [e.name.toString('latin1'), e]));
-    const key = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
-    const prefix = dir === '' ? '' : `${dir}/`;
-    for (const c of byDir.get(dir) ?? []) {
-      const name = c.path.slice(prefix.length);
-      if ('delete' in c) entries.delete(key(name));
-      else entries.set(key(name), { mode: c.mode, name: Buffer.from(name, 'utf8'), oid: c.blob });
-    }
-    // Child folders on a changed path (direct children of `dir` among the folders read).
-    for (const child of dirs) {
-      if (child === '' || !child.startsWith(prefix) || child.slice(prefix.length).includes('/')) continue;
-      const name = child.slice(prefix.length);
-      const oid = await this.writeDir(child, existing, byDir, dirs);
-      if (oid === undefined) entries.delete(key(name));
-      else entries.set(key(name), { mode: '40000', name: Buffer.from(name, 'utf8'), oid });
-    }
-    if (entries.size === 0 && dir !== '') return undefined; // the top level is written even when empty
-    const lines = [...entries.values()].flatMap((e) => [
-      Buffer.from(`${e.mode} ${e.mode === '40000' ? 'tree' : e.mode === '160000' ? 'commit' : 'blob'} ${e.oid}\t`),
-      e.name,
-      Buffer.alloc(1),
-    ]);
-    return oidOrFail(await this.trees.ask(Buffer.concat([...lines, Buffer.alloc(1)])));
+  /**
+   * Writes the tree of `dir` and the changed folders below it. Each tree's id is computed here (the
+   * object's hash, as git computes it) from entries in git's own order, so a parent needs no answer from
+   * git before it is sent: every tree goes down `mktree --batch` at once and the answers are awaited
+   * together (one round trip instead of one per folder level). Each answer is checked against the id
+   * computed here; should git ever disagree (an entry it writes differently), the trees are written again
+   * one level at a time with git's ids.
+   */
+  private async writeDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number): Promise<string | undefined> {
+    const sent: { oid: string; answer: Promise<string> }[] = [];
+    const root = this.buildDir(dir, existing, byDir, dirs, (entries) => {
+      const body = treeBody(entries);
+      const oid = objectId('tree', body, idLength);
+      sent.push({ oid, answer: this.trees.ask(mktreeRequest(entries)) });
+      return oid;
+    });
+    const answers = await Promise.all(sent.map((s) => s.answer.then(oidOrFail)));
+    if (answers.every((a, i) => a === sent[i]!.oid)) return root;
+    return this.buildDirOneByOne(dir, existing, byDir, dirs);
   }
+
+  /** The trees written one level at a time, each parent with its children's ids as git answered them. */
+  private async buildDirOneByOne(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[]): Promise<string | undefined> {
+    const entries = dirEntries(dir, existing, byDir);
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const child of childDirs(dir, dirs)) {
+      const name = child.slice(prefix.length);
+      setChild(entries, name, await this.buildDirOneByOne(child, existing, byDir, dirs));
+    }
+    if (entries.size === 0 && dir !== '') return undefined;
+    return oidOrFail(await this.trees.ask(mktreeRequest(sortTree([...entries.values()]))));
+  }
+
+  /** The tree of `dir` with its changed subfolders, bottom up; `write` is given each tree's entries in order. */
+  private buildDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], write: (entries: Entry[]) => string): string | undefined {
+    const entries = dirEntries(dir, existing, byDir);
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const child of childDirs(dir, dirs)) setChild(entries, child.slice(prefix.length), this.buildDir(child, existing, byDir, dirs, write));
+    if (entries.size === 0 && dir !== '') return undefined; // the top level is written even when empty
+    return write(sortTree([...entries.values()]));
+  }
+}
+
+/** Keyed by the name's bytes, so a name that is not UTF-8 is carried over exactly. */
+const nameKey = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
+
+/** The entries of `dir` in its base tree with the changes to its own files applied. */
+function dirEntries(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>): Map<string, Entry> {
+  const entries = new Map<string, Entry>((existing.get(dir) ?? []).map((e) => [e.name.toString('latin1'), e]));
+  const prefix = dir === '' ? '' : `${dir}/`;
+  for (const c of byDir.get(dir) ?? []) {
+    const name = c.path.slice(prefix.length);
+    if ('delete' in c) entries.delete(nameKey(name));
+    else entries.set(nameKey(name), { mode: c.mode, name: Buffer.from(name, 'utf8'), oid: c.blob });
+  }
+  return entries;
+}
+
+/** Folders on a changed path that are direct children of `dir`. */
+function childDirs(dir: string, dirs: readonly string[]): string[] {
+  const prefix = dir === '' ? '' : `${dir}/`;
+  return dirs.filter((child) => child !== '' && child.startsWith(prefix) && !child.slice(prefix.length).includes('/'));
+}
+
+function setChild(entries: Map<string, Entry>, name: string, oid: string | undefined): void {
+  if (oid === undefined) entries.delete(nameKey(name)); // a folder emptied by deletions disappears
+  else entries.set(nameKey(name), { mode: '40000', name: Buffer.from(name, 'utf8'), oid });
+}
+
+/**
+ * Git's order of tree entries (`base_name_compare`): by name bytes, a folder's name compared as if it
+ * ended in '/'. mktree sorts the same way, so the id computed here is the id of what it writes.
+ */
+function sortTree(entries: Entry[]): Entry[] {
+  const sortKey = (e: Entry) => (e.mode === '40000' ? Buffer.concat([e.name, Buffer.from('/')]) : e.name);
+  return entries.map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k)).map(({ e }) => e);
+}
+
+/** The mode as mktree writes it (octal, no leading zeros). */
+const canonicalMode = (mode: string) => parseInt(mode, 8).toString(8);
+
+function typeOf(mode: string): string {
+  return mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+}
+
+/** The tree object's content: `<mode> <name>\0<raw id>` per entry, in order. */
+function treeBody(entries: readonly Entry[]): Buffer {
+  return Buffer.concat(entries.flatMap((e) => [Buffer.from(`${canonicalMode(e.mode)} `), e.name, Buffer.alloc(1), Buffer.from(e.oid, 'hex')]));
+}
+
+/** The id git gives an object of `type` with `body` (SHA-1, or SHA-256 in a repository of 64-character ids). */
+function objectId(type: string, body: Buffer, idLength: number): string {
+  return createHash(idLength === 64 ? 'sha256' : 'sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
+}
+
+/** One `mktree -z --batch` request: its entries, then the empty line that ends the tree. */
+function mktreeRequest(entries: readonly Entry[]): Buffer {
+  const lines = entries.flatMap((e) => [Buffer.from(`${e.mode} ${typeOf(e.mode)} ${e.oid}\t`), e.name, Buffer.alloc(1)]);
+  return Buffer.concat([...lines, Buffer.alloc(1)]);
 }
 
 /** A binary tree object: `<mode> <name>\0<raw id>` per entry; `idLength` is the repository's (20 or 32). */
