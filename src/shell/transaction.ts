@@ -22,7 +22,7 @@ import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from './git.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import { RefUpdate } from './ref-update.js';
+import { gitLauncher } from './git-launcher.js';
 import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
@@ -140,10 +140,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     tip: undefined,
     written: new Set(),
     landings: [],
-    // Whether the job running now will be the batch's only one, as far as the queue tells: then HEAD's
-    // update can start early (see `prepareRefUpdate`). Only for a first job, so a burst of arrivals costs at
-    // most one update-ref started for nothing per batch.
-    alone: () => state.landings.length === 0 && (jobs.length === 0 || !(jobs[0]!.opts.batch && first.opts.batch)),
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
@@ -171,7 +167,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     }
     await land(state);
   } finally {
-    state.refUpdate?.cancel();
     lock.release();
     for (const settle of settlements) settle();
   }
@@ -188,9 +183,6 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
-  readonly alone: () => boolean;
-  /** HEAD's update, started ahead for the reflog message the batch would have if it ended now. */
-  refUpdate?: RefUpdate;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -225,7 +217,6 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     return 'next';
   }
 
-  if (state.alone()) prepareRefUpdate(state, reflogOf(1, plan.message));
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
@@ -305,9 +296,6 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
   let moved = false;
-  const prepared = state.refUpdate;
-  state.refUpdate = undefined;
-  if (landings.length === 0) prepared?.cancel();
   if (landings.length > 0) {
     const last = landings[landings.length - 1]!;
     const tip = last.commit;
@@ -315,7 +303,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     const reflog = reflogOf(landings.length, last.message);
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
-      await (prepared?.reflog === reflog ? prepared : (prepared?.cancel(), new RefUpdate(loc.repoRoot, reflog))).commit(tip, expected);
+      // git applies the commands read from its input as one transaction (started by the warm shell: git-launcher.ts).
+      await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
       moved = true;
     } catch (err) {
       const error =
@@ -343,7 +332,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   if (!moved) return;
   try {
     // The real index learns the new content of exactly these paths (see work-tree.ts).
-    if (paths.length > 0) await updateIndex(git, loc, paths);
+    if (paths.length > 0) await updateIndex(loc, paths);
     faultPoint('after-index');
   } catch (err) {
     // The commits have landed, so the operations succeeded: only the index is behind.
@@ -362,16 +351,6 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
 /** The reflog message of a batch of `count` commits whose last has `message`. */
 function reflogOf(count: number, message: string): string {
   return `secretstore: ${count === 1 ? '' : `${count} commits, the last: `}${message.split('\n', 1)[0]}`;
-}
-
-/**
- * Starts HEAD's update for `reflog` unless one is started for it already: git starts while the commit is
- * being written. A batch that goes on past this job cancels it, and `land` starts one for its message.
- */
-function prepareRefUpdate(state: BatchState, reflog: string): void {
-  if (state.refUpdate?.reflog === reflog) return;
-  state.refUpdate?.cancel();
-  state.refUpdate = new RefUpdate(state.loc.repoRoot, reflog);
 }
 
 async function succeed(landing: Landing, head: string): Promise<void> {

@@ -13,6 +13,7 @@ import { debug } from './debug.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, type Git } from './git.js';
 import { readIndexEntries } from './git-index.js';
+import { gitLauncher } from './git-launcher.js';
 import { lockTimeoutFromEnv } from './lock.js';
 import { commitTempPath } from './commit-writer.js';
 import { treeWriter } from './tree-writer.js';
@@ -159,10 +160,10 @@ async function statusCheck(git: Git, paths: readonly string[], adopted: Readonly
  * no less (the 10 MB cache-tree stays in the split part, and reads got slower). A user's git command
  * holding `index.lock` is waited for, as before the commit.
  */
-export async function updateIndex(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
+export async function updateIndex(loc: StoreLocation, paths: readonly string[]): Promise<void> {
   for (;;) {
     try {
-      await git.run(['update-index', '--add', '--remove', '--', ...paths]);
+      await gitLauncher(loc.repoRoot).run(['update-index', '--add', '--remove', '--', ...paths]);
       return;
     } catch (err) {
       if (!(err instanceof GitCommandError && /index\.lock/.test(err.stderr) && /File exists/i.test(err.stderr))) throw err;
