@@ -40,14 +40,19 @@ export class CommitWriter {
     this.process = new LineProcess(repoRoot, ['hash-object', '-w', '-t', 'commit', '--stdin-paths'], source);
   }
 
-  /** Writes the commit of `draft` (its message final), with `git` as the fallback; its id. */
-  async write(git: Git, draft: CommitDraft): Promise<string> {
+  /**
+   * Writes the commit of `draft` (its message final), with `git` as the fallback; its id. `treesWritten`
+   * resolves once the draft's tree is in the object database: commit-tree checks that it is, the warm way
+   * does not need it to be yet (the tree's id is what the commit names).
+   */
+  async write(git: Git, draft: CommitDraft, treesWritten: () => Promise<void> = async () => undefined): Promise<string> {
+    const commitTree = async () => (await treesWritten(), git.commitTree(draft.tree, draft.parents, draft.message));
     // The warm way costs two process starts (`var`, `hash-object`) before its first commit: a CLI command,
     // which makes one commit, is quicker with one `commit-tree`; a long-lived client switches at its second.
-    if (this.written++ === 0) return git.commitTree(draft.tree, draft.parents, draft.message);
+    if (this.written++ === 0) return commitTree();
     this.idents ??= this.resolveIdents(git).catch(() => undefined);
     const idents = await this.idents;
-    if (!idents) return git.commitTree(draft.tree, draft.parents, draft.message);
+    if (!idents) return commitTree();
     const when = gitDate(new Date());
     const message = draft.message.endsWith('\n') ? draft.message : `${draft.message}\n`; // as commit-tree -m
     const text = [

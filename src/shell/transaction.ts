@@ -120,8 +120,10 @@ interface Landing {
  * allows batching; then moves HEAD once. Jobs are taken off `jobs` as they start; a job that fails
  * alone (its work throws, it would touch a user's change) is rejected without ending the batch.
  */
+const PP = process.env.PP_TRACE ? (m: string) => process.stderr.write(`[pp ${performance.now().toFixed(1)}] ${m}\n`) : undefined;
 async function runBatch(jobs: Job[]): Promise<void> {
   const first = jobs[0]!;
+  PP?.(`batch start queued=${jobs.length}`);
   const { loc } = first;
   const git = openGit(loc.repoRoot);
   let lock: Lock;
@@ -152,7 +154,10 @@ async function runBatch(jobs: Job[]): Promise<void> {
     faultPoint('after-lock');
     // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
     try {
-      state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
+      const writer = treeWriter(loc.repoRoot, loc.gitDir);
+      // Trees sent for commits of an earlier batch that never landed: nothing waits for them any more.
+      await writer.forget();
+      state.head = state.tip = await writer.head();
     } catch (err) {
       jobs.shift();
       deferred(first).reject(err);
@@ -162,10 +167,14 @@ async function runBatch(jobs: Job[]): Promise<void> {
       const job = jobs[0]!;
       if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
       jobs.shift();
+      PP?.(`job ${n} start`);
       const outcome = await runJob(state, deferred(job));
+      PP?.(`job ${n} done`);
       if (outcome === 'stop') break;
     }
+    PP?.('land start');
     await land(state);
+    PP?.('land done');
   } finally {
     lock.release();
     for (const settle of settlements) settle();
@@ -190,8 +199,17 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   const { git, loc, lock } = state;
   let changes: RepoChange[];
   let plan: Plan<unknown>;
+  if (state.landings.length > 0) {
+    try {
+      // The plan reads the previous commit of the batch: its trees must be written (TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+    } catch (err) {
+      return failBatch(state, job, err);
+    }
+  }
   try {
     plan = await job.work({ commit: state.tip });
+    PP?.('  planned');
     const merging = plan.parents !== undefined && plan.parents.length > 0;
     if ((plan.commit !== undefined || merging) && state.landings.length > 0) {
       throw new InternalServiceError('a plan that brings an existing commit or merges cannot join a batch');
@@ -219,24 +237,31 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
 
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
+  PP?.('  checked');
   lock.journal([...state.written]);
   faultPoint('after-journal');
   try {
+    PP?.('  journaled');
     writeWorkTree(loc.repoRoot, changes);
+    PP?.('  written');
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
     return 'next';
   } catch (err) {
-    // Land what came before, then bring every journaled path back to HEAD (this job's among them).
-    try {
-      await land(state, err);
-    } catch (landError) {
-      job.reject(landError);
-      return 'stop';
-    }
-    job.reject(err);
+    return failBatch(state, job, err);
+  }
+}
+
+/** Ends the batch at `job`, which fails with `err`: what came before lands, every journaled path goes back to HEAD. */
+async function failBatch(state: BatchState, job: Job, err: unknown): Promise<'stop'> {
+  try {
+    await land(state, err);
+  } catch (landError) {
+    job.reject(landError);
     return 'stop';
   }
+  job.reject(err);
+  return 'stop';
 }
 
 function settle(job: Job, result: unknown): 'next' {
@@ -258,12 +283,14 @@ async function makeCommit(
   const written = changes.filter((c) => !('delete' in c));
   const blobs = await writer.writeBlobs(written.map((c) => c.path));
   faultPoint('after-blobs');
+  PP?.('  blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
   const treeChanges: TreeChange[] = changes.map((c) =>
     'delete' in c ? { path: c.path, delete: true } : { path: c.path, blob: blobOf.get(c.path)!, mode: c.executable ? '100755' : '100644' },
   );
   const tree = await writer.apply(state.tip, treeChanges);
   faultPoint('after-trees');
+  PP?.('  trees');
   let commit: string;
   if (existing !== undefined) {
     if ((await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
@@ -303,6 +330,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     const reflog = reflogOf(landings.length, last.message);
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
+      // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
       // git applies the commands read from its input as one transaction (started by the warm shell: git-launcher.ts).
       await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
       moved = true;
@@ -316,6 +345,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     }
   }
   if (moved) faultPoint('after-update-ref');
+  PP?.('  ref moved');
   if (failure !== undefined) {
     // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any).
     state.written.clear();

@@ -17,7 +17,7 @@ import { InternalServiceError } from '../errors.js';
 import { CommitWriter } from './commit-writer.js';
 import type { Git } from './git.js';
 import { LineProcess } from './line-process.js';
-import { ObjectReader } from './objects.js';
+import { ObjectReader, type GitObject } from './objects.js';
 import type { CommitDraft } from './types.js';
 
 /** A file of the new tree: its blob (already written) and mode, or its removal. */
@@ -42,6 +42,14 @@ export class TreeWriter {
   private readonly trees: LineProcess;
   private readonly commits: CommitWriter;
   private idle?: NodeJS.Timeout;
+  /** The trees `apply` wrote last, by folder ('' the top level): primed into `reader` once their commit is written. */
+  private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
+  /** Checks of the trees sent to mktree and not yet settled (see `writeDir`): each resolves to an error or undefined. */
+  private readonly unsettled: Promise<Error | undefined>[] = [];
+  /** False once git disagreed with a computed tree id: then every tree waits for git's answer. */
+  private computedIdsHold = true;
+  /** What `settle` found wrong, until `forget`. */
+  private failure?: Error;
 
   constructor(
     readonly repoRoot: string,
@@ -84,7 +92,7 @@ export class TreeWriter {
       for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
     }
     const order = [...dirs];
-    const read = base === undefined ? order.map(() => undefined) : await this.reader.readMany(order.map((d) => (d === '' ? `${base}^{tree}` : `${base}:${d}`)));
+    const read = base === undefined ? order.map(() => undefined) : await this.reader.readMany(order.map((d) => treeSpec(base, d)));
     const existing = new Map<string, Entry[]>();
     order.forEach((dir, i) => {
       const obj = read[i];
@@ -102,10 +110,23 @@ export class TreeWriter {
     return (await this.writeDir('', existing, byDir, order, idLength))!;
   }
 
+  /**
+   * The trees the next commit's `apply` reads are mostly the ones this commit wrote (the same folders,
+   * one commit on): remembered under the commit's names, they cost that commit no round trip to git.
+   */
+  private primeWritten(commit: string, tree: string): void {
+    const written = this.written;
+    this.written = undefined;
+    if (written?.root !== tree) return;
+    for (const [dir, obj] of written.trees) this.reader.prime(treeSpec(commit, dir), obj);
+  }
+
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
-  writeCommit(git: Git, draft: CommitDraft): Promise<string> {
+  async writeCommit(git: Git, draft: CommitDraft): Promise<string> {
     this.touch();
-    return this.commits.write(git, draft);
+    const commit = await this.commits.write(git, draft, () => this.settle());
+    this.primeWritten(commit, draft.tree);
+    return commit;
   }
 
   /** Ends the processes (a CLI command's end); safe to call twice. */
@@ -126,22 +147,53 @@ export class TreeWriter {
   /**
    * Writes the tree of `dir` and the changed folders below it. Each tree's id is computed here (the
    * object's hash, as git computes it) from entries in git's own order, so a parent needs no answer from
-   * git before it is sent: every tree goes down `mktree --batch` at once and the answers are awaited
-   * together (one round trip instead of one per folder level). Each answer is checked against the id
-   * computed here; should git ever disagree (an entry it writes differently), the trees are written again
-   * one level at a time with git's ids.
+   * git before it is sent: every tree goes down `mktree --batch` at once, and the commit is built on the
+   * computed id while git writes them. `settle` (before HEAD moves) waits for git's answers and checks
+   * each against the id computed here; should git ever disagree (an entry it writes differently), that
+   * batch fails before anything is visible and this writer goes back to waiting for git's ids, one
+   * folder level at a time.
    */
   private async writeDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number): Promise<string | undefined> {
+    if (!this.computedIdsHold) return this.buildDirOneByOne(dir, existing, byDir, dirs);
     const sent: { oid: string; answer: Promise<string> }[] = [];
-    const root = this.buildDir(dir, existing, byDir, dirs, (entries) => {
-      const body = treeBody(entries);
-      const oid = objectId('tree', body, idLength);
+    const trees = new Map<string, GitObject>();
+    const root = this.buildDir(dir, existing, byDir, dirs, (folder, entries) => {
+      const content = treeBody(entries);
+      const oid = objectId('tree', content, idLength);
+      trees.set(folder, { oid, type: 'tree', content });
       sent.push({ oid, answer: this.trees.ask(mktreeRequest(entries)) });
       return oid;
     });
-    const answers = await Promise.all(sent.map((s) => s.answer.then(oidOrFail)));
-    if (answers.every((a, i) => a === sent[i]!.oid)) return root;
-    return this.buildDirOneByOne(dir, existing, byDir, dirs);
+    this.written = { root: root!, trees };
+    this.unsettled.push(
+      Promise.all(sent.map((s) => s.answer.then(oidOrFail))).then(
+        (answers) => {
+          const wrong = answers.findIndex((a, i) => a !== sent[i]!.oid);
+          if (wrong < 0) return undefined;
+          this.computedIdsHold = false;
+          return new InternalServiceError(`git wrote tree ${answers[wrong]} where ${sent[wrong]!.oid} was computed; nothing was committed, try again`);
+        },
+        (err: unknown) => (err instanceof Error ? err : new InternalServiceError(String(err))),
+      ),
+    );
+    return root;
+  }
+
+  /**
+   * Waits until every tree `apply` sent is written, and throws if git failed or gave another id than the
+   * one a commit was built on: call before reading or landing commits built since the last call. A
+   * failure stays until `forget` (the commits built on it must not land).
+   */
+  async settle(): Promise<void> {
+    const errors = await Promise.all(this.unsettled.splice(0));
+    this.failure ??= errors.find((e) => e !== undefined);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Drops what `settle` would report: the commits it was about will never land (a new batch begins). */
+  async forget(): Promise<void> {
+    await Promise.all(this.unsettled.splice(0));
+    this.failure = undefined;
   }
 
   /** The trees written one level at a time, each parent with its children's ids as git answered them. */
@@ -157,13 +209,18 @@ export class TreeWriter {
   }
 
   /** The tree of `dir` with its changed subfolders, bottom up; `write` is given each tree's entries in order. */
-  private buildDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], write: (entries: Entry[]) => string): string | undefined {
+  private buildDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], write: (dir: string, entries: Entry[]) => string): string | undefined {
     const entries = dirEntries(dir, existing, byDir);
     const prefix = dir === '' ? '' : `${dir}/`;
     for (const child of childDirs(dir, dirs)) setChild(entries, child.slice(prefix.length), this.buildDir(child, existing, byDir, dirs, write));
     if (entries.size === 0 && dir !== '') return undefined; // the top level is written even when empty
-    return write(sortTree([...entries.values()]));
+    return write(dir, sortTree([...entries.values()]));
   }
+}
+
+/** The name of folder `dir` ('' the top level) of `commit`: `<commit>:` names the top tree, and like every `<id>:<path>` is cached. */
+export function treeSpec(commit: string, dir: string): string {
+  return `${commit}:${dir}`;
 }
 
 /** Keyed by the name's bytes, so a name that is not UTF-8 is carried over exactly. */

@@ -16,7 +16,7 @@ import { readIndexEntries } from './git-index.js';
 import { gitLauncher } from './git-launcher.js';
 import { lockTimeoutFromEnv } from './lock.js';
 import { commitTempPath } from './commit-writer.js';
-import { treeWriter } from './tree-writer.js';
+import { treeSpec, treeWriter } from './tree-writer.js';
 import type { FileChange, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
@@ -81,7 +81,7 @@ async function vouchUntouched(loc: StoreLocation, paths: readonly string[]): Pro
   if (head === undefined) return undefined;
   const hashLength = head.length / 2;
   const dirs = [...new Set(paths.map((p) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '')))];
-  const trees = await writer.reader.readMany(dirs.map((d) => (d === '' ? `${head}^{tree}` : `${head}:${d}`)));
+  const trees = await writer.reader.readMany(dirs.map((d) => treeSpec(head, d)));
   const committed = new Map<string, { mode: string; oid: string }>();
   for (const [i, dir] of dirs.entries()) {
     const tree = trees[i];
