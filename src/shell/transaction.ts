@@ -120,10 +120,8 @@ interface Landing {
  * allows batching; then moves HEAD once. Jobs are taken off `jobs` as they start; a job that fails
  * alone (its work throws, it would touch a user's change) is rejected without ending the batch.
  */
-const PP = process.env.PP_TRACE ? (m: string) => process.stderr.write(`[pp ${performance.now().toFixed(1)}] ${m}\n`) : undefined;
 async function runBatch(jobs: Job[]): Promise<void> {
   const first = jobs[0]!;
-  PP?.(`batch start queued=${jobs.length}`);
   const { loc } = first;
   const git = openGit(loc.repoRoot);
   let lock: Lock;
@@ -167,14 +165,10 @@ async function runBatch(jobs: Job[]): Promise<void> {
       const job = jobs[0]!;
       if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
       jobs.shift();
-      PP?.(`job ${n} start`);
       const outcome = await runJob(state, deferred(job));
-      PP?.(`job ${n} done`);
       if (outcome === 'stop') break;
     }
-    PP?.('land start');
     await land(state);
-    PP?.('land done');
   } finally {
     lock.release();
     for (const settle of settlements) settle();
@@ -209,7 +203,6 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   }
   try {
     plan = await job.work({ commit: state.tip });
-    PP?.('  planned');
     const merging = plan.parents !== undefined && plan.parents.length > 0;
     if ((plan.commit !== undefined || merging) && state.landings.length > 0) {
       throw new InternalServiceError('a plan that brings an existing commit or merges cannot join a batch');
@@ -237,13 +230,10 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
 
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
-  PP?.('  checked');
   lock.journal([...state.written]);
   faultPoint('after-journal');
   try {
-    PP?.('  journaled');
     writeWorkTree(loc.repoRoot, changes);
-    PP?.('  written');
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
     return 'next';
@@ -283,14 +273,12 @@ async function makeCommit(
   const written = changes.filter((c) => !('delete' in c));
   const blobs = await writer.writeBlobs(written.map((c) => c.path));
   faultPoint('after-blobs');
-  PP?.('  blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
   const treeChanges: TreeChange[] = changes.map((c) =>
     'delete' in c ? { path: c.path, delete: true } : { path: c.path, blob: blobOf.get(c.path)!, mode: c.executable ? '100755' : '100644' },
   );
   const tree = await writer.apply(state.tip, treeChanges);
   faultPoint('after-trees');
-  PP?.('  trees');
   let commit: string;
   if (existing !== undefined) {
     if ((await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
@@ -345,7 +333,6 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     }
   }
   if (moved) faultPoint('after-update-ref');
-  PP?.('  ref moved');
   if (failure !== undefined) {
     // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any).
     state.written.clear();
