@@ -23,7 +23,8 @@ import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from './git.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
 import { gitLauncher } from './git-launcher.js';
-import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
+import type { GitObject } from './objects.js';
+import { objectId, treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
 import { checkUntouched, isNoop, restoreToHead, updateIndex, writeWorkTree, type RepoChange } from './work-tree.js';
@@ -50,6 +51,13 @@ export interface TransactOptions {
    * head need only be written for that one).
    */
   readonly committed?: (commit: string, head: string) => void | Promise<void>;
+  /**
+   * Called as soon as the commit object is written (before HEAD moves, and whether or not it lands) with
+   * objects of it under their names (`<commit>:<path>` trees, blobs by id), each checked to be exactly
+   * what git holds or will hold: a caller reading that commit next (the next plan of a batch) may
+   * remember them instead of asking git.
+   */
+  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[]) => void;
 }
 
 /** What the plan of a transaction is computed against. */
@@ -234,7 +242,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   faultPoint('after-journal');
   try {
     writeWorkTree(loc.repoRoot, changes);
-    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents);
+    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
     return 'next';
   } catch (err) {
@@ -267,10 +275,11 @@ async function makeCommit(
   existing?: string,
   sign?: CommitSigner,
   merged: readonly string[] = [],
+  made?: TransactOptions['made'],
 ): Promise<string> {
   const { git, loc } = state;
   const writer = treeWriter(loc.repoRoot, loc.gitDir);
-  const written = changes.filter((c) => !('delete' in c));
+  const written = changes.filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c));
   const blobs = await writer.writeBlobs(written.map((c) => c.path));
   faultPoint('after-blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
@@ -290,6 +299,15 @@ async function makeCommit(
   }
   faultPoint('after-commit-tree');
   state.tip = commit;
+  if (made) {
+    // A blob whose bytes hash to git's id is exactly those bytes (no filter changed them).
+    const blobs = written.flatMap((c) => {
+      const oid = blobOf.get(c.path)!;
+      const content = Buffer.from(c.content);
+      return objectId('blob', content, oid.length) === oid ? [{ spec: oid, obj: { oid, type: 'blob' as const, content } }] : [];
+    });
+    made(commit, [...writer.treesOf(commit), ...blobs]);
+  }
   return commit;
 }
 

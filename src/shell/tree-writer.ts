@@ -44,6 +44,8 @@ export class TreeWriter {
   private idle?: NodeJS.Timeout;
   /** The trees `apply` wrote last, by folder ('' the top level): primed into `reader` once their commit is written. */
   private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
+  /** What `primeWritten` remembered last (see `treesOf`). */
+  private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[] };
   /** Checks of the trees sent to mktree and not yet settled (see `writeDir`): each resolves to an error or undefined. */
   private readonly unsettled: Promise<Error | undefined>[] = [];
   /** False once git disagreed with a computed tree id: then every tree waits for git's answer. */
@@ -117,8 +119,17 @@ export class TreeWriter {
   private primeWritten(commit: string, tree: string): void {
     const written = this.written;
     this.written = undefined;
+    this.primed = { commit, objects: [] };
     if (written?.root !== tree) return;
-    for (const [dir, obj] of written.trees) this.reader.prime(treeSpec(commit, dir), obj);
+    for (const [dir, obj] of written.trees) {
+      this.reader.prime(treeSpec(commit, dir), obj);
+      this.primed.objects.push({ spec: treeSpec(commit, dir), obj });
+    }
+  }
+
+  /** The trees of `commit` (the last one written) under their names, for another reader to remember too. */
+  treesOf(commit: string): readonly { readonly spec: string; readonly obj: GitObject }[] {
+    return this.primed?.commit === commit ? this.primed.objects : [];
   }
 
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
@@ -271,7 +282,7 @@ function treeBody(entries: readonly Entry[]): Buffer {
 }
 
 /** The id git gives an object of `type` with `body` (SHA-1, or SHA-256 in a repository of 64-character ids). */
-function objectId(type: string, body: Buffer, idLength: number): string {
+export function objectId(type: string, body: Buffer, idLength: number): string {
   return createHash(idLength === 64 ? 'sha256' : 'sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
 }
 
