@@ -12,11 +12,11 @@
  * and a long-running client (`serve`, the agent, the library) keeps them warm. They are unreferenced
  * while idle (they never keep a process alive) and closed after a few idle seconds.
  */
-import { createHash } from 'node:crypto';
 import { InternalServiceError } from '../errors.js';
 import { CommitWriter } from './commit-writer.js';
 import type { Git } from './git.js';
 import { LineProcess } from './line-process.js';
+import { objectId } from './object-id.js';
 import { ObjectReader, type GitObject } from './objects.js';
 import type { CommitDraft } from './types.js';
 
@@ -135,7 +135,7 @@ export class TreeWriter {
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
   async writeCommit(git: Git, draft: CommitDraft): Promise<string> {
     this.touch();
-    const commit = await this.commits.write(git, draft, () => this.settle());
+    const commit = await this.commits.write(git, draft, () => this.settle(), (check) => this.unsettled.push(check));
     this.primeWritten(commit, draft.tree);
     return commit;
   }
@@ -281,10 +281,6 @@ function treeBody(entries: readonly Entry[]): Buffer {
   return Buffer.concat(entries.flatMap((e) => [Buffer.from(`${canonicalMode(e.mode)} `), e.name, Buffer.alloc(1), Buffer.from(e.oid, 'hex')]));
 }
 
-/** The id git gives an object of `type` with `body` (SHA-1, or SHA-256 in a repository of 64-character ids). */
-export function objectId(type: string, body: Buffer, idLength: number): string {
-  return createHash(idLength === 64 ? 'sha256' : 'sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
-}
 
 /** One `mktree -z --batch` request: its entries, then the empty line that ends the tree. */
 function mktreeRequest(entries: readonly Entry[]): Buffer {
