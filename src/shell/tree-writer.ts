@@ -165,7 +165,10 @@ export class TreeWriter {
    * folder level at a time.
    */
   private async writeDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number): Promise<string | undefined> {
-    if (!this.computedIdsHold) return this.buildDirOneByOne(dir, existing, byDir, dirs);
+    if (!this.computedIdsHold) {
+      this.written = undefined;
+      return this.buildDirOneByOne(dir, existing, byDir, dirs);
+    }
     const sent: { oid: string; answer: Promise<string> }[] = [];
     const trees = new Map<string, GitObject>();
     const root = this.buildDir(dir, existing, byDir, dirs, (folder, entries) => {
