@@ -217,9 +217,16 @@ export function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]):
       removeFile(file);
       pruneEmptyDirs(dirname(file), repoRoot);
     } else {
-      mkdirSync(dirname(file), { recursive: true });
       const tmp = tempFileFor(file);
-      writeFileSync(tmp, change.content, { mode: change.executable ? 0o777 : 0o666 }); // less the umask, as git checks out
+      const mode = change.executable ? 0o777 : 0o666; // less the umask, as git checks out
+      try {
+        writeFileSync(tmp, change.content, { mode });
+      } catch (err) {
+        // A new folder: made only then (a recursive mkdir of an existing folder is a failing system call per level).
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(tmp, change.content, { mode });
+      }
       faultPoint(`after-temp-${i + 1}`);
       renameSync(tmp, file);
     }
