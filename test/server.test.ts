@@ -550,6 +550,28 @@ describe('concurrency', () => {
     );
   });
 
+  it('10 concurrent PutSecretValue requests land as 10 consecutive signed commits, several of them under one ref update', async () => {
+    const name = fresh('batch');
+    await sm.send(new CreateSecretCommand({ Name: name, SecretString: 'v0', ClientRequestToken: T(0) }));
+    const before = t.git(['rev-parse', 'HEAD']).trim();
+    const reflogBefore = t.git(['reflog', 'HEAD']).trim().split('\n').length;
+    const clients = Array.from({ length: 10 }, () => s.client({ maxAttempts: 1 }));
+    const puts = await Promise.all(clients.map((client, i) => client.send(new PutSecretValueCommand({ SecretId: name, SecretString: `p${i}`, ClientRequestToken: T(100 + i) }))));
+    expect(puts.map((p) => p.VersionId).sort()).toEqual(Array.from({ length: 10 }, (_, i) => T(100 + i)));
+    // One commit per put, each on the previous one (a linear history from where they began), each signed.
+    const made = t.git(['rev-list', '--reverse', '--parents', `${before}..HEAD`]).trim().split('\n').map((l) => l.split(' '));
+    expect(made).toHaveLength(10);
+    made.forEach(([, ...parents], i) => expect(parents).toEqual([i === 0 ? before : made[i - 1]![0]]));
+    for (const [commit] of made) expect(t.git(['log', '-1', '--format=%B', commit!])).toMatch(/^Secretstore-Signature: /m);
+    // HEAD moved fewer times than commits were made: requests that queued behind the lock landed together.
+    const moves = t.git(['reflog', '--format=%gs', 'HEAD']).trim().split('\n').slice(0, t.git(['reflog', 'HEAD']).trim().split('\n').length - reflogBefore);
+    expect(moves.length).toBeLessThan(10);
+    expect(moves.map((m) => Number(/^secretstore: (\d+) commits, the last: /.exec(m)?.[1] ?? 1)).reduce((a, b) => a + b, 0)).toBe(10);
+    expect(t.git(['status', '--porcelain'])).toBe('');
+    const got = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+    expect(puts.map((p) => p.VersionId)).toContain(got.VersionId);
+  });
+
   it('.secretstore.yaml changed underneath (a git pull) is picked up without a restart', async () => {
     const u = makeStore();
     const server = await startTestServer(u);

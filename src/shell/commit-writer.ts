@@ -12,9 +12,11 @@
  */
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InternalServiceError } from '../errors.js';
 import type { Git } from './git.js';
 import { gitEnv } from './git-env.js';
 import { LineProcess } from './line-process.js';
+import { objectId } from './object-id.js';
 import type { CommitDraft } from './types.js';
 
 /** Name and email of the author and committer, as git resolves them. */
@@ -40,14 +42,21 @@ export class CommitWriter {
     this.process = new LineProcess(repoRoot, ['hash-object', '-w', '-t', 'commit', '--stdin-paths'], source);
   }
 
-  /** Writes the commit of `draft` (its message final), with `git` as the fallback; its id. */
-  async write(git: Git, draft: CommitDraft): Promise<string> {
+  /**
+   * Writes the commit of `draft` (its message final), with `git` as the fallback; its id. `treesWritten`
+   * resolves once the draft's tree is in the object database: commit-tree checks that it is, the warm way
+   * does not need it to be yet (the tree's id is what the commit names). With `later`, the warm way
+   * returns the commit's id as computed here once the object is sent to git, and hands `later` the check
+   * of git's answer (the temp file is free again once it resolves: await it before the next commit).
+   */
+  async write(git: Git, draft: CommitDraft, treesWritten: () => Promise<void> = async () => undefined, later?: (check: Promise<Error | undefined>) => void): Promise<string> {
+    const commitTree = async () => (await treesWritten(), git.commitTree(draft.tree, draft.parents, draft.message));
     // The warm way costs two process starts (`var`, `hash-object`) before its first commit: a CLI command,
     // which makes one commit, is quicker with one `commit-tree`; a long-lived client switches at its second.
-    if (this.written++ === 0) return git.commitTree(draft.tree, draft.parents, draft.message);
+    if (this.written++ === 0) return commitTree();
     this.idents ??= this.resolveIdents(git).catch(() => undefined);
     const idents = await this.idents;
-    if (!idents) return git.commitTree(draft.tree, draft.parents, draft.message);
+    if (!idents) return commitTree();
     const when = gitDate(new Date());
     const message = draft.message.endsWith('\n') ? draft.message : `${draft.message}\n`; // as commit-tree -m
     const text = [
@@ -60,13 +69,28 @@ export class CommitWriter {
     ].join('\n');
     const temp = commitTempPath(this.gitDir);
     writeFileSync(temp, text);
-    try {
-      const oid = (await this.process.ask(`${temp}\n`)).trim();
-      if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid)) throw new Error(`git hash-object answered ${JSON.stringify(oid.slice(0, 80))}`);
-      return oid;
-    } finally {
-      rmSync(temp, { force: true });
-    }
+    const answer = this.process.ask(`${temp}\n`).then(
+      (line) => {
+        rmSync(temp, { force: true });
+        const oid = line.trim();
+        if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid)) throw new InternalServiceError(`git hash-object answered ${JSON.stringify(oid.slice(0, 80))}`);
+        return oid;
+      },
+      (err: unknown) => {
+        rmSync(temp, { force: true });
+        throw err;
+      },
+    );
+    if (!later) return answer;
+    // The id is the hash of the bytes written (as git computes it); git's answer is checked before HEAD moves.
+    const oid = objectId('commit', Buffer.from(text), draft.tree.length);
+    later(
+      answer.then(
+        (got) => (got === oid ? undefined : new InternalServiceError(`git wrote commit ${got} where ${oid} was computed; nothing was committed, try again`)),
+        (err: unknown) => (err instanceof Error ? err : new InternalServiceError(String(err))),
+      ),
+    );
+    return oid;
   }
 
   close(): void {

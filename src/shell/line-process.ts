@@ -14,6 +14,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   /** Requests sent and not yet answered, oldest first. */
   protected readonly queue: P[] = [];
   private stderr = '';
+  /** The program started with `args` (a subclass may run another than git). */
+  protected readonly program: string = 'git';
 
   constructor(
     readonly repoRoot: string,
@@ -58,7 +60,7 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
     const started = performance.now();
-    const child = spawn('git', this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(this.program, this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.reset();
     this.stderr = '';

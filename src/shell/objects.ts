@@ -78,6 +78,14 @@ export class ObjectReader extends PipedGit<Pending> {
     );
   }
 
+  /**
+   * Remembers `obj` as the answer for `spec` (an immutable name) without asking git: for objects this
+   * process has just written and whose id it has checked (the trees of a new commit, tree-writer.ts).
+   */
+  prime(spec: string, obj: GitObject): void {
+    if (IMMUTABLE.test(spec) && !this.cache.has(spec)) this.remember(spec, Promise.resolve(obj));
+  }
+
   /** Many objects at once (one write, answers in order). */
   readMany(specs: readonly string[]): Promise<(GitObject | undefined)[]> {
     return Promise.all(specs.map((s) => this.read(s)));

@@ -81,6 +81,8 @@ export class SecretStore {
   private headSeen?: string;
   /** The identities of `keyCache`, wrapped to remember what they unwrap (see `identities`). */
   private identityCache?: { keys: Promise<IdentityKeys>; identities: Promise<readonly Identity[]> };
+  /** Commits this client made whose plan left `.secretstore.yaml` as its parent had it: that configuration. */
+  private readonly madeConfigs = new Map<string, StoreConfig>();
 
   private constructor(
     readonly location: StoreLocation,
@@ -205,6 +207,13 @@ export class SecretStore {
           const indexAtParent = async (path: string) => (await this.objects.read(`${base!.commit}:${this.location.prefix}${path}`))?.content.toString('utf8');
           return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
         },
+        made: (commit, objects) => {
+          // The next plan of a batch reads this commit: its trees and blobs, and (unless the plan changed
+          // it) the configuration of the commit it was computed at.
+          for (const { spec, obj } of objects) this.objects.prime(spec, obj);
+          if (!plan!.changes.some((c) => c.path === CONFIG_FILE)) this.madeConfigs.set(commit, base!.config);
+          if (this.madeConfigs.size > MAX_CONFIGS) this.madeConfigs.delete(this.madeConfigs.keys().next().value!);
+        },
         committed: (commit, head) => {
           // The branch's record moves once per batch, to its last commit (each record is a rename).
           this.trust.wrote(commit, commit === head ? undefined : null);
@@ -222,7 +231,7 @@ export class SecretStore {
 
   /** A commit this client made (signed by it, so authentic) as the snapshot reads are made at. */
   private async madeSnapshot(commit: string): Promise<Snapshot> {
-    const config = await configAt(this.location, this.trust, commit, this.shared);
+    const config = this.madeConfigs.get(commit) ?? (await configAt(this.location, this.trust, commit, this.shared));
     if (config === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
     return { commit, config, authentic: true };
   }

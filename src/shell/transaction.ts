@@ -22,7 +22,9 @@ import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from './git.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import { RefUpdate } from './ref-update.js';
+import { gitLauncher } from './git-launcher.js';
+import type { GitObject } from './objects.js';
+import { objectId } from './object-id.js';
 import { treeWriter, type TreeChange, type TreeWriter } from './tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from './types.js';
@@ -50,6 +52,13 @@ export interface TransactOptions {
    * head need only be written for that one).
    */
   readonly committed?: (commit: string, head: string) => void | Promise<void>;
+  /**
+   * Called as soon as the commit object is written (before HEAD moves, and whether or not it lands) with
+   * objects of it under their names (`<commit>:<path>` trees, blobs by id), each checked to be exactly
+   * what git holds or will hold: a caller reading that commit next (the next plan of a batch) may
+   * remember them instead of asking git.
+   */
+  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[]) => void;
 }
 
 /** What the plan of a transaction is computed against. */
@@ -140,10 +149,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     tip: undefined,
     written: new Set(),
     landings: [],
-    // Whether the job running now will be the batch's only one, as far as the queue tells: then HEAD's
-    // update can start early (see `prepareRefUpdate`). Only for a first job, so a burst of arrivals costs at
-    // most one update-ref started for nothing per batch.
-    alone: () => state.landings.length === 0 && (jobs.length === 0 || !(jobs[0]!.opts.batch && first.opts.batch)),
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
@@ -156,7 +161,10 @@ async function runBatch(jobs: Job[]): Promise<void> {
     faultPoint('after-lock');
     // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
     try {
-      state.head = state.tip = await treeWriter(loc.repoRoot, loc.gitDir).head();
+      const writer = treeWriter(loc.repoRoot, loc.gitDir);
+      // Trees sent for commits of an earlier batch that never landed: nothing waits for them any more.
+      await writer.forget();
+      state.head = state.tip = await writer.head();
     } catch (err) {
       jobs.shift();
       deferred(first).reject(err);
@@ -171,7 +179,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     }
     await land(state);
   } finally {
-    state.refUpdate?.cancel();
     lock.release();
     for (const settle of settlements) settle();
   }
@@ -188,9 +195,6 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
-  readonly alone: () => boolean;
-  /** HEAD's update, started ahead for the reflog message the batch would have if it ended now. */
-  refUpdate?: RefUpdate;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -198,6 +202,14 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   const { git, loc, lock } = state;
   let changes: RepoChange[];
   let plan: Plan<unknown>;
+  if (state.landings.length > 0) {
+    try {
+      // The plan reads the previous commit of the batch: its trees must be written (TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+    } catch (err) {
+      return failBatch(state, job, err);
+    }
+  }
   try {
     plan = await job.work({ commit: state.tip });
     const merging = plan.parents !== undefined && plan.parents.length > 0;
@@ -225,27 +237,30 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     return 'next';
   }
 
-  if (state.alone()) prepareRefUpdate(state, reflogOf(1, plan.message));
   const journaled = changes.map((c) => c.path);
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
   faultPoint('after-journal');
   try {
     writeWorkTree(loc.repoRoot, changes);
-    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents);
+    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
     return 'next';
   } catch (err) {
-    // Land what came before, then bring every journaled path back to HEAD (this job's among them).
-    try {
-      await land(state, err);
-    } catch (landError) {
-      job.reject(landError);
-      return 'stop';
-    }
-    job.reject(err);
+    return failBatch(state, job, err);
+  }
+}
+
+/** Ends the batch at `job`, which fails with `err`: what came before lands, every journaled path goes back to HEAD. */
+async function failBatch(state: BatchState, job: Job, err: unknown): Promise<'stop'> {
+  try {
+    await land(state, err);
+  } catch (landError) {
+    job.reject(landError);
     return 'stop';
   }
+  job.reject(err);
+  return 'stop';
 }
 
 function settle(job: Job, result: unknown): 'next' {
@@ -261,10 +276,11 @@ async function makeCommit(
   existing?: string,
   sign?: CommitSigner,
   merged: readonly string[] = [],
+  made?: TransactOptions['made'],
 ): Promise<string> {
   const { git, loc } = state;
   const writer = treeWriter(loc.repoRoot, loc.gitDir);
-  const written = changes.filter((c) => !('delete' in c));
+  const written = changes.filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c));
   const blobs = await writer.writeBlobs(written.map((c) => c.path));
   faultPoint('after-blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
@@ -284,6 +300,15 @@ async function makeCommit(
   }
   faultPoint('after-commit-tree');
   state.tip = commit;
+  if (made) {
+    // A blob whose bytes hash to git's id is exactly those bytes (no filter changed them).
+    const blobs = written.flatMap((c) => {
+      const oid = blobOf.get(c.path)!;
+      const content = Buffer.from(c.content);
+      return objectId('blob', content, oid.length) === oid ? [{ spec: oid, obj: { oid, type: 'blob' as const, content } }] : [];
+    });
+    made(commit, [...writer.treesOf(commit), ...blobs]);
+  }
   return commit;
 }
 
@@ -305,9 +330,6 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
   let moved = false;
-  const prepared = state.refUpdate;
-  state.refUpdate = undefined;
-  if (landings.length === 0) prepared?.cancel();
   if (landings.length > 0) {
     const last = landings[landings.length - 1]!;
     const tip = last.commit;
@@ -315,7 +337,10 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     const reflog = reflogOf(landings.length, last.message);
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
-      await (prepared?.reflog === reflog ? prepared : (prepared?.cancel(), new RefUpdate(loc.repoRoot, reflog))).commit(tip, expected);
+      // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+      // git applies the commands read from its input as one transaction (started by the warm shell: git-launcher.ts).
+      await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
       moved = true;
     } catch (err) {
       const error =
@@ -343,7 +368,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   if (!moved) return;
   try {
     // The real index learns the new content of exactly these paths (see work-tree.ts).
-    if (paths.length > 0) await updateIndex(git, loc, paths);
+    if (paths.length > 0) await updateIndex(loc, paths);
     faultPoint('after-index');
   } catch (err) {
     // The commits have landed, so the operations succeeded: only the index is behind.
@@ -362,16 +387,6 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
 /** The reflog message of a batch of `count` commits whose last has `message`. */
 function reflogOf(count: number, message: string): string {
   return `secretstore: ${count === 1 ? '' : `${count} commits, the last: `}${message.split('\n', 1)[0]}`;
-}
-
-/**
- * Starts HEAD's update for `reflog` unless one is started for it already: git starts while the commit is
- * being written. A batch that goes on past this job cancels it, and `land` starts one for its message.
- */
-function prepareRefUpdate(state: BatchState, reflog: string): void {
-  if (state.refUpdate?.reflog === reflog) return;
-  state.refUpdate?.cancel();
-  state.refUpdate = new RefUpdate(state.loc.repoRoot, reflog);
 }
 
 async function succeed(landing: Landing, head: string): Promise<void> {

@@ -13,9 +13,10 @@ import { debug } from './debug.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, type Git } from './git.js';
 import { readIndexEntries } from './git-index.js';
+import { gitLauncher } from './git-launcher.js';
 import { lockTimeoutFromEnv } from './lock.js';
 import { commitTempPath } from './commit-writer.js';
-import { treeWriter } from './tree-writer.js';
+import { treeSpec, treeWriter } from './tree-writer.js';
 import type { FileChange, StoreLocation } from './types.js';
 
 /** A change with its path made repo-relative. */
@@ -80,7 +81,7 @@ async function vouchUntouched(loc: StoreLocation, paths: readonly string[]): Pro
   if (head === undefined) return undefined;
   const hashLength = head.length / 2;
   const dirs = [...new Set(paths.map((p) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '')))];
-  const trees = await writer.reader.readMany(dirs.map((d) => (d === '' ? `${head}^{tree}` : `${head}:${d}`)));
+  const trees = await writer.reader.readMany(dirs.map((d) => treeSpec(head, d)));
   const committed = new Map<string, { mode: string; oid: string }>();
   for (const [i, dir] of dirs.entries()) {
     const tree = trees[i];
@@ -159,10 +160,10 @@ async function statusCheck(git: Git, paths: readonly string[], adopted: Readonly
  * no less (the 10 MB cache-tree stays in the split part, and reads got slower). A user's git command
  * holding `index.lock` is waited for, as before the commit.
  */
-export async function updateIndex(git: Git, loc: StoreLocation, paths: readonly string[]): Promise<void> {
+export async function updateIndex(loc: StoreLocation, paths: readonly string[]): Promise<void> {
   for (;;) {
     try {
-      await git.run(['update-index', '--add', '--remove', '--', ...paths]);
+      await gitLauncher(loc.repoRoot).run(['update-index', '--add', '--remove', '--', ...paths]);
       return;
     } catch (err) {
       if (!(err instanceof GitCommandError && /index\.lock/.test(err.stderr) && /File exists/i.test(err.stderr))) throw err;
@@ -216,9 +217,16 @@ export function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]):
       removeFile(file);
       pruneEmptyDirs(dirname(file), repoRoot);
     } else {
-      mkdirSync(dirname(file), { recursive: true });
       const tmp = tempFileFor(file);
-      writeFileSync(tmp, change.content, { mode: change.executable ? 0o777 : 0o666 }); // less the umask, as git checks out
+      const mode = change.executable ? 0o777 : 0o666; // less the umask, as git checks out
+      try {
+        writeFileSync(tmp, change.content, { mode });
+      } catch (err) {
+        // A new folder: made only then (a recursive mkdir of an existing folder is a failing system call per level).
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(tmp, change.content, { mode });
+      }
       faultPoint(`after-temp-${i + 1}`);
       renameSync(tmp, file);
     }
