@@ -3,11 +3,11 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
-import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/shell/fault.js';
-import { locateStore } from '../src/shell/location.js';
-import { LOCK_FILE } from '../src/shell/lock.js';
-import { recoverStale, transact } from '../src/shell/transaction.js';
-import type { FileChange, Plan, StoreLocation } from '../src/shell/types.js';
+import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/store/fault.js';
+import { locateStore } from '../src/store/location.js';
+import { LOCK_FILE } from '../src/store/lock.js';
+import { recoverStale, transact } from '../src/store/transaction.js';
+import type { FileChange, Plan, StoreLocation } from '../src/model/repository.js';
 import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
 import { buildDriver, runDriver } from './helpers/spawn-driver.js';
 
