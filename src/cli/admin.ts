@@ -33,7 +33,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--json', 'print the keys as JSON: {"PublicKey": "secretstore1...", "WriterKey": "secretstoresig1..."} (no PublicKey with --write-only)')
     .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean; passphrase?: boolean; json?: boolean }) => {
       io.operation = 'Keygen';
-      const { loadCrypto } = await import('../store/work-tree-view.js');
+      const { loadCrypto } = await import('../crypto/load.js');
       const crypto = await loadCrypto();
       const path = opts.outputFile ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
       const passphrase = opts.passphrase ? await (await import('../terminal/passphrase.js')).newPassphrase(path, io.env) : undefined;

@@ -59,7 +59,7 @@ const KEYED_READS = new Set(['GetSecretValue', 'BatchGetSecretValue']);
 
 function prefetchCrypto(): void {
   // A failure surfaces where the command awaits libsodium itself, as an error of that command.
-  void import('../store/work-tree-view.js').then((view) => view.loadCrypto()).catch(() => undefined);
+  void import('../crypto/load.js').then((crypto) => crypto.loadCrypto()).catch(() => undefined);
 }
 
 export async function main(argv: readonly string[], sys: MainIo): Promise<number> {

@@ -26,7 +26,7 @@ import type { Signer } from '../crypto/types.js';
 import { commitSignerFor, planChanges } from '../trust/sign-commit.js';
 import { storeChanges, storePathspecs, type GitRunner, type HookSigning } from './hook.js';
 import type { FileChange, StoreLocation } from '../model/repository.js';
-import { loadCrypto } from '../store/work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import { writerSigner } from '../store/writer-key.js';
 import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 

@@ -43,7 +43,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import type { OperationName } from '../ops/table.js';
 import { SecretStore } from '../store/secret-store.js';
-import { loadCrypto } from '../store/work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import { CredentialsFile, resolveCredentialsPath, verifyRequest } from './auth.js';
 import { CONTENT_TYPE, decodeRequest, encodeError, encodeResponse, operationOf, ProtocolError, type ErrorReply } from './protocol.js';
 

@@ -24,7 +24,7 @@ import type { Identity } from '../crypto/types.js';
 import type { ObjectReader } from '../git/objects.js';
 import type { Progress, ProgressFactory } from '../terminal/progress.js';
 import type { StoreLocation } from '../model/repository.js';
-import { loadCrypto } from './work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 
 /** Parsed indexes by blob id, shared by every view of the process (a blob's content never changes). */
 const parsedIndexes = new Map<string, SecretIndex>();

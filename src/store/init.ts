@@ -19,7 +19,7 @@ import { openGit } from '../git/client.js';
 import { locateStore } from './location.js';
 import { transact } from './transaction.js';
 import type { StoreLocation } from '../model/repository.js';
-import { loadCrypto } from './work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface InitOptions {

@@ -11,7 +11,7 @@ import { Messages, ResourceExistsException } from '../errors.js';
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import { sameValue, type SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
-import { loadCrypto } from './work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 
 /** Needs only public keys (and the signing key for the commitment): a write-only writer can put values. */
 export async function sealVersion(

@@ -24,7 +24,7 @@ import { ObjectReader } from '../git/objects.js';
 import type { ProgressFactory } from '../terminal/progress.js';
 import type { Plan, StoreLocation } from '../model/repository.js';
 import { CommitView, refuseLinkEntry } from './commit-view.js';
-import { loadCrypto } from './work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 
 export interface OpenStoreOptions {
   /** The store folder; default `$SECRETSTORE_DIR`, else the git top level of `cwd`. */

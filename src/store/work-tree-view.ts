@@ -16,6 +16,7 @@ import type { SecretValue } from '../model/value.js';
 import type { StoreView } from '../ops/context.js';
 import type { Identity } from '../crypto/types.js';
 import { refuseSymlinks } from './symlinks.js';
+import { loadCrypto } from '../crypto/load.js';
 
 export async function readConfig(root: string): Promise<StoreConfig> {
   return (await readConfigFile(root)).config;
@@ -129,15 +130,3 @@ export function checkVersionFiles(index: SecretIndex, file: string, names: reado
     throw new InternalServiceError(`${file} is damaged: version ${id} has no sealed file`);
   }
 }
-
-/** libsodium costs ~40 ms to start; only operations that seal or open a value pay for it. */
-export function loadCrypto(): Promise<typeof import('../crypto/index.js')> {
-  // Once per process: a long-lived client asks per request, and a dynamic import is not free.
-  cryptoModule ??= import('../crypto/index.js').then(async (crypto) => {
-    await crypto.cryptoReady();
-    return crypto;
-  });
-  return cryptoModule;
-}
-
-let cryptoModule: Promise<typeof import('../crypto/index.js')> | undefined;

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Signer } from '../crypto/types.js';
-import { loadCrypto } from './work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 
 export async function writerSigner(identity: string | undefined, env: NodeJS.ProcessEnv): Promise<Signer | undefined> {
   const crypto = await loadCrypto();

@@ -19,7 +19,7 @@ import type { RotationDescription } from '../model/rotation.js';
 import { noProgress, type ProgressFactory } from '../terminal/progress.js';
 import type { SecretStore } from '../store/secret-store.js';
 import type { FileChange } from '../model/repository.js';
-import { loadCrypto } from '../store/work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface RecipientChangeResult {

@@ -13,7 +13,7 @@ import { INDEX_FILE, SECRETS_DIR } from '../core/layout.js';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { openGit } from '../git/client.js';
-import { loadCrypto } from '../store/work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import type { FileChange, StoreLocation } from '../model/repository.js';
 import { Authenticator } from '../trust/authenticate.js';
 import { currentBranch, TrustRecords } from '../trust/records.js';

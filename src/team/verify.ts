@@ -31,7 +31,7 @@ import { HOOK_MARK } from '../store/init.js';
 import { noProgress, type ProgressFactory } from '../terminal/progress.js';
 import type { SecretStore } from '../store/secret-store.js';
 import { pinProblems } from '../store/rotation-pins.js';
-import { loadCrypto } from '../store/work-tree-view.js';
+import { loadCrypto } from '../crypto/load.js';
 import '../core/yaml-eager.js'; // parses and writes store files synchronously: the yaml package must be loaded
 
 export interface Finding {

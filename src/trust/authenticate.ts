@@ -417,7 +417,7 @@ export class Authenticator {
   }
 
   private async verify(key: string, obj: CommitObject, sig: Uint8Array): Promise<boolean> {
-    const { loadCrypto } = await import('../store/work-tree-view.js');
+    const { loadCrypto } = await import('../crypto/load.js');
     const crypto = await loadCrypto();
     try {
       return crypto.parseWriterKey(key).verify(payload(obj.tree, obj.parents, obj.message), sig);
