@@ -1,6 +1,6 @@
 /**
  * What every git process of secretstore shares, without simple-git: its environment and how a failure
- * is reported. Apart from git.ts so that the read path (long-lived `cat-file` processes, src/shell/
+ * is reported. Apart from client.ts so that the read path (long-lived `cat-file` processes,
  * objects.ts) does not load simple-git: a get never needs it.
  */
 import { InternalServiceError } from '../errors.js';
