@@ -339,7 +339,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
       // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
       await treeWriter(loc.repoRoot, loc.gitDir).settle();
-      // git applies the commands read from its input as one transaction (started by the warm shell: git-launcher.ts).
+      // git applies the commands read from its input as one transaction (started by the warm shell: git/launcher.ts).
       await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
       moved = true;
     } catch (err) {
