@@ -1,6 +1,6 @@
 /** The public surface of `import ... from '@secretstore/cli'`. */
 export { openStore, type Store, type StoreApi } from './library.js';
-export type { OpenStoreOptions } from './shell/store.js';
+export type { OpenStoreOptions } from './store/secret-store.js';
 export type { Passphrase, PassphraseProvider, PassphraseRequest } from './crypto/passphrase.js';
 export * from './model/api.js';
 export * from './model/lifecycle.js';

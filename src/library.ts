@@ -1,6 +1,6 @@
 /** The library's typed surface: one method per operation of the table, named as in the AWS SDK. */
 import { operations, type InputOf, type OperationName, type OutputOf } from './ops/table.js';
-import { SecretStore, type OpenStoreOptions } from './shell/store.js';
+import { SecretStore, type OpenStoreOptions } from './store/secret-store.js';
 import type { RollbackRequest, RollbackResponse } from './model/lifecycle.js';
 
 export type StoreApi = {
@@ -20,6 +20,6 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   for (const name of Object.keys(operations) as OperationName[]) {
     api[name[0]!.toLowerCase() + name.slice(1)] = (input: never) => client.run(name, input);
   }
-  api.rollback = async (input: RollbackRequest) => (await import('./shell/workflows.js')).rollback(client, input);
+  api.rollback = async (input: RollbackRequest) => (await import('./store/workflows.js')).rollback(client, input);
   return api as Store;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, runCli, type CliResult, type TestStore } from './helpers/store.js';
-import { expandFaultPoints } from '../src/shell/fault.js';
+import { expandFaultPoints } from '../src/store/fault.js';
 import { KeyCache } from '../src/agent/keys.js';
 import type { IdentityKeys } from '../src/crypto/identity-file.js';
 

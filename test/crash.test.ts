@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
-import { expandFaultPoints } from '../src/shell/fault.js';
+import { expandFaultPoints } from '../src/store/fault.js';
 
 let t: TestStore;
 beforeAll(() => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { fromEditedText, isJsonContainer } from '../src/cli/edit.js';
-import { editorCommand, privateTempRoot } from '../src/shell/edit.js';
+import { editorCommand, privateTempRoot } from '../src/local/edit.js';
 import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
 import { mapSecrets, renderDotenv, variableName } from '../src/core/env-mapping.js';
-import { readVariables, runWithVariables } from '../src/shell/exec.js';
-import { SecretStore } from '../src/shell/store.js';
+import { readVariables, runWithVariables } from '../src/local/exec.js';
+import { SecretStore } from '../src/store/secret-store.js';
 import { HAS_SCRIPT } from './helpers/tools.js';
 
 let t: TestStore;

@@ -1,12 +1,12 @@
 /**
- * readIndexEntries (src/shell/git-index.ts) against git's own reading of the same index file
+ * readIndexEntries (src/git/index-file.ts) against git's own reading of the same index file
  * (`git ls-files --stage`), on real repositories: what it finds must be exactly what git has, and a form
  * it does not read must answer undefined (the write path then asks git status).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readIndexEntries } from '../src/shell/git-index.js';
+import { readIndexEntries } from '../src/git/index-file.js';
 import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
 
 const repos: TestRepo[] = [];

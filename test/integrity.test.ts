@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => t.cleanup());
 
 /**
- * Reads see committed content only (src/shell/commit-view.ts): a tampered file is committed, signed by the
+ * Reads see committed content only (src/store/commit-view.ts): a tampered file is committed, signed by the
  * writer, so the history is authentic and what is tested is the crypto binding or the index check itself.
  * `undo` commits the state before back (forward, signed: this clone never goes backwards).
  */

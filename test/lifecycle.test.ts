@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
 import { commitSigned, resign } from './helpers/sign.js';
 import type { Store } from '../src/index.js';
-import { pruneStore } from '../src/shell/prune.js';
+import { pruneStore } from '../src/store/prune.js';
 
 const T = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const DAY = 86_400_000;

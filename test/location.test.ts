@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InvalidRequestException } from '../src/errors.js';
-import { locateStore } from '../src/shell/location.js';
+import { locateStore } from '../src/store/location.js';
 import { makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
 
 let repo: TestRepo;

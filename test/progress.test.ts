@@ -8,8 +8,8 @@ import { indexPath, versionPath } from '../src/core/layout.js';
 import { secretArn } from '../src/core/arn.js';
 import { cryptoReady, parseRecipient, sealValue } from '../src/crypto/index.js';
 import { commitSigned } from './helpers/sign.js';
-import { createProgress, progressAllowed, renderProgress, type ProgressStream } from '../src/shell/progress.js';
-import { setDebug } from '../src/shell/debug.js';
+import { createProgress, progressAllowed, renderProgress, type ProgressStream } from '../src/terminal/progress.js';
+import { setDebug } from '../src/debug.js';
 import { HAS_SCRIPT } from './helpers/tools.js';
 
 /** A stream that records what is written; `isTTY` as given. */
@@ -111,7 +111,7 @@ describe('createProgress', () => {
   });
 });
 
-// Above 500 so a cold listing draws its own line (src/shell/commit-view.ts draws one past 500 unread indexes).
+// Above 500 so a cold listing draws its own line (src/store/commit-view.ts draws one past 500 unread indexes).
 const COUNT = 600;
 let t: TestStore;
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
-import { promptSecretValue } from '../src/cli/prompt.js';
+import { promptSecretValue } from '../src/terminal/prompt.js';
 import { HAS_SCRIPT, onTerminal as runOnTerminal } from './helpers/terminal.js';
 
 let t: TestStore;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeStore, type TestStore } from './helpers/store.js';
 import type { GetRandomPasswordRequest, Store } from '../src/index.js';
 import { characterClasses, DIGITS, generatePassword, LOWERCASE, PUNCTUATION, UPPERCASE } from '../src/ops/get-random-password.js';
-import { runStoreless } from '../src/shell/workflows.js';
+import { runStoreless } from '../src/store/workflows.js';
 
 const DRAWS = 200;
 const CLASSES = { lower: LOWERCASE, upper: UPPERCASE, digit: DIGITS, punct: PUNCTUATION } as const;

@@ -240,7 +240,7 @@ describe('scoped recipients (issue #4 item 2)', () => {
   });
 
   it('a re-key reports its progress (the progress line on a terminal): one tick per secret, then done', async () => {
-    const { rekeyStore } = await import('../src/shell/rekey.js');
+    const { rekeyStore } = await import('../src/team/rekey.js');
     const seen: { label: string; total: number | undefined; ticks: number; done: boolean }[] = [];
     const factory = (label: string, total: number | undefined) => {
       const bar = { label, total, ticks: 0, done: false };

@@ -8,7 +8,7 @@ import { indexPath, versionPath } from '../src/core/layout.js';
 import type { SecretIndex } from '../src/model/store.js';
 import { checkRotationRules } from '../src/ops/rotate-secret.js';
 import { nextRotationDate } from '../src/core/schedule.js';
-import { rotateDue } from '../src/shell/workflows.js';
+import { rotateDue } from '../src/store/workflows.js';
 
 const T = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const DAY = 86_400_000;

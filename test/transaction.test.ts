@@ -3,11 +3,11 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
-import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/shell/fault.js';
-import { locateStore } from '../src/shell/location.js';
-import { LOCK_FILE } from '../src/shell/lock.js';
-import { recoverStale, transact } from '../src/shell/transaction.js';
-import type { FileChange, Plan, StoreLocation } from '../src/shell/types.js';
+import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/store/fault.js';
+import { locateStore } from '../src/store/location.js';
+import { LOCK_FILE } from '../src/store/lock.js';
+import { recoverStale, transact } from '../src/store/transaction.js';
+import type { FileChange, Plan, StoreLocation } from '../src/model/repository.js';
 import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
 import { buildDriver, runDriver } from './helpers/spawn-driver.js';
 
@@ -489,7 +489,7 @@ describe('commits built from the parent\'s trees', () => {
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees; the
     // paths are checked against the index file and the work tree in process; update-ref (--stdin) and
-    // update-index are started by the warm shell of git-launcher.ts once the commit is written.
+    // update-index are started by the warm shell of git/launcher.ts once the commit is written.
     expect(calls).toEqual(['cat-file', 'hash-object', 'mktree', 'commit-tree', 'update-ref', 'update-index']);
     expect(r.status()).toBe('');
   });
@@ -519,7 +519,7 @@ describe('commits built from the parent\'s trees', () => {
     await transact(loc, plan([{ path: 'first.txt', content: 'first\n' }]));
     const second = await gitCalls(() => transact(loc, plan([{ path: 'second.txt', content: 'second\n' }])));
     // The commit writer starts; update-ref and update-index are started by the shell the first transaction
-    // started (git-launcher.ts), which keeps the PATH it had, so this wrapper does not see them.
+    // started (git/launcher.ts), which keeps the PATH it had, so this wrapper does not see them.
     expect(second).toEqual(['var', 'hash-object']);
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     expect(calls).toEqual([]);

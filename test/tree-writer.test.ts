@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { TreeWriter } from '../src/shell/tree-writer.js';
+import { TreeWriter } from '../src/git/tree-writer.js';
 import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
 
 const repos: TestRepo[] = [];

@@ -1,5 +1,5 @@
 /**
- * A put and the user's own git work in the same repository (src/shell/work-tree.ts): the real CLI, real
+ * A put and the user's own git work in the same repository (src/store/work-tree.ts): the real CLI, real
  * git. A hand commit moves HEAD and rewrites the index; a git command of the user's holds `index.lock`.
  */
 import { execFileSync, spawn } from 'node:child_process';

@@ -18,7 +18,7 @@ import { agentFolder, AgentFolderRefused, checkSocket, ensureFolder, socketPath 
 import { buildId, onMessages, send, type AgentMessage, type ClientMessage } from './protocol.js';
 import type { Passphrase, PassphraseRequest } from '../crypto/passphrase.js';
 
-/** Reads the passphrase the agent asks for, where the cold path would (src/shell/passphrase.ts askPassphrase). */
+/** Reads the passphrase the agent asks for, where the cold path would (src/terminal/passphrase.ts askPassphrase). */
 export type AskPassphrase = (request: PassphraseRequest, env: NodeJS.ProcessEnv) => Promise<Passphrase>;
 
 /** For Node modules only some runs need (child_process: starting the agent): the client's start stays short. */

@@ -24,8 +24,8 @@ import { main } from '../cli/main.js';
 import { commandOf } from '../cli/argv.js';
 import { operations } from '../ops/table.js';
 import { disposeKeys, resolveIdentityPath } from '../crypto/identity-file.js';
-import { SecretStore, type OpenStoreOptions } from '../shell/store.js';
-import { locateStore } from '../shell/location.js';
+import { SecretStore, type OpenStoreOptions } from '../store/secret-store.js';
+import { locateStore } from '../store/location.js';
 import * as errors from '../errors.js';
 import type { Passphrase, PassphraseRequest } from '../crypto/passphrase.js';
 

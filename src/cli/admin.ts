@@ -33,10 +33,10 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--json', 'print the keys as JSON: {"PublicKey": "secretstore1...", "WriterKey": "secretstoresig1..."} (no PublicKey with --write-only)')
     .action(async (opts: { outputFile?: string; force?: boolean; writeOnly?: boolean; passphrase?: boolean; json?: boolean }) => {
       io.operation = 'Keygen';
-      const { loadCrypto } = await import('../shell/view.js');
+      const { loadCrypto } = await import('../crypto/load.js');
       const crypto = await loadCrypto();
       const path = opts.outputFile ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
-      const passphrase = opts.passphrase ? await (await import('../shell/passphrase.js')).newPassphrase(path, io.env) : undefined;
+      const passphrase = opts.passphrase ? await (await import('../terminal/passphrase.js')).newPassphrase(path, io.env) : undefined;
       const keys = await crypto
         .writeIdentityFile(path, { force: opts.force === true, writeOnly: opts.writeOnly === true, ...(passphrase ? { passphrase } : {}) })
         .finally(() => passphrase?.fill(0));
@@ -61,7 +61,7 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--account <account>', '12-digit account id used in ARNs', '000000000000')
     .action(async (opts: { name?: string; region: string; account: string }) => {
       io.operation = 'Init';
-      const { initStore } = await import('../shell/init.js');
+      const { initStore } = await import('../store/init.js');
       const { store, identity } = globals();
       const result = await initStore({ store, identity, ...opts, cwd: io.cwd, env: io.env });
       await print(result, 'Init');
@@ -75,9 +75,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--secret-id <id>', 'only this secret')
     .action(async (opts: { secretId?: string }) => {
       io.operation = 'Prune';
-      const { SecretStore } = await import('../shell/store.js');
-      const { pruneStore } = await import('../shell/prune.js');
-      const { progressOn } = await import('../shell/progress.js');
+      const { SecretStore } = await import('../store/secret-store.js');
+      const { pruneStore } = await import('../store/prune.js');
+      const { progressOn } = await import('../terminal/progress.js');
       const progress = progressOn(progressStream(io), io.env);
       const store = await SecretStore.open({ ...storeOptions(globals(), io), progress });
       await print(await pruneStore(store, new Date(), opts.secretId, progress), 'Prune');
@@ -94,9 +94,9 @@ export function addAdminCommands(program: Command, globals: () => GlobalOptions,
     .option('--dry-run', 'only list the secrets that are due')
     .action(async (opts: { dryRun?: boolean }) => {
       io.operation = 'RotateDue';
-      const { SecretStore } = await import('../shell/store.js');
-      const { rotateDue } = await import('../shell/workflows.js');
-      const { progressOn } = await import('../shell/progress.js');
+      const { SecretStore } = await import('../store/secret-store.js');
+      const { rotateDue } = await import('../store/workflows.js');
+      const { progressOn } = await import('../terminal/progress.js');
       const store = await SecretStore.open(storeOptions(globals(), io));
       const result = await rotateDue(store, { dryRun: opts.dryRun === true, progress: progressOn(progressStream(io), io.env) });
       await print(result, 'RotateDue');

@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Script } from 'node:vm';
 import type * as InProcess from './in-process.js';
-import { debugFromEnv } from '../shell/debug.js';
+import { debugFromEnv } from '../debug.js';
 
 // Required when the program is loaded, not when the entry starts: a command the agent answers never needs
 // them, and loading Node's own modules is a good part of a client's time.
@@ -70,7 +70,7 @@ export function loadProgram(file: string, env: NodeJS.ProcessEnv, command: strin
   const cacheFile = folder === undefined ? undefined : join(folder, `${name}.bin`);
   const cached = cacheFile === undefined ? undefined : readCache(folder!, cacheFile, crc32!);
   const script = new Script(WRAP[0] + source.toString('utf8') + WRAP[1], { filename: file, ...(cached ? { cachedData: cached } : {}) });
-  // The --debug log's first line, as the program's own log (src/shell/debug.ts) would print it.
+  // The --debug log's first line, as the program's own log (src/debug.ts) would print it.
   const debug = debugFromEnv(env) || argv.includes('--debug') ? (line: string) => process.stderr.write(`[debug] ${line}\n`) : undefined;
   const state = cacheFile === undefined ? 'off' : cached === undefined ? 'none yet' : script.cachedDataRejected ? 'rejected by V8' : 'used';
   debug?.(`code cache: ${state}${cacheFile === undefined ? '' : ` (${cacheFile})`}`);

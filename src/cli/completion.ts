@@ -217,7 +217,7 @@ export function completionScript(shell: Shell, program: Command): string {
  */
 export async function completeSecretIds(prefix: string, where: { store?: string; cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
   try {
-    const [{ locateStore }, { readConfig, WorkTreeView }] = await Promise.all([import('../shell/location.js'), import('../shell/view.js')]);
+    const [{ locateStore }, { readConfig, WorkTreeView }] = await Promise.all([import('../store/location.js'), import('../store/work-tree-view.js')]);
     const location = locateStore(where);
     // names only, unauthenticated: never an error or a warning in the middle of a completion
     const view = new WorkTreeView(location.root, await readConfig(location.root), () => Promise.reject(new Error('completion reads no identity')));

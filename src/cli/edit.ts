@@ -1,7 +1,7 @@
 /**
  * `secretstore edit --secret-id X [--version-stage S]`: opens a secret's value in $VISUAL / $EDITOR (else vi)
  * and saves a changed value as a new version through PutSecretValue (one commit, the usual label moves).
- * The temporary file and the editor are handled by `shell/edit.ts`.
+ * The temporary file and the editor are handled by `local/edit.ts`.
  */
 import type { Command } from 'commander';
 import { InvalidParameterException, InvalidRequestException } from '../errors.js';
@@ -51,7 +51,7 @@ export function addEditCommand(program: Command, globals: () => GlobalOptions, i
     .action(async (opts: { secretId?: string; versionStage?: string }) => {
       io.operation = 'Edit';
       if (opts.secretId === undefined) throw new UsageError('the following arguments are required: --secret-id');
-      const [{ SecretStore }, { editInPrivateFile, editorCommand }] = await Promise.all([import('../shell/store.js'), import('../shell/edit.js')]);
+      const [{ SecretStore }, { editInPrivateFile, editorCommand }] = await Promise.all([import('../store/secret-store.js'), import('../local/edit.js')]);
       const store = await SecretStore.open(storeOptions(globals(), io));
       io.operation = 'GetSecretValue';
       const current = await store.run('GetSecretValue', {
@@ -80,7 +80,7 @@ export function addEditCommand(program: Command, globals: () => GlobalOptions, i
           const message = `the value was a JSON ${Array.isArray(JSON.parse(original)) ? 'array' : 'object'} and the edited text is not valid JSON (${problem})`;
           if (!interactive) throw new InvalidParameterException(`${message}; nothing was saved`);
           io.warn(`secretstore: edit: ${message}.`);
-          const { confirm, defaultTerminal } = await import('./prompt.js');
+          const { confirm, defaultTerminal } = await import('../terminal/prompt.js');
           if (await confirm(io.terminal ?? defaultTerminal(), 'Edit again?', true)) return 'again';
           throw new InvalidParameterException(`${message}; nothing was saved`);
         },

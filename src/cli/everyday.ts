@@ -12,7 +12,7 @@ import { packageVersion } from './version.js';
 import { valueOfBytes } from '../import/sources.js';
 
 async function openCliStore(globals: GlobalOptions, io: CliIo) {
-  const [{ SecretStore }, { progressOn }] = await Promise.all([import('../shell/store.js'), import('../shell/progress.js')]);
+  const [{ SecretStore }, { progressOn }] = await Promise.all([import('../store/secret-store.js'), import('../terminal/progress.js')]);
   return SecretStore.open({ ...storeOptions(globals, io), progress: progressOn(process.stderr, io.env) });
 }
 
@@ -68,7 +68,7 @@ export function addEverydayCommands(program: Command, globals: () => GlobalOptio
       io.operation = 'PutSecretValue';
       let value: { SecretString: string } | { SecretBinary: Uint8Array };
       if (io.isTerminal?.() ?? process.stdin.isTTY === true) {
-        const { defaultTerminal, promptSecretValue } = await import('./prompt.js');
+        const { defaultTerminal, promptSecretValue } = await import('../terminal/prompt.js');
         const typed = await promptSecretValue(io.terminal ?? defaultTerminal(), opts.binary ? 'value' : 'SecretString');
         if (typed === undefined) {
           io.exitCode = 130;

@@ -1,7 +1,7 @@
 /**
  * `secretstore exec` (run a program with secrets in its environment) and `secretstore env` (print the same
  * variables as dotenv, shell or JSON). Both read through GetSecretValue; the mapping is
- * `core/env-mapping.ts`, the process handling `shell/exec.ts`.
+ * `core/env-mapping.ts`, the process handling `local/exec.ts`.
  */
 import { Option, type Command } from 'commander';
 import { ENV_FORMATS, type EnvFormat } from '../core/env-mapping.js';
@@ -38,8 +38,8 @@ async function variables(opts: SecretOptions, globals: GlobalOptions, io: CliIo,
   if (ids.length === 0) throw new UsageError('the following arguments are required: --secret-id');
   if (opts.versionId !== undefined && ids.length > 1) throw new UsageError('--version-id names a version of one secret; give a single --secret-id');
   const [{ SecretStore }, { readSecretValues }, { checkPrefix, mapSecrets }] = await Promise.all([
-    import('../shell/store.js'),
-    import('../shell/exec.js'),
+    import('../store/secret-store.js'),
+    import('../local/exec.js'),
     import('../core/env-mapping.js'),
   ]);
   // Errors name the operation that failed: the mapping's as `mapped`, a read's as GetSecretValue.
@@ -87,7 +87,7 @@ export function addExecCommands(program: Command, globals: () => GlobalOptions, 
       const vars = await variables(opts, globals(), io, 'Exec');
       const { checkGuarded } = await import('../core/env-mapping.js');
       checkGuarded(vars, opts.allowEnv);
-      const { runWithVariables } = await import('../shell/exec.js');
+      const { runWithVariables } = await import('../local/exec.js');
       const [program_, ...args] = command as [string, ...string[]];
       const outcome = await runWithVariables(program_, args, vars, { baseEnv: io.env, cwd: io.cwd });
       if (outcome.kind === 'failed') io.warn(`secretstore: exec: ${outcome.message}`);

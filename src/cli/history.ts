@@ -10,7 +10,7 @@ const GROUP = 'Offline teams';
 
 export function addHistoryCommands(program: Command, globals: () => GlobalOptions, io: CliIo, print: Printer): void {
   const locate = async () => {
-    const { locateStore } = await import('../shell/location.js');
+    const { locateStore } = await import('../store/location.js');
     return locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
   };
 
@@ -30,7 +30,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
     .addHelpText('after', '\nExample:\n  secretstore log --secret-id prod/db --abbrev main~10..main')
     .action(async (range: string | undefined, opts: { secretId?: string; reverse?: boolean; abbrev?: boolean }, cmd: Command) => {
       io.operation = 'Log';
-      const { storeLog } = await import('../shell/log.js');
+      const { storeLog } = await import('../offline/log.js');
       const result = await storeLog(await locate(), io.env, {
         ...(opts.secretId === undefined ? {} : { secretId: opts.secretId }),
         ...(range === undefined ? {} : { range }),
@@ -62,7 +62,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
     .addHelpText('after', '\nExample:\n  secretstore review origin/main..HEAD --format markdown > review.md')
     .action(async (range: string, opts: { format: ReviewFormat }) => {
       io.operation = 'Review';
-      const [{ reviewRange }, { renderReview }] = await Promise.all([import('../shell/review.js'), import('../core/review-render.js')]);
+      const [{ reviewRange }, { renderReview }] = await Promise.all([import('../offline/review.js'), import('../core/review-render.js')]);
       const result = await reviewRange(await locate(), io.env, range);
       io.out(renderReview(result, opts.format));
       if (result.Findings.length > 0) io.exitCode = 1;
@@ -83,7 +83,7 @@ export function addHistoryCommands(program: Command, globals: () => GlobalOption
     )
     .action(async (file: string) => {
       io.operation = 'Textconv';
-      const { textconv } = await import('../shell/textconv.js');
+      const { textconv } = await import('../offline/textconv.js');
       const bytes = await textconv(file, { store: globals().store, cwd: io.cwd, env: io.env });
       try {
         io.out(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes));

@@ -13,10 +13,10 @@ export function addHookCommands(program: Command, globals: () => GlobalOptions, 
   /** The store, a git runner and the signing identity, as every hook needs them. */
   const context = async () => {
     const [{ locateStore }, { openGit }, validate, signed] = await Promise.all([
-      import('../shell/location.js'),
-      import('../shell/git.js'),
-      import('../shell/hook.js'),
-      import('../shell/git-signing.js'),
+      import('../store/location.js'),
+      import('../git/client.js'),
+      import('../offline/hook.js'),
+      import('../offline/git-signing.js'),
     ]);
     const hooks = { ...validate, ...signed };
     const { store, identity } = globals();

@@ -1,7 +1,7 @@
 /**
  * `secretstore identity protect|unprotect [file]`: add, change or remove the passphrase of an existing
  * identity file in place (the keys stay the same). The file format and the crypto are in
- * src/crypto/passphrase.ts; where passphrases come from is in src/shell/passphrase.ts.
+ * src/crypto/passphrase.ts; where passphrases come from is in src/terminal/passphrase.ts.
  */
 import type { Command } from 'commander';
 import type { CliIo, GlobalOptions, Printer } from './program.js';
@@ -16,7 +16,7 @@ export function addIdentityCommands(program: Command, globals: () => GlobalOptio
     .hook('preSubcommand', (self, sub) => void sub.copyInheritedSettings(self));
 
   const change = async (file: string | undefined, remove: boolean) => {
-    const [crypto, { askPassphrase, newPassphrase }] = await Promise.all([import('../crypto/index.js'), import('../shell/passphrase.js')]);
+    const [crypto, { askPassphrase, newPassphrase }] = await Promise.all([import('../crypto/index.js'), import('../terminal/passphrase.js')]);
     const path = file ?? crypto.resolveIdentityPath({ flag: globals().identity, env: io.env });
     const result = await crypto.setIdentityPassphrase(path, {
       passphrase: (request) => askPassphrase(request, io.env),

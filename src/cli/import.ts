@@ -24,7 +24,7 @@ export function addImportCommand(program: Command, globals: () => GlobalOptions,
     .addHelpText('after', '\nExample:\n  sops -d secrets.enc.yaml | secretstore import sops --prefix prod/ --dry-run')
     .action(async (source: Source, file: string | undefined, opts: { prefix?: string; name?: string; dryRun?: boolean }) => {
       io.operation = 'Import';
-      const [{ SecretStore }, { importSecrets }] = await Promise.all([import('../shell/store.js'), import('../import/plan.js')]);
+      const [{ SecretStore }, { importSecrets }] = await Promise.all([import('../store/secret-store.js'), import('../import/plan.js')]);
       const store = await SecretStore.open(storeOptions(globals(), io));
       let entries;
       if (source === 'pass') {

@@ -11,4 +11,4 @@ export async function runAgent(folder: string, env: NodeJS.ProcessEnv): Promise<
   await (await import('../agent/server.js')).runAgent(folder, env);
 }
 
-export const askPassphrase: AskPassphrase = async (request, env) => (await import('../shell/passphrase.js')).askPassphrase(request, env);
+export const askPassphrase: AskPassphrase = async (request, env) => (await import('../terminal/passphrase.js')).askPassphrase(request, env);

@@ -7,9 +7,9 @@ import { CommanderError } from 'commander';
 import { buildProgram, type CliIo } from './program.js';
 import { commandOf } from './argv.js';
 import { operations } from '../ops/table.js';
-import { debugEnabled, debugFromEnv, setDebug } from '../shell/debug.js';
+import { debugEnabled, debugFromEnv, setDebug } from '../debug.js';
 import { errorLine, EXIT_SERVICE_ERROR, EXIT_USAGE, ParamValidationError, UsageError } from './output.js';
-import type { ProgressStream } from '../shell/progress.js';
+import type { ProgressStream } from '../terminal/progress.js';
 
 /**
  * What one run of the program reads and writes: the process's own streams, environment and folder on the
@@ -59,7 +59,7 @@ const KEYED_READS = new Set(['GetSecretValue', 'BatchGetSecretValue']);
 
 function prefetchCrypto(): void {
   // A failure surfaces where the command awaits libsodium itself, as an error of that command.
-  void import('../shell/view.js').then((view) => view.loadCrypto()).catch(() => undefined);
+  void import('../crypto/load.js').then((crypto) => crypto.loadCrypto()).catch(() => undefined);
 }
 
 export async function main(argv: readonly string[], sys: MainIo): Promise<number> {

@@ -11,16 +11,16 @@ import { Command, Option } from 'commander';
 import { InvalidParameterException } from '../errors.js';
 import { operations, type OperationName } from '../ops/table.js';
 import type { Operation, OperationGroup, Param } from '../ops/context.js';
-import { debug, debugEnabled, redactRequest, setDebug, timed } from '../shell/debug.js';
+import { debug, debugEnabled, redactRequest, setDebug, timed } from '../debug.js';
 import { flagOf, readParam, type ReadContext } from './values.js';
 
 export { flagOf };
 import { OUTPUT_FORMATS, ParamValidationError, render, UsageError, type OutputFormat } from './output.js';
 import { decodeMembers, MemberTypeError } from '../ops/members.js';
 import { invalidUtf8Offset } from '../core/utf8.js';
-import type { TerminalStreams } from './prompt.js';
-import type { ProgressStream } from '../shell/progress.js';
-import type { OpenStoreOptions, SecretStore } from '../shell/store.js';
+import type { TerminalStreams } from '../terminal/prompt.js';
+import type { ProgressStream } from '../terminal/progress.js';
+import type { OpenStoreOptions, SecretStore } from '../store/secret-store.js';
 import { packageVersion } from './version.js';
 
 export interface CliIo extends ReadContext {
@@ -65,7 +65,7 @@ async function promptForValue(op: Operation<unknown, unknown>, opts: Record<stri
     if (opts.prompt === true) throw new UsageError('--prompt needs a terminal on stdin; give --secret-string - to read the value from a pipe');
     return true;
   }
-  const { defaultTerminal, promptSecretValue } = await import('./prompt.js');
+  const { defaultTerminal, promptSecretValue } = await import('../terminal/prompt.js');
   const value = await promptSecretValue(io.terminal ?? defaultTerminal());
   if (value === undefined) {
     io.exitCode = 130;
@@ -260,7 +260,7 @@ function oneLine(this: void, cmd: Command): string {
 async function debugPaths(globals: GlobalOptions, io: CliIo): Promise<void> {
   if (!debugEnabled()) return;
   try {
-    const { locateStore } = await import('../shell/location.js');
+    const { locateStore } = await import('../store/location.js');
     const loc = locateStore({ store: globals.store, cwd: io.cwd, env: io.env });
     const from = globals.store ? '--store' : io.env.SECRETSTORE_DIR ? '$SECRETSTORE_DIR' : `the git top level of ${io.cwd}`;
     debug(`store ${loc.root} (from ${from}; repository ${loc.repoRoot})`);
@@ -324,12 +324,12 @@ export function buildProgram(io: CliIo, admin: (program: Command, globals: () =>
       debug(() => `operation ${op.name} ${JSON.stringify(redactRequest(op.params, request))}`);
       if (op.storeless) {
         // get-random-password needs no store, so it works anywhere, as in the AWS CLI.
-        const { runStoreless } = await import('../shell/workflows.js');
+        const { runStoreless } = await import('../store/workflows.js');
         await print(await timed(`operation ${op.name}`, () => runStoreless(name, request as never)), op.name);
         return;
       }
-      const { SecretStore } = await import('../shell/store.js');
-      const { progressOn } = await import('../shell/progress.js');
+      const { SecretStore } = await import('../store/secret-store.js');
+      const { progressOn } = await import('../terminal/progress.js');
       const progress = progressOn(progressStream(io), io.env);
       const store = await (io.openStore ?? SecretStore.open)({ ...storeOptions(globals(), io), progress });
       const paginate = op.pageMembers && globals().paginate && request.MaxResults === undefined && request.NextToken === undefined;

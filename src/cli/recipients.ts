@@ -1,18 +1,18 @@
 /**
  * `secretstore recipients list|add|remove|set-scope|rekey` and `secretstore writers list|add|remove`:
  * who can read (X25519 recipients, optionally per name prefix) and who may write (Ed25519 writer keys).
- * The logic is `shell/rekey.ts`; the config edits `core/recipients.ts`.
+ * The logic is `team/rekey.ts`; the config edits `core/recipients.ts`.
  */
 import type { Command } from 'commander';
 import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
 
 async function openStore(globals: GlobalOptions, io: CliIo) {
-  const { SecretStore } = await import('../shell/store.js');
+  const { SecretStore } = await import('../store/secret-store.js');
   return SecretStore.open(storeOptions(globals, io));
 }
 
 async function progress(io: CliIo) {
-  const { progressOn } = await import('../shell/progress.js');
+  const { progressOn } = await import('../terminal/progress.js');
   return progressOn(progressStream(io), io.env);
 }
 
@@ -25,7 +25,7 @@ const scoped = <T extends { scope?: readonly string[] }>(e: T) => (e.scope ? { S
 export async function finishRemoval(
   io: CliIo,
   print: Printer,
-  store: import('../shell/store.js').SecretStore,
+  store: import('../store/secret-store.js').SecretStore,
   removal: { Name: string; CouldRead: string[] },
   rotate: boolean,
   operation: string,
@@ -38,7 +38,7 @@ export async function finishRemoval(
     );
   }
   if (!rotate || exposed.length === 0) return print(removal, operation);
-  const { rotateExposed } = await import('../shell/rekey.js');
+  const { rotateExposed } = await import('../team/rekey.js');
   const rotation = await rotateExposed(store, exposed);
   await print({ ...removal, ...rotation }, operation);
   if (rotation.RotateByHand.length > 0) io.warn(`${rotation.RotateByHand.length} secret(s) have no rotation configured: put a new value by hand (RotateByHand)`);
@@ -78,7 +78,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .option('--scope <prefixes...>', 'only secrets whose names start with one of these prefixes (default: the whole store)')
     .action(async (opts: { name: string; publicKey: string; scope?: string[] }) => {
       io.operation = 'AddRecipient';
-      const { addRecipient } = await import('../shell/rekey.js');
+      const { addRecipient } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       const input = { name: opts.name, publicKey: opts.publicKey, ...(opts.scope ? { scope: opts.scope } : {}) };
       await print(await addRecipient(store, input, await progress(io)), 'AddRecipient');
@@ -95,7 +95,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .option('--rotate', 'then rotate each secret it could read that has rotation configured, and list the others to change by hand')
     .action(async (opts: { name: string; rotate?: boolean }) => {
       io.operation = 'RemoveRecipient';
-      const { removeRecipient } = await import('../shell/rekey.js');
+      const { removeRecipient } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       await finishRemoval(io, print, store, await removeRecipient(store, opts.name, await progress(io)), opts.rotate === true, 'RemoveRecipient');
     });
@@ -111,7 +111,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
       io.operation = 'SetRecipientScope';
       const { UsageError } = await import('./output.js');
       if ((opts.scope === undefined) === (opts.all !== true)) throw new UsageError('give either --scope <prefixes...> or --all');
-      const { setRecipientScope } = await import('../shell/rekey.js');
+      const { setRecipientScope } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       await print(await setRecipientScope(store, opts.name, opts.scope, await progress(io)), 'SetRecipientScope');
     });
@@ -122,7 +122,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .addHelpText('after', '\nExample:\n  secretstore recipients rekey')
     .action(async () => {
       io.operation = 'Rekey';
-      const { rekeyStore } = await import('../shell/rekey.js');
+      const { rekeyStore } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       await print(await rekeyStore(store, await progress(io)), 'Rekey');
     });
@@ -156,7 +156,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .option('--scope <prefixes...>', 'trusted only for secrets whose names start with one of these prefixes')
     .action(async (opts: { name: string; writerKey: string; scope?: string[] }) => {
       io.operation = 'AddWriter';
-      const { changeWriters } = await import('../shell/rekey.js');
+      const { changeWriters } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       const add = { name: opts.name, writerKey: opts.writerKey, ...(opts.scope ? { scope: opts.scope } : {}) };
       await print(await changeWriters(store, { add }), 'AddWriter');
@@ -169,7 +169,7 @@ export function addRecipientCommands(program: Command, globals: () => GlobalOpti
     .requiredOption('--name <name>', 'the writer to remove')
     .action(async (opts: { name: string }) => {
       io.operation = 'RemoveWriter';
-      const { changeWriters } = await import('../shell/rekey.js');
+      const { changeWriters } = await import('../team/rekey.js');
       const store = await openStore(globals(), io);
       await print(await changeWriters(store, { remove: opts.name }), 'RemoveWriter');
     });

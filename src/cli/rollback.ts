@@ -15,8 +15,8 @@ export function addRollbackCommand(program: Command, globals: () => GlobalOption
     .addHelpText('after', '\nExample:\n  secretstore rollback --secret-id MyTestDatabaseSecret')
     .action(async (opts: { secretId: string; to?: string }) => {
       io.operation = 'Rollback';
-      const { SecretStore } = await import('../shell/store.js');
-      const { rollback } = await import('../shell/workflows.js');
+      const { SecretStore } = await import('../store/secret-store.js');
+      const { rollback } = await import('../store/workflows.js');
       const store = await SecretStore.open(storeOptions(globals(), io));
       await print(await rollback(store, { SecretId: opts.secretId, ...(opts.to === undefined ? {} : { ToVersionId: opts.to }) }), 'Rollback');
     });

@@ -26,10 +26,10 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
       const maxRetries = Number(opts.maxRetries);
       if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 100) throw new UsageError('--max-retries must be a whole number from 0 to 100');
       const [{ locateStore }, { syncStore }, { progressOn }, { writerSigner }] = await Promise.all([
-        import('../shell/location.js'),
-        import('../shell/sync.js'),
-        import('../shell/progress.js'),
-        import('../shell/writer-key.js'),
+        import('../store/location.js'),
+        import('../offline/sync.js'),
+        import('../terminal/progress.js'),
+        import('../store/writer-key.js'),
       ]);
       const { store, identity } = globals();
       const loc = locateStore({ store, cwd: io.cwd, env: io.env });
@@ -71,7 +71,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
     .addHelpText('after', '\nExample:\n  git clone git@example.com:team/secrets.git && cd secrets && secretstore install-hooks')
     .action(async () => {
       io.operation = 'InstallHooks';
-      const [{ locateStore }, { installHooks }] = await Promise.all([import('../shell/location.js'), import('../shell/init.js')]);
+      const [{ locateStore }, { installHooks }] = await Promise.all([import('../store/location.js'), import('../store/init.js')]);
       const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
       const result = await installHooks(loc, io.env);
       if (!result.Attributes) io.warn('secretstore: .gitattributes does not register the merge driver; add the lines init writes (see README "Sync and merging")');
@@ -88,7 +88,7 @@ export function addSyncCommands(program: Command, globals: () => GlobalOptions, 
     .argument('<path>')
     .action(async (base: string, ours: string, theirs: string, path: string) => {
       io.operation = 'MergeDriver';
-      const [{ locateStore }, { runMergeDriver }] = await Promise.all([import('../shell/location.js'), import('../shell/merge-driver.js')]);
+      const [{ locateStore }, { runMergeDriver }] = await Promise.all([import('../store/location.js'), import('../offline/merge-driver.js')]);
       const loc = locateStore({ store: globals().store, cwd: io.cwd, env: io.env });
       const result = await runMergeDriver(loc, {
         base,

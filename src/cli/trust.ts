@@ -1,7 +1,7 @@
 /**
  * `secretstore trust` (what this clone trusts; pin or move the trust root; accept a rewound branch;
  * migrate a store of an older release) and `secretstore offboard` (a person out, in one commit).
- * The logic is src/trust/manage.ts and src/shell/rekey.ts.
+ * The logic is src/team/trust-root.ts and src/team/rekey.ts.
  */
 import type { Command } from 'commander';
 import { finishRemoval } from './recipients.js';
@@ -26,7 +26,7 @@ export function addTrustCommands(program: Command, globals: () => GlobalOptions,
     )
     .action(async (action: string | undefined, opts: { root?: string; key?: string; acceptRewind?: boolean; branch?: string }) => {
       io.operation = 'Trust';
-      const [{ SecretStore }, manage, { UsageError }] = await Promise.all([import('../shell/store.js'), import('../trust/manage.js'), import('./output.js')]);
+      const [{ SecretStore }, manage, { UsageError }] = await Promise.all([import('../store/secret-store.js'), import('../team/trust-root.js'), import('./output.js')]);
       if (action !== undefined && action !== 'migrate' && action !== 'reroot') throw new UsageError(`unknown trust action ${JSON.stringify(action)} (migrate or reroot)`);
       if (opts.key !== undefined && opts.root === undefined) throw new UsageError('--key goes with --root');
       // Trust commands must work on a store whose HEAD does not authenticate: that is what they repair.
@@ -61,7 +61,7 @@ export function addTrustCommands(program: Command, globals: () => GlobalOptions,
     .addHelpText('after', '\nExample:\n  secretstore offboard --name bob --rotate')
     .action(async (opts: { name: string; rotate?: boolean }) => {
       io.operation = 'Offboard';
-      const [{ SecretStore }, { offboard }, { progressOn }] = await Promise.all([import('../shell/store.js'), import('../shell/rekey.js'), import('../shell/progress.js')]);
+      const [{ SecretStore }, { offboard }, { progressOn }] = await Promise.all([import('../store/secret-store.js'), import('../team/rekey.js'), import('../terminal/progress.js')]);
       const store = await SecretStore.open(storeOptions(globals(), io));
       await finishRemoval(io, print, store, await offboard(store, opts.name, progressOn(process.stderr, io.env)), opts.rotate === true, 'Offboard');
     });

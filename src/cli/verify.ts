@@ -1,6 +1,6 @@
 /**
- * `secretstore verify` (checks the whole store; src/shell/verify.ts) and `secretstore sign` (re-signs
- * hand-edited indexes and configuration in one commit; src/shell/sign.ts).
+ * `secretstore verify` (checks the whole store; src/team/verify.ts) and `secretstore sign` (re-signs
+ * hand-edited indexes and configuration in one commit; src/team/sign.ts).
  */
 import type { Command } from 'commander';
 import { progressStream, storeOptions, type CliIo, type GlobalOptions, type Printer } from './program.js';
@@ -26,8 +26,8 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     .action(async (opts: { range?: string; root?: string; key?: string }) => {
       io.operation = 'Verify';
       const [{ verifyStore, verifyHistory }, { progressOn }, { UsageError }] = await Promise.all([
-        import('../shell/verify.js'),
-        import('../shell/progress.js'),
+        import('../team/verify.js'),
+        import('../terminal/progress.js'),
         import('./output.js'),
       ]);
       if (opts.key !== undefined && opts.root === undefined) throw new UsageError('--key goes with --root');
@@ -42,8 +42,8 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
         const match = /^([^.\s][^\s]*?)\.\.([^.\s][^\s]*)$/.exec(opts.range);
         if (!match) throw new UsageError('--range takes OLD..NEW');
         const [{ locateRepository }, { ObjectReader }, { Authenticator }] = await Promise.all([
-          import('../shell/location.js'),
-          import('../shell/objects.js'),
+          import('../store/location.js'),
+          import('../git/objects.js'),
           import('../trust/authenticate.js'),
         ]);
         const loc = locateRepository({ store: globals().store, cwd: io.cwd, env: io.env });
@@ -59,7 +59,7 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
         }
         return;
       }
-      const { SecretStore } = await import('../shell/store.js');
+      const { SecretStore } = await import('../store/secret-store.js');
       // verify reports what reads would refuse (an unauthenticated HEAD too) instead of stopping at it.
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
       try {
@@ -85,14 +85,14 @@ export function addVerifyCommands(program: Command, globals: () => GlobalOptions
     .addHelpText('after', '\nExample:\n  git merge origin/main   # a conflict in secrets/prod/db/secret.yaml, resolved in an editor\n  secretstore sign --secret-id prod/db -m "prod/db: merge resolved by hand"')
     .action(async (opts: { secretId?: string[]; config?: boolean; message?: string }) => {
       io.operation = 'Sign';
-      const [{ SecretStore }, { signHandEdits }] = await Promise.all([import('../shell/store.js'), import('../shell/sign.js')]);
+      const [{ SecretStore }, { signHandEdits }] = await Promise.all([import('../store/secret-store.js'), import('../team/sign.js')]);
       const store = await SecretStore.open({ ...storeOptions(globals(), io), allowUnsigned: true, warn: () => undefined });
       await print(await signHandEdits(store, { ...(opts.secretId ? { secretIds: opts.secretId } : {}), config: opts.config === true, ...(opts.message ? { message: opts.message } : {}) }), 'Sign');
     });
 }
 
 async function resolveCommit(repoRoot: string, rev: string): Promise<string> {
-  const { openGit } = await import('../shell/git.js');
+  const { openGit } = await import('../git/client.js');
   const { InvalidParameterException } = await import('../errors.js');
   const out = await openGit(repoRoot).run(['rev-parse', '--verify', '-q', `${rev}^{commit}`]).catch(() => '');
   if (!out.trim()) throw new InvalidParameterException(`--root ${rev} is not a commit of this repository`);

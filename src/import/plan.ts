@@ -9,7 +9,7 @@ import { createSecret } from '../ops/create-secret.js';
 import { getSecretValue } from '../ops/get-secret-value.js';
 import { putSecretValue } from '../ops/put-secret-value.js';
 import type { FileChange, OpContext } from '../ops/context.js';
-import type { SecretStore } from '../shell/store.js';
+import type { SecretStore } from '../store/secret-store.js';
 import type { ImportEntry } from './sources.js';
 
 export interface ImportResult {
@@ -72,6 +72,6 @@ export async function importSecrets(store: SecretStore, entries: readonly Import
     seen.add(name);
   }
   const dryRun = opts.dryRun === true;
-  if (!dryRun) await (await import('../shell/purge.js')).purgeExpired(store, store.now());
+  if (!dryRun) await (await import('../store/purge.js')).purgeExpired(store, store.now());
   return store.commit((ctx) => planImport(ctx, entries, dryRun));
 }

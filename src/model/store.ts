@@ -77,7 +77,7 @@ export interface RotationConfig {
   readonly lambdaArn?: string;
   /**
    * The repository files the command runs, pinned by content (repository-relative path -> sha256): an
-   * edited file is refused before anything runs (src/shell/rotation-pins.ts).
+   * edited file is refused before anything runs (src/store/rotation-pins.ts).
    */
   readonly pins?: Readonly<Record<string, string>>;
   readonly rules?: RotationRules;

@@ -7,7 +7,7 @@
 import type { SecretIndex, StoreConfig } from '../model/store.js';
 import type { SecretSummary } from '../core/filters.js';
 import type { SecretValue } from '../model/value.js';
-import type { FileChange, Plan } from '../shell/types.js';
+import type { FileChange, Plan } from '../model/repository.js';
 
 export type { FileChange, Plan };
 
@@ -42,7 +42,7 @@ export interface OpContext {
    * ResourceExistsException (it cannot tell).
    */
   sameValue(index: SecretIndex, versionId: string, value: SecretValue): Promise<boolean>;
-  /** The repository files a rotation command names, pinned by content (src/shell/rotation-pins.ts). */
+  /** The repository files a rotation command names, pinned by content (src/store/rotation-pins.ts). */
   pinCommand(command: string): Promise<Readonly<Record<string, string>>>;
   /** Refuses a rotation command whose pinned files changed, or that names a file not pinned. */
   checkPins(secret: string, command: string, pins: Readonly<Record<string, string>> | undefined): Promise<void>;
@@ -108,7 +108,7 @@ export interface Operation<I, O> {
   readonly group?: OperationGroup;
   /**
    * Set when the shell must do more than apply one plan (rotate-secret runs a local rotation command
-   * between transactions): the store client hands the call to `src/shell/workflows.ts`.
+   * between transactions): the store client hands the call to `src/store/workflows.ts`.
    */
   readonly workflow?: true;
   /**
@@ -118,7 +118,7 @@ export interface Operation<I, O> {
   readonly pageMembers?: readonly string[];
   /**
    * Set when the operation never reads the store (GetRandomPassword): a client may run it outside one
-   * (`runStoreless` in `src/shell/workflows.ts`).
+   * (`runStoreless` in `src/store/workflows.ts`).
    */
   readonly storeless?: true;
   run(ctx: OpContext, input: I): Promise<Plan<O>>;

@@ -4,7 +4,7 @@
  *
  *  1. `startRotation`, one commit: check the request and the preconditions, store the rotation
  *     configuration and reserve the token as an AWSPENDING placeholder (a VersionId with no value);
- *  2. the shell (`src/shell/rotation.ts`) runs the command once per step, outside the store lock, since
+ *  2. the shell (`src/store/rotation.ts`) runs the command once per step, outside the store lock, since
  *     the command itself calls `secretstore put-secret-value` and `update-secret-version-stage`;
  *  3. `finishRotation`, one commit: record LastRotatedDate and the next date (or, for a test-only run,
  *     take the placeholder away again).
@@ -282,7 +282,7 @@ export async function finishRotation(ctx: OpContext, name: string, token: string
   };
 }
 
-/** Spec 3.15, rows 82-84. The shell runs it as a workflow (`src/shell/workflows.ts`). */
+/** Spec 3.15, rows 82-84. The shell runs it as a workflow (`src/store/workflows.ts`). */
 export const rotateSecret: Operation<RotateSecretRequest, RotateSecretResponse> = {
   name: 'RotateSecret',
   command: 'rotate-secret',

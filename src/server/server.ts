@@ -42,8 +42,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import type { OperationName } from '../ops/table.js';
-import { SecretStore } from '../shell/store.js';
-import { loadCrypto } from '../shell/view.js';
+import { SecretStore } from '../store/secret-store.js';
+import { loadCrypto } from '../crypto/load.js';
 import { CredentialsFile, resolveCredentialsPath, verifyRequest } from './auth.js';
 import { CONTENT_TYPE, decodeRequest, encodeError, encodeResponse, operationOf, ProtocolError, type ErrorReply } from './protocol.js';
 

@@ -8,7 +8,7 @@
  * Authenticated commits are marked per clone (src/trust/records.ts), so a read of a store whose HEAD was
  * seen before costs one stat, and a pull costs a walk over the new commits only.
  *
- * May import: core/, model/, crypto/ (lazily), shell/git.ts, shell/objects.ts, trust/. The store's reads
+ * May import: core/, model/, crypto/ (lazily), git/client.ts, git/objects.ts, trust/. The store's reads
  * and writes call it; it never calls them.
  */
 import { existsSync } from 'node:fs';
@@ -20,10 +20,10 @@ import { loadYaml } from '../core/yaml-value.js';
 import { findSignature, mergePreference, parseCommitObject, payload, type CommitObject } from '../core/commit-signature.js';
 import { INDEX_FILE, SECRETS_DIR } from '../core/layout.js';
 import type { StoreConfig } from '../model/store.js';
-import { GitCommandError } from '../shell/git-env.js';
-import type { Git } from '../shell/git.js';
-import { ObjectReader } from '../shell/objects.js';
-import type { StoreLocation } from '../shell/types.js';
+import { GitCommandError } from '../git/env.js';
+import type { Git } from '../git/client.js';
+import { ObjectReader } from '../git/objects.js';
+import type { StoreLocation } from '../model/repository.js';
 import { currentBranch, TrustRecords, type TrustRoot } from './records.js';
 import { storeMergeMatches } from './store-merge.js';
 
@@ -77,7 +77,7 @@ export class Authenticator {
 
   /** simple-git, loaded only when a history walk needs it (a read of a remembered commit never does). */
   private async git(): Promise<Git> {
-    this.client ??= (await import('../shell/git.js')).openGit(this.loc.repoRoot, this.env);
+    this.client ??= (await import('../git/client.js')).openGit(this.loc.repoRoot, this.env);
     return this.client;
   }
 
@@ -417,7 +417,7 @@ export class Authenticator {
   }
 
   private async verify(key: string, obj: CommitObject, sig: Uint8Array): Promise<boolean> {
-    const { loadCrypto } = await import('../shell/view.js');
+    const { loadCrypto } = await import('../crypto/load.js');
     const crypto = await loadCrypto();
     try {
       return crypto.parseWriterKey(key).verify(payload(obj.tree, obj.parents, obj.message), sig);

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { StoreLocation } from '../shell/types.js';
+import type { StoreLocation } from '../model/repository.js';
 
 export interface TrustRoot {
   readonly commit: string;

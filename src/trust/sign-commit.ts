@@ -11,7 +11,7 @@ import { INDEX_FILE } from '../core/layout.js';
 import type { Signer } from '../crypto/types.js';
 import { AccessDeniedException } from '../errors.js';
 import type { StoreConfig } from '../model/store.js';
-import type { CommitSigner, FileChange } from '../shell/types.js';
+import type { CommitSigner, FileChange } from '../model/repository.js';
 
 
 /** What a plan changes, for authorisation: names from the plan's own indexes, else from the parent's. */

@@ -14,8 +14,8 @@ import { CONFIG_FILE, parseSecretIndex, serializeSecretIndex } from '../core/cod
 import { INDEX_FILE, SECRETS_DIR, versionPath, VERSIONS_DIR } from '../core/layout.js';
 import { mergeSecretIndex, PREFERENCES, type Contest, type Decision, type Preference } from '../core/merge.js';
 import type { Policy } from '../model/store.js';
-import type { Git } from '../shell/git.js';
-import type { ObjectReader } from '../shell/objects.js';
+import type { Git } from '../git/client.js';
+import type { ObjectReader } from '../git/objects.js';
 
 /** A path's entry in a tree: mode and object id; null when the path is absent. */
 export type Entry = { readonly mode: string; readonly oid: string } | null;

@@ -2,9 +2,9 @@
  * Runs one transaction in its own process, for crash and concurrency tests:
  *   node driver.mjs '{"cwd": "...", "store": "vault", "changes": [...], "message": "..."}'
  */
-import { locateStore } from '../../src/shell/location.js';
-import { transact } from '../../src/shell/transaction.js';
-import type { FileChange } from '../../src/shell/types.js';
+import { locateStore } from '../../src/store/location.js';
+import { transact } from '../../src/store/transaction.js';
+import type { FileChange } from '../../src/model/repository.js';
 
 export interface DriverSpec {
   cwd: string;

@@ -1,11 +1,11 @@
 /**
- * treeEntry (src/shell/commit-view.ts) finds one entry of a raw git tree object without decoding the
+ * treeEntry (src/store/commit-view.ts) finds one entry of a raw git tree object without decoding the
  * others (a get reads one entry of a versions folder of any size): it answers what decoding every entry
  * (treeEntries) and picking the one named would.
  */
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
-import { treeEntries, treeEntry } from '../../src/shell/commit-view.js';
+import { treeEntries, treeEntry } from '../../src/store/commit-view.js';
 import { property } from './fuzz.js';
 
 const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }).filter((n) => !n.includes('\0') && !n.includes('/'));

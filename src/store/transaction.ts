@@ -1,0 +1,444 @@
+/**
+ * A mutating operation as exactly one git commit holding only its files, or nothing at all.
+ *
+ * How atomicity is kept: the commit is built from its parent's trees (see tree-writer.ts: only the
+ * changed blobs and the trees on their paths are written, no index is involved), so whatever the user
+ * has staged stays staged and out of it, and HEAD moves by compare-and-swap (`update-ref <new> <old>`).
+ * Before touching the work tree a writer journals the paths it is about to change in its lock; anything
+ * that goes wrong before HEAD moves is undone by making those paths match HEAD again, and the same repair
+ * runs when a later command finds the lock of a killed process: either way the repository holds the old
+ * state or the new one. Objects written for a commit that never lands are unreachable and invisible.
+ * Once HEAD has moved, the real index learns the new content of exactly the changed paths
+ * (`update-index`, which takes git's own `index.lock`, so it never races the user's git commands; see
+ * work-tree.ts, which also checks the paths against HEAD without a git process where it can).
+ *
+ * Transactions of one Node process on one repository queue in process instead of polling the lock
+ * file. Consecutive ones that allow it (`TransactOptions.batch`) run under one hold of the lock: each
+ * computes its plan on the work tree the previous one left and becomes its own commit, whose parent is
+ * the previous one's, and one `update-ref` moves HEAD over all of them (then one `update-index`). A
+ * kill before that update leaves none of them, as for a single transaction.
+ */
+import { InternalServiceError, InvalidParameterException } from '../errors.js';
+import { faultPoint } from './fault.js';
+import { GitCommandError, openGit, type Git } from '../git/client.js';
+import { acquireLock, inspectLock, type Lock } from './lock.js';
+import { gitLauncher } from '../git/launcher.js';
+import type { GitObject } from '../git/objects.js';
+import { objectId } from '../git/object-id.js';
+import { treeWriter, type TreeChange, type TreeWriter } from '../git/tree-writer.js';
+import { refuseSymlinks } from './symlinks.js';
+import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from '../model/repository.js';
+import { checkUntouched, isNoop, restoreToHead, updateIndex, writeWorkTree, type RepoChange } from './work-tree.js';
+
+export interface TransactOptions {
+  /**
+   * Store paths whose uncommitted edits the plan takes over instead of refusing them (`secretstore sign`
+   * commits hand edits, signed). On failure they are brought back to HEAD like every journaled path, so
+   * the caller keeps their edited text to write back.
+   */
+  readonly adopt?: readonly string[];
+  /** Signs the new commit: gives its final message from its tree, parents and message. */
+  readonly sign?: CommitSigner;
+  /**
+   * Lets this transaction share a hold of the lock with others of this process (see the header): its
+   * plan must be computed from the work tree or from `base`, never from what `HEAD` names, since HEAD
+   * moves only after the last commit of the batch. Not for plans that bring an existing commit.
+   */
+  readonly batch?: boolean;
+  /**
+   * Called with the new commit's id once HEAD has moved to it (or past it, in a batch) and before the
+   * transaction resolves: where a caller records what it committed. Not called when nothing is committed.
+   * `head` is where HEAD moved: this commit, or in a batch the last one's (a record of the branch's
+   * head need only be written for that one).
+   */
+  readonly committed?: (commit: string, head: string) => void | Promise<void>;
+  /**
+   * Called as soon as the commit object is written (before HEAD moves, and whether or not it lands) with
+   * objects of it under their names (`<commit>:<path>` trees, blobs by id), each checked to be exactly
+   * what git holds or will hold: a caller reading that commit next (the next plan of a batch) may
+   * remember them instead of asking git.
+   */
+  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[]) => void;
+}
+
+/** What the plan of a transaction is computed against. */
+export interface TransactBase {
+  /**
+   * The commit the new commit will have as its parent (undefined on an unborn branch): HEAD, or in a
+   * batch the previous transaction's commit. Reads for the plan should name it rather than `HEAD`.
+   */
+  readonly commit: string | undefined;
+}
+
+interface Job {
+  readonly loc: StoreLocation;
+  readonly work: (base: TransactBase) => Promise<Plan<unknown>>;
+  readonly opts: TransactOptions;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** At most this many transactions share one hold of the lock, so a waiting one is never starved. */
+const MAX_BATCH = 64;
+
+/** Per git directory: the transactions of this process waiting for it, and whether one is running. */
+const queues = new Map<string, { jobs: Job[]; running: boolean }>();
+
+export function transact<T>(loc: StoreLocation, work: (base: TransactBase) => Promise<Plan<T>>, opts: TransactOptions = {}): Promise<T> {
+  let queue = queues.get(loc.gitDir);
+  if (!queue) {
+    queue = { jobs: [], running: false };
+    queues.set(loc.gitDir, queue);
+  }
+  const q = queue;
+  return new Promise<T>((resolve, reject) => {
+    q.jobs.push({ loc, work, opts, resolve: resolve as (value: unknown) => void, reject });
+    if (!q.running) void drain(loc.gitDir, q);
+  });
+}
+
+async function drain(gitDir: string, q: { jobs: Job[]; running: boolean }): Promise<void> {
+  q.running = true;
+  try {
+    while (q.jobs.length > 0) {
+      const first = q.jobs[0]!;
+      try {
+        await runBatch(q.jobs);
+      } catch (err) {
+        // Whatever escaped a batch belongs to the job it was running; the queue goes on.
+        if (q.jobs[0] === first) q.jobs.shift();
+        first.reject(err);
+      }
+    }
+  } finally {
+    q.running = false;
+    if (q.jobs.length === 0) queues.delete(gitDir);
+  }
+}
+
+/** A transaction whose commit is made but HEAD not yet moved to it. */
+interface Landing {
+  readonly job: Job;
+  readonly result: unknown;
+  readonly commit: string;
+  readonly message: string;
+}
+
+/**
+ * Takes the lock and runs the first queued job, then, while the lock is held, each following job that
+ * allows batching; then moves HEAD once. Jobs are taken off `jobs` as they start; a job that fails
+ * alone (its work throws, it would touch a user's change) is rejected without ending the batch.
+ */
+async function runBatch(jobs: Job[]): Promise<void> {
+  const first = jobs[0]!;
+  const { loc } = first;
+  const git = openGit(loc.repoRoot);
+  let lock: Lock;
+  try {
+    lock = await acquireLock(loc.gitDir, (paths) => restoreToHead(git, loc, paths));
+  } catch (err) {
+    jobs.shift();
+    first.reject(err);
+    return;
+  }
+  const state: BatchState = {
+    git,
+    loc,
+    lock,
+    head: undefined,
+    tip: undefined,
+    written: new Set(),
+    landings: [],
+  };
+  // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
+  const settlements: (() => void)[] = [];
+  const deferred = (job: Job): Job => ({
+    ...job,
+    resolve: (value) => settlements.push(() => job.resolve(value)),
+    reject: (err) => settlements.push(() => job.reject(err)),
+  });
+  try {
+    faultPoint('after-lock');
+    // Read once, before the first plan: the base it is told, and the compare-and-swap's old value.
+    try {
+      const writer = treeWriter(loc.repoRoot, loc.gitDir);
+      // Trees sent for commits of an earlier batch that never landed: nothing waits for them any more.
+      await writer.forget();
+      state.head = state.tip = await writer.head();
+    } catch (err) {
+      jobs.shift();
+      deferred(first).reject(err);
+      return;
+    }
+    for (let n = 0; jobs.length > 0 && n < MAX_BATCH; n++) {
+      const job = jobs[0]!;
+      if (n > 0 && !(job.opts.batch && first.opts.batch)) break;
+      jobs.shift();
+      const outcome = await runJob(state, deferred(job));
+      if (outcome === 'stop') break;
+    }
+    await land(state);
+  } finally {
+    lock.release();
+    for (const settle of settlements) settle();
+  }
+}
+
+interface BatchState {
+  readonly git: Git;
+  readonly loc: StoreLocation;
+  readonly lock: Lock;
+  /** HEAD when the batch began (undefined: unborn), the compare-and-swap's old value. */
+  head: string | undefined;
+  /** The last commit made in this batch (HEAD until one is). */
+  tip: string | undefined;
+  /** Repo-relative paths this batch has journaled (and may have written). */
+  readonly written: Set<string>;
+  readonly landings: Landing[];
+}
+
+/** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
+async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
+  const { git, loc, lock } = state;
+  let changes: RepoChange[];
+  let plan: Plan<unknown>;
+  if (state.landings.length > 0) {
+    try {
+      // The plan reads the previous commit of the batch: its trees must be written (TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+    } catch (err) {
+      return failBatch(state, job, err);
+    }
+  }
+  try {
+    plan = await job.work({ commit: state.tip });
+    const merging = plan.parents !== undefined && plan.parents.length > 0;
+    if ((plan.commit !== undefined || merging) && state.landings.length > 0) {
+      throw new InternalServiceError('a plan that brings an existing commit or merges cannot join a batch');
+    }
+    const planned = plan.changes.map((c) => toRepoChange(loc, c));
+    if (planned.length === 0 && plan.commit === undefined && !merging) return settle(job, plan.result);
+    const paths = planned.map((c) => c.path);
+    // Before anything reads or writes these paths: never through a link (issue 13.3).
+    refuseSymlinks(loc.repoRoot, paths);
+    if (new Set(paths).size !== paths.length) throw new InvalidParameterException('a plan changes the same path twice');
+    // Paths this batch already wrote are ours: only the others need checking against the user's changes.
+    const unseen = paths.filter((p) => !state.written.has(p));
+    const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
+    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted)) !== state.head) {
+      throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
+    }
+    // Rewriting a file with the bytes it already has is not a change: no empty commits.
+    // (An adopted path differs from HEAD whatever the work tree holds: it is always a change.)
+    changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
+    if (changes.length === 0 && plan.commit === undefined && !merging) return settle(job, plan.result);
+  } catch (err) {
+    job.reject(err);
+    return 'next';
+  }
+
+  const journaled = changes.map((c) => c.path);
+  for (const p of journaled) state.written.add(p);
+  lock.journal([...state.written]);
+  faultPoint('after-journal');
+  try {
+    writeWorkTree(loc.repoRoot, changes);
+    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
+    state.landings.push({ job, result: plan.result, commit, message: plan.message });
+    return 'next';
+  } catch (err) {
+    return failBatch(state, job, err);
+  }
+}
+
+/** Ends the batch at `job`, which fails with `err`: what came before lands, every journaled path goes back to HEAD. */
+async function failBatch(state: BatchState, job: Job, err: unknown): Promise<'stop'> {
+  try {
+    await land(state, err);
+  } catch (landError) {
+    job.reject(landError);
+    return 'stop';
+  }
+  job.reject(err);
+  return 'stop';
+}
+
+function settle(job: Job, result: unknown): 'next' {
+  job.resolve(result);
+  return 'next';
+}
+
+/** Blobs, trees and the commit object of one transaction, on top of the batch's tip. */
+async function makeCommit(
+  state: BatchState,
+  changes: readonly RepoChange[],
+  message: string,
+  existing?: string,
+  sign?: CommitSigner,
+  merged: readonly string[] = [],
+  made?: TransactOptions['made'],
+): Promise<string> {
+  const { git, loc } = state;
+  const writer = treeWriter(loc.repoRoot, loc.gitDir);
+  const written = changes.filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c));
+  const blobs = await writer.writeBlobs(written.map((c) => c.path));
+  faultPoint('after-blobs');
+  const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
+  const treeChanges: TreeChange[] = changes.map((c) =>
+    'delete' in c ? { path: c.path, delete: true } : { path: c.path, blob: blobOf.get(c.path)!, mode: c.executable ? '100755' : '100644' },
+  );
+  const tree = await writer.apply(state.tip, treeChanges);
+  faultPoint('after-trees');
+  let commit: string;
+  if (existing !== undefined) {
+    if ((await git.run(['rev-parse', '--verify', '-q', `${existing}^{tree}`])).trim() !== tree) {
+      throw new InternalServiceError(`the changes do not turn HEAD into commit ${existing}; nothing was committed`);
+    }
+    commit = existing;
+  } else {
+    commit = await createCommit(git, writer, { tree, parents: state.tip === undefined ? [] : [state.tip, ...merged], message }, sign);
+  }
+  faultPoint('after-commit-tree');
+  state.tip = commit;
+  if (made) {
+    // A blob whose bytes hash to git's id is exactly those bytes (no filter changed them).
+    const blobs = written.flatMap((c) => {
+      const oid = blobOf.get(c.path)!;
+      const content = Buffer.from(c.content);
+      return objectId('blob', content, oid.length) === oid ? [{ spec: oid, obj: { oid, type: 'blob' as const, content } }] : [];
+    });
+    made(commit, [...writer.treesOf(commit), ...blobs]);
+  }
+  return commit;
+}
+
+/**
+ * The one place a secretstore commit object is made from its tree, parents and message: the signer,
+ * when given, turns the draft into the final message (for each commit of a batch, with its own parent).
+ */
+async function createCommit(git: Git, writer: TreeWriter, draft: CommitDraft, sign?: CommitSigner): Promise<string> {
+  return writer.writeCommit(git, { ...draft, message: sign ? await sign(draft) : draft.message });
+}
+
+/**
+ * Moves HEAD from the batch's starting point to its last commit (compare-and-swap), reports each commit
+ * to its caller, brings the real index up to date for the written paths and resolves the jobs. With
+ * `failure`, the batch ends because a job failed mid-way: the jobs before it still land, and every
+ * journaled path is then restored to (the new) HEAD. Throws only when that restoring fails too.
+ */
+async function land(state: BatchState, failure?: unknown): Promise<void> {
+  const { git, loc, lock, landings } = state;
+  const paths = [...state.written];
+  let moved = false;
+  if (landings.length > 0) {
+    const last = landings[landings.length - 1]!;
+    const tip = last.commit;
+    const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
+    const reflog = reflogOf(landings.length, last.message);
+    try {
+      // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
+      // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
+      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+      // git applies the commands read from its input as one transaction (started by the warm shell: git/launcher.ts).
+      await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
+      moved = true;
+    } catch (err) {
+      const error =
+        err instanceof GitCommandError && /but expected|already exists/.test(err.stderr)
+          ? new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again')
+          : err;
+      for (const l of landings.splice(0)) l.job.reject(error);
+      failure ??= error;
+    }
+  }
+  if (moved) faultPoint('after-update-ref');
+  if (failure !== undefined) {
+    // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any).
+    state.written.clear();
+    try {
+      if (paths.length > 0) await repairOrAbandon(git, loc, paths, lock, failure, moved ? state.tip : undefined);
+    } catch (repairError) {
+      for (const l of landings.splice(0)) l.job.reject(repairError);
+      throw repairError;
+    }
+    const head = state.tip!;
+    for (const l of landings.splice(0)) await succeed(l, head);
+    return;
+  }
+  if (!moved) return;
+  try {
+    // The real index learns the new content of exactly these paths (see work-tree.ts).
+    if (paths.length > 0) await updateIndex(loc, paths);
+    faultPoint('after-index');
+  } catch (err) {
+    // The commits have landed, so the operations succeeded: only the index is behind.
+    try {
+      await repairOrAbandon(git, loc, paths, lock, err, state.tip);
+    } catch (repairError) {
+      for (const l of landings.splice(0)) l.job.reject(repairError);
+      return;
+    }
+  }
+  faultPoint('before-unlock');
+  const head = state.tip!;
+  for (const l of landings.splice(0)) await succeed(l, head);
+}
+
+/** The reflog message of a batch of `count` commits whose last has `message`. */
+function reflogOf(count: number, message: string): string {
+  return `secretstore: ${count === 1 ? '' : `${count} commits, the last: `}${message.split('\n', 1)[0]}`;
+}
+
+async function succeed(landing: Landing, head: string): Promise<void> {
+  try {
+    await landing.job.opts.committed?.(landing.commit, head);
+    landing.job.resolve(landing.result);
+  } catch (err) {
+    landing.job.reject(err);
+  }
+}
+
+/**
+ * Recovers the journal of a killed writer, if one left its lock behind. A reader can call it first
+ * so it never sees half-written files; it waits only if a live writer holds the lock.
+ */
+export async function recoverStale(loc: StoreLocation): Promise<boolean> {
+  if (!inspectLock(loc.gitDir)?.stale) return false;
+  await transact(loc, async () => ({ result: undefined, changes: [], message: '' }));
+  return true;
+}
+
+
+async function repairOrAbandon(
+  git: Git,
+  loc: StoreLocation,
+  paths: readonly string[],
+  lock: { abandon(): void },
+  cause: unknown,
+  committed?: string,
+): Promise<void> {
+  try {
+    await restoreToHead(git, loc, paths);
+  } catch (repairError) {
+    // Keep the journal so the next command repairs what we could not.
+    lock.abandon();
+    const landed = committed ? `commit ${committed} landed but ` : '';
+    const error = new InternalServiceError(
+      `${landed}${describe(cause)}; restoring ${paths.length} path(s) to HEAD also failed (${describe(repairError)}); the next secretstore command will retry`,
+    );
+    throw Object.assign(error, { cause });
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toRepoChange(loc: StoreLocation, change: FileChange): RepoChange {
+  const { path } = change;
+  const segments = path.split('/');
+  if (/[\0\\]/.test(path) || segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) {
+    throw new InvalidParameterException(`invalid store path ${JSON.stringify(path)}`);
+  }
+  return { ...change, path: loc.prefix + path };
+}
