@@ -35,6 +35,7 @@ test('entries off the changed paths are reused as they are, a file name that is 
   r.git('commit', '-q', '-m', 'setup');
   const [blob] = await writer.writeBlobs(['x']);
   const tree = await writer.apply(r.head(), [{ path: 'vault/new.txt', blob: blob!, mode: '100644' }, { path: 'vault/a.txt', delete: true }]);
+  await writer.settle(); // the trees reach git after apply answers with their ids
   const listing = (t: string) => execFileSync('git', ['ls-tree', '-r', '-z', t], { cwd: r.dir }).toString('latin1').split('\0').filter(Boolean);
   const before = listing('HEAD');
   const after = listing(tree);
@@ -48,9 +49,11 @@ test('a folder emptied by deletions disappears, and an unborn branch starts from
   r.write('only/one.txt', '1\n');
   r.commitAll();
   const empty = await writer.apply(r.head(), [{ path: 'only/one.txt', delete: true }]);
+  await writer.settle(); // the trees reach git after apply answers with their ids
   expect(empty).toBe(r.git('hash-object', '-t', 'tree', '/dev/null').trim());
   const [blob] = await writer.writeBlobs(['only/one.txt']);
   const fresh = await writer.apply(undefined, [{ path: 'a/b/c.txt', blob: blob!, mode: '100755' }]);
+  await writer.settle(); // the trees reach git after apply answers with their ids
   expect(r.git('ls-tree', '-r', fresh).trim()).toBe(`100755 blob ${blob}\ta/b/c.txt`);
 });
 

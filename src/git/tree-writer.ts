@@ -82,7 +82,8 @@ export class TreeWriter {
   }
 
   /**
-   * The tree of commit `base` (undefined: the empty tree) with `changes` applied, written, and its id.
+   * The tree of commit `base` (undefined: the empty tree) with `changes` applied, and its id, computed in
+   * process: the trees are on their way to git, and `settle` waits until git has them (and agrees).
    * Folders emptied by deletions disappear, as they do from an index.
    */
   async apply(base: string | undefined, changes: readonly TreeChange[]): Promise<string> {
