@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { debugGit } from '../debug.js';
 import { GitCommandError, gitEnv } from './env.js';
+import { batchHeader } from './objects.js';
 
 /** A one-shot git process: its stdout in chunks to `data`, settled when it exits (rejected on failure). */
 function runGit(repoRoot: string, source: NodeJS.ProcessEnv, args: readonly string[], input: string, data: (chunk: Buffer) => void): Promise<void> {
@@ -70,14 +71,13 @@ export async function streamObjects(
     for (;;) {
       const eol = buffer.indexOf(0x0a, at);
       if (eol < 0) break;
-      const header = buffer.toString('latin1', at, eol);
-      const space = header.lastIndexOf(' ');
-      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+      const header = batchHeader(buffer.toString('latin1', at, eol));
+      if (header === undefined) {
         each(next++, undefined);
         at = eol + 1;
         continue;
       }
-      const end = eol + 1 + Number(header.slice(space + 1));
+      const end = eol + 1 + header.size;
       if (buffer.length < end + 1) break; // the rest of this object is still coming
       each(next++, buffer.subarray(eol + 1, end));
       at = end + 1;

@@ -17,6 +17,16 @@ export interface GitObject {
   readonly content: Buffer;
 }
 
+/**
+ * One answer line of `git cat-file --batch`: `<oid> <type> <size>` for an object, or undefined for
+ * `<name> missing` / `<name> ambiguous`, whatever the name holds (spaces included: `HEAD:a b missing`
+ * has three words too, and read as an object it would misframe every answer after it).
+ */
+export function batchHeader(line: string): { oid: string; type: GitObject['type']; size: number } | undefined {
+  const m = /^([0-9a-f]{40}(?:[0-9a-f]{24})?) (blob|tree|commit|tag) (\d+)$/.exec(line);
+  return m ? { oid: m[1]!, type: m[2] as GitObject['type'], size: Number(m[3]) } : undefined;
+}
+
 const EMPTY = Buffer.alloc(0);
 /** Names whose object can never change: a full object id, or a path inside a commit named by its id. */
 const IMMUTABLE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?::|$)/;
@@ -105,11 +115,10 @@ export class ObjectReader extends PipedGit<Pending> {
     while (this.queue.length > 0) {
       const eol = this.buffer.indexOf(0x0a);
       if (eol < 0) return;
-      const header = this.buffer.subarray(0, eol).toString('utf8');
-      const parts = header.split(' ');
+      const header = batchHeader(this.buffer.toString('latin1', 0, eol));
       const pending = this.queue[0]!;
-      if (parts.length !== 3) {
-        // missing / ambiguous / a name with spaces that names nothing: one line, no content
+      if (header === undefined) {
+        // missing / ambiguous: one line, no content
         this.buffer = this.buffer.subarray(eol + 1);
         this.queue.shift();
         pending.resolve(undefined);
@@ -118,15 +127,14 @@ export class ObjectReader extends PipedGit<Pending> {
       if (this.mode === 'check') {
         this.buffer = this.buffer.subarray(eol + 1);
         this.queue.shift();
-        pending.resolve({ oid: parts[0]!, type: parts[1] as GitObject['type'], content: EMPTY });
+        pending.resolve({ oid: header.oid, type: header.type, content: EMPTY });
         continue;
       }
-      const size = Number(parts[2]);
-      if (this.buffer.length < eol + 1 + size + 1) return; // the content is still coming
-      const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + size));
-      this.buffer = this.buffer.subarray(eol + 1 + size + 1);
+      if (this.buffer.length < eol + 1 + header.size + 1) return; // the content is still coming
+      const content = Buffer.from(this.buffer.subarray(eol + 1, eol + 1 + header.size));
+      this.buffer = this.buffer.subarray(eol + 1 + header.size + 1);
       this.queue.shift();
-      pending.resolve({ oid: parts[0]!, type: parts[1] as GitObject['type'], content });
+      pending.resolve({ oid: header.oid, type: header.type, content });
     }
     this.answered();
   }
