@@ -1,10 +1,12 @@
 /**
- * Short git commands (`update-ref`, `update-index`) started by a long-lived `sh` instead of by Node.
- * Starting a process from Node costs ~3 ms of the event loop here (libuv forks the whole Node process),
- * twice per landed batch; a small shell forks git for a fraction of that, and off Node's thread, so a
- * long-lived client (serve, the agent, the library) lands a batch without blocking. The commands are
- * still git's own: the shell only starts them, with the environment every git process of secretstore
- * gets (gitEnv) and the repository as its working directory.
+ * git commands started by a long-lived `sh` instead of by Node. Starting a process from Node blocks its
+ * event loop for 1-3 ms here (libuv forks the whole Node process); a small shell forks git for a fraction
+ * of that, off Node's thread. The commands are still git's own: the shell only starts them, with the
+ * environment every git process of secretstore gets (gitEnv) and the repository as its working directory.
+ *
+ * A command may be started before its input is known (`launch` with the input's length): git starts and
+ * does its own preparation while the caller works, and reads the input when it comes. The shell hands
+ * it exactly that many bytes of its own input (`head -c`, which reads no more than it is asked for).
  *
  * One request per line: a command whose every argument is single-quoted here (none may hold a line
  * break); its standard output is discarded; the answer is `<exit code> <bytes of stderr>\n<stderr>`.
@@ -35,20 +37,31 @@ export class GitLauncher extends PipedGit<Pending> {
   }
 
   /**
-   * Runs `git <args>` with `input` (NUL bytes allowed) on its standard input, or none; throws
-   * GitCommandError when it fails, as `Git.run` does.
+   * Starts `git <args>`, whose standard input will be the `length` bytes given to `feed` (none: empty).
+   * `feed` resolves once git has exited, and throws GitCommandError when it failed, as `Git.run` does.
+   * Nothing else may be started on this launcher until then: the shell reads its next line after the input.
    */
-  async run(args: readonly string[], input?: string): Promise<void> {
+  launch(args: readonly string[], length = 0): { feed(input?: Buffer): Promise<void> } {
     const started = performance.now();
-    if ([...args, input ?? ''].some((a) => /[\n\r]/.test(a))) throw new InternalServiceError('a git argument holds a line break');
+    if (args.some((a) => /[\n\r]/.test(a))) throw new InternalServiceError('a git argument holds a line break');
     const command = `git ${args.map(quote).join(' ')}`;
-    const line = input === undefined ? `${command} </dev/null` : `printf ${quote(octal(input))} | ${command}`;
     clearTimeout(this.idle);
-    const answer = await new Promise<{ code: number; stderr: string }>((resolve, reject) => this.send({ resolve, reject }, `${line}\n`));
-    this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
-    this.idle.unref();
-    debugGit(args, started, answer.code === 0 ? undefined : answer.code);
-    if (answer.code !== 0) throw new GitCommandError(args, answer.code, answer.stderr);
+    const answer = new Promise<{ code: number; stderr: string }>((resolve, reject) =>
+      this.send({ resolve, reject }, `${length === 0 ? `${command} </dev/null` : `head -c ${length} | ${command}`}\n`),
+    );
+    // Until fed, a failure (the shell ended) is reported by `feed`.
+    answer.catch(() => undefined);
+    return {
+      feed: async (input = Buffer.alloc(0)) => {
+        if (input.length !== length) throw new InternalServiceError(`git ${args[0]} was promised ${length} bytes of input, not ${input.length}`);
+        if (length > 0) this.write(input);
+        const { code, stderr } = await answer;
+        this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
+        this.idle.unref();
+        debugGit(args, started, code === 0 ? undefined : code);
+        if (code !== 0) throw new GitCommandError(args, code, stderr);
+      },
+    };
   }
 
   protected reset(): void {
@@ -73,11 +86,6 @@ export class GitLauncher extends PipedGit<Pending> {
 /** One shell word holding `arg` exactly. */
 function quote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** `text` as a printf format that prints its bytes exactly: every byte an octal escape. */
-function octal(text: string): string {
-  return [...Buffer.from(text, 'utf8')].map((b) => `\\${b.toString(8).padStart(3, '0')}`).join('');
 }
 
 const launchers = new Map<string, GitLauncher>();

@@ -39,8 +39,11 @@ export class TreeWriter {
   /** Also read by the index check before a commit (work-tree.ts): the trees it reads are the ones the commit is built from. */
   readonly reader: ObjectReader;
   private readonly blobs: LineProcess;
-  private readonly trees: LineProcess;
+  /** mktree processes, used in turn: a long-lived client (from its second commit on) writes a commit's trees two at a time. */
+  private readonly trees: LineProcess[] = [];
+  private turn = 0;
   private readonly commits: CommitWriter;
+  private commitsWritten = 0;
   private idle?: NodeJS.Timeout;
   /** The trees `apply` wrote last, by folder ('' the top level): primed into `reader` once their commit is written. */
   private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
@@ -50,20 +53,31 @@ export class TreeWriter {
   private readonly unsettled: Promise<Error | undefined>[] = [];
   /** False once git disagreed with a computed tree id: then every tree waits for git's answer. */
   private computedIdsHold = true;
+  /**
+   * Whether a blob's id may be computed from the content (see `writeBlobs`): undefined until git first
+   * agreed (or disagreed), false once git ever disagreed.
+   */
+  private blobIdsHold?: boolean;
   /** What `settle` found wrong, until `forget`. */
   private failure?: Error;
 
   constructor(
     readonly repoRoot: string,
     gitDir: string,
-    source: NodeJS.ProcessEnv = process.env,
+    private readonly source: NodeJS.ProcessEnv = process.env,
   ) {
     this.reader = new ObjectReader(repoRoot, source);
     this.commits = new CommitWriter(repoRoot, gitDir, source);
     // With paths, hash-object applies the same attributes and filters `git add` would.
     this.blobs = new LineProcess(repoRoot, ['hash-object', '-w', '--stdin-paths'], source);
+  }
+
+  /** The next mktree process in turn (started when first needed). */
+  private treeProcess(): LineProcess {
+    const lanes = this.commitsWritten > 0 ? 2 : 1;
+    const i = this.turn++ % lanes;
     // --missing: every entry is reused from an existing tree or was just written, so git need not look each up.
-    this.trees = new LineProcess(repoRoot, ['mktree', '-z', '--missing', '--batch'], source);
+    return (this.trees[i] ??= new LineProcess(this.repoRoot, ['mktree', '-z', '--missing', '--batch'], this.source));
   }
 
   /** The commit HEAD names now, undefined on an unborn branch. */
@@ -74,11 +88,38 @@ export class TreeWriter {
     return obj?.oid;
   }
 
-  /** Writes the work-tree files at `paths` (repo-relative) as blobs; their ids, in order. */
-  async writeBlobs(paths: readonly string[]): Promise<string[]> {
+  /**
+   * Writes the work-tree files at `files`' paths (repo-relative), which hold `content`, as blobs; their
+   * ids, in order. git reads each file through the attributes and filters `git add` applies, so its id
+   * need not be the hash of the content: until git has once agreed with the ids computed here, each is
+   * waited for; from then on (with `idLength`, the repository's) the computed ids are returned at once and
+   * `settle` checks git's answers, as for trees.
+   */
+  async writeBlobs(files: readonly { readonly path: string; readonly content: Buffer }[], idLength?: number): Promise<string[]> {
     this.touch();
-    if (paths.some((p) => /[\n\r]/.test(p))) throw new InternalServiceError('a path holds a line break');
-    return Promise.all(paths.map((p) => this.blobs.ask(`${p}\n`).then(oidOrFail)));
+    if (files.some((f) => /[\n\r]/.test(f.path))) throw new InternalServiceError('a path holds a line break');
+    const answers = files.map((f) => this.blobs.ask(`${f.path}\n`).then(oidOrFail));
+    const computed = idLength === undefined ? undefined : files.map((f) => objectId('blob', f.content, idLength));
+    if (computed && this.blobIdsHold) {
+      this.unsettled.push(this.checked(answers, computed, () => (this.blobIdsHold = false)));
+      return computed;
+    }
+    const got = await Promise.all(answers);
+    if (computed && this.blobIdsHold === undefined) this.blobIdsHold = got.every((oid, i) => oid === computed[i]);
+    return got;
+  }
+
+  /** Resolves to the error to report when an answer is not the id a commit was built on (see `settle`). */
+  private checked(answers: readonly Promise<string>[], computed: readonly string[], disagreed: () => void): Promise<Error | undefined> {
+    return Promise.all(answers).then(
+      (got) => {
+        const wrong = got.findIndex((oid, i) => oid !== computed[i]);
+        if (wrong < 0) return undefined;
+        disagreed();
+        return new InternalServiceError(`git wrote object ${got[wrong]} where ${computed[wrong]} was computed; nothing was committed, try again`);
+      },
+      (err: unknown) => (err instanceof Error ? err : new InternalServiceError(String(err))),
+    );
   }
 
   /**
@@ -137,6 +178,7 @@ export class TreeWriter {
   async writeCommit(git: Git, draft: CommitDraft): Promise<string> {
     this.touch();
     const commit = await this.commits.write(git, draft, () => this.settle(), (check) => this.unsettled.push(check));
+    this.commitsWritten++;
     this.primeWritten(commit, draft.tree);
     return commit;
   }
@@ -147,7 +189,7 @@ export class TreeWriter {
     this.commits.close();
     this.reader.close();
     this.blobs.close();
-    this.trees.close();
+    for (const trees of this.trees) trees.close();
   }
 
   private touch(): void {
@@ -170,27 +212,19 @@ export class TreeWriter {
       this.written = undefined;
       return this.buildDirOneByOne(dir, existing, byDir, dirs);
     }
-    const sent: { oid: string; answer: Promise<string> }[] = [];
+    const computed: string[] = [];
+    const answers: Promise<string>[] = [];
     const trees = new Map<string, GitObject>();
     const root = this.buildDir(dir, existing, byDir, dirs, (folder, entries) => {
       const content = treeBody(entries);
       const oid = objectId('tree', content, idLength);
       trees.set(folder, { oid, type: 'tree', content });
-      sent.push({ oid, answer: this.trees.ask(mktreeRequest(entries)) });
+      computed.push(oid);
+      answers.push(this.treeProcess().ask(mktreeRequest(entries)).then(oidOrFail));
       return oid;
     });
     this.written = { root: root!, trees };
-    this.unsettled.push(
-      Promise.all(sent.map((s) => s.answer.then(oidOrFail))).then(
-        (answers) => {
-          const wrong = answers.findIndex((a, i) => a !== sent[i]!.oid);
-          if (wrong < 0) return undefined;
-          this.computedIdsHold = false;
-          return new InternalServiceError(`git wrote tree ${answers[wrong]} where ${sent[wrong]!.oid} was computed; nothing was committed, try again`);
-        },
-        (err: unknown) => (err instanceof Error ? err : new InternalServiceError(String(err))),
-      ),
-    );
+    this.unsettled.push(this.checked(answers, computed, () => (this.computedIdsHold = false)));
     return root;
   }
 
@@ -220,7 +254,7 @@ export class TreeWriter {
       setChild(entries, name, await this.buildDirOneByOne(child, existing, byDir, dirs));
     }
     if (entries.size === 0 && dir !== '') return undefined;
-    return oidOrFail(await this.trees.ask(mktreeRequest(sortTree([...entries.values()]))));
+    return oidOrFail(await this.treeProcess().ask(mktreeRequest(sortTree([...entries.values()]))));
   }
 
   /** The tree of `dir` with its changed subfolders, bottom up; `write` is given each tree's entries in order. */
@@ -274,7 +308,7 @@ function sortTree(entries: Entry[]): Entry[] {
 }
 
 /** The mode as mktree writes it (octal, no leading zeros). */
-const canonicalMode = (mode: string) => parseInt(mode, 8).toString(8);
+const canonicalMode = (mode: string) => (mode.startsWith('0') ? parseInt(mode, 8).toString(8) : mode);
 
 function typeOf(mode: string): string {
   return mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
@@ -282,14 +316,37 @@ function typeOf(mode: string): string {
 
 /** The tree object's content: `<mode> <name>\0<raw id>` per entry, in order. */
 function treeBody(entries: readonly Entry[]): Buffer {
-  return Buffer.concat(entries.flatMap((e) => [Buffer.from(`${canonicalMode(e.mode)} `), e.name, Buffer.alloc(1), Buffer.from(e.oid, 'hex')]));
+  return encode(entries, (e) => `${canonicalMode(e.mode)} `, (e) => e.oid.length / 2, (out, pos, e) => out.write(e.oid, pos, 'hex'), 0);
 }
 
-
-/** One `mktree -z --batch` request: its entries, then the empty line that ends the tree. */
+/** One `mktree -z --batch` request: `<mode> <type> <id>\t<name>\0` per entry, then the NUL that ends the tree. */
 function mktreeRequest(entries: readonly Entry[]): Buffer {
-  const lines = entries.flatMap((e) => [Buffer.from(`${e.mode} ${typeOf(e.mode)} ${e.oid}\t`), e.name, Buffer.alloc(1)]);
-  return Buffer.concat([...lines, Buffer.alloc(1)]);
+  return encode(entries, (e) => `${e.mode} ${typeOf(e.mode)} ${e.oid}\t`, () => 0, () => 0, 1);
+}
+
+/**
+ * `head(e)`, the name's bytes, a NUL and `tailLength(e)` bytes from `tail` per entry, then `end` NULs, in
+ * one buffer (a tree of a few hundred versions is written on every put: no buffer per field).
+ */
+function encode(
+  entries: readonly Entry[],
+  head: (e: Entry) => string,
+  tailLength: (e: Entry) => number,
+  tail: (out: Buffer, pos: number, e: Entry) => number,
+  end: number,
+): Buffer {
+  const heads = entries.map(head);
+  let size = end;
+  entries.forEach((e, i) => (size += heads[i]!.length + e.name.length + 1 + tailLength(e)));
+  const out = Buffer.alloc(size);
+  let pos = 0;
+  entries.forEach((e, i) => {
+    pos += out.write(heads[i]!, pos, 'latin1');
+    pos += e.name.copy(out, pos);
+    pos += 1; // the NUL
+    pos += tail(out, pos, e);
+  });
+  return out;
 }
 
 /** A binary tree object: `<mode> <name>\0<raw id>` per entry; `idLength` is the repository's (20 or 32). */

@@ -22,9 +22,10 @@ import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from '../git/client.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import { gitLauncher } from '../git/launcher.js';
+import { IndexUpdate } from '../git/index-update.js';
 import type { GitObject } from '../git/objects.js';
 import { objectId } from '../git/object-id.js';
+import { refUpdater } from '../git/ref-updater.js';
 import { treeWriter, type TreeChange, type TreeWriter } from '../git/tree-writer.js';
 import { refuseSymlinks } from './symlinks.js';
 import type { CommitDraft, CommitSigner, FileChange, Plan, StoreLocation } from '../model/repository.js';
@@ -280,8 +281,10 @@ async function makeCommit(
 ): Promise<string> {
   const { git, loc } = state;
   const writer = treeWriter(loc.repoRoot, loc.gitDir);
-  const written = changes.filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c));
-  const blobs = await writer.writeBlobs(written.map((c) => c.path));
+  const written = changes
+    .filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c))
+    .map((c) => ({ ...c, content: Buffer.from(c.content) }));
+  const blobs = await writer.writeBlobs(written, state.tip?.length);
   faultPoint('after-blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
   const treeChanges: TreeChange[] = changes.map((c) =>
@@ -304,7 +307,7 @@ async function makeCommit(
     // A blob whose bytes hash to git's id is exactly those bytes (no filter changed them).
     const blobs = written.flatMap((c) => {
       const oid = blobOf.get(c.path)!;
-      const content = Buffer.from(c.content);
+      const { content } = c;
       return objectId('blob', content, oid.length) === oid ? [{ spec: oid, obj: { oid, type: 'blob' as const, content } }] : [];
     });
     made(commit, [...writer.treesOf(commit), ...blobs]);
@@ -330,17 +333,16 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
   let moved = false;
+  // Started now, git reads the index while the trees settle and HEAD moves; it writes only once told the paths.
+  const index = landings.length > 0 && paths.length > 0 ? new IndexUpdate(loc.repoRoot, paths) : undefined;
   if (landings.length > 0) {
-    const last = landings[landings.length - 1]!;
-    const tip = last.commit;
+    const tip = landings[landings.length - 1]!.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
-    const reflog = reflogOf(landings.length, last.message);
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
       // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
       await treeWriter(loc.repoRoot, loc.gitDir).settle();
-      // git applies the commands read from its input as one transaction (started by the warm shell: git/launcher.ts).
-      await gitLauncher(loc.repoRoot).run(['update-ref', '--stdin', '-z', '-m', reflog], `update HEAD\0${tip}\0${expected}\0`);
+      await refUpdater(loc.repoRoot).update('HEAD', tip, expected, reflogOf(landings.map((l) => l.message)));
       moved = true;
     } catch (err) {
       const error =
@@ -353,7 +355,9 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   }
   if (moved) faultPoint('after-update-ref');
   if (failure !== undefined) {
-    // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any).
+    // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any),
+    // and that waits for the index: the git started above ends first, without writing it.
+    await index?.finish(false).catch(() => undefined);
     state.written.clear();
     try {
       if (paths.length > 0) await repairOrAbandon(git, loc, paths, lock, failure, moved ? state.tip : undefined);
@@ -365,10 +369,13 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     for (const l of landings.splice(0)) await succeed(l, head);
     return;
   }
-  if (!moved) return;
+  if (!moved) {
+    await index?.finish(false).catch(() => undefined);
+    return;
+  }
   try {
     // The real index learns the new content of exactly these paths (see work-tree.ts).
-    if (paths.length > 0) await updateIndex(loc, paths);
+    if (paths.length > 0) await updateIndex(loc, paths, index);
     faultPoint('after-index');
   } catch (err) {
     // The commits have landed, so the operations succeeded: only the index is behind.
@@ -384,9 +391,13 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   for (const l of landings.splice(0)) await succeed(l, head);
 }
 
-/** The reflog message of a batch of `count` commits whose last has `message`. */
-function reflogOf(count: number, message: string): string {
-  return `secretstore: ${count === 1 ? '' : `${count} commits, the last: `}${message.split('\n', 1)[0]}`;
+/**
+ * The reflog message of a batch: the operations of its commits (each message's first word), which the
+ * commits' own subjects detail. A message per commit would cost a git process per update (see
+ * git/ref-updater.ts); the same operations again reuse the warm one.
+ */
+function reflogOf(messages: readonly string[]): string {
+  return `secretstore: ${[...new Set(messages.map((m) => m.split(/[\s:]/, 1)[0]))].join(', ')}`;
 }
 
 async function succeed(landing: Landing, head: string): Promise<void> {

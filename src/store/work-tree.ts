@@ -13,7 +13,7 @@ import { debug } from '../debug.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, type Git } from '../git/client.js';
 import { readIndexEntries } from '../git/index-file.js';
-import { gitLauncher } from '../git/launcher.js';
+import { IndexUpdate } from '../git/index-update.js';
 import { lockTimeoutFromEnv } from './lock.js';
 import { commitTempPath } from '../git/commit-writer.js';
 import { treeSpec, treeWriter } from '../git/tree-writer.js';
@@ -154,16 +154,17 @@ async function statusCheck(git: Git, paths: readonly string[], adopted: Readonly
 
 /**
  * The real index learns the new content of exactly `paths` (`git update-index`, under git's own
- * `index.lock`), so `git status` is clean and whatever else the user staged stays as it was. Measured at
- * 100,000 secrets (37 MB index): paths as arguments or on `--stdin` cost the same (86-92 ms, a read and a
- * write of the index); `--index-info` more (270-300 ms: its entries carry no stat data); `core.splitIndex`
- * no less (the 10 MB cache-tree stays in the split part, and reads got slower). A user's git command
- * holding `index.lock` is waited for, as before the commit.
+ * `index.lock`), so `git status` is clean and whatever else the user staged stays as it was. `started`
+ * is a git already waiting for the paths (git/index-update.ts). Measured at 100,000 secrets (37 MB
+ * index): paths as arguments or on `--stdin` cost the same (86-92 ms, a read and a write of the index);
+ * `--index-info` more (270-300 ms: its entries carry no stat data); `core.splitIndex` no less (the 10 MB
+ * cache-tree stays in the split part, and reads got slower). A user's git command holding `index.lock`
+ * is waited for, as before the commit.
  */
-export async function updateIndex(loc: StoreLocation, paths: readonly string[]): Promise<void> {
-  for (;;) {
+export async function updateIndex(loc: StoreLocation, paths: readonly string[], started?: IndexUpdate): Promise<void> {
+  for (let update = started ?? new IndexUpdate(loc.repoRoot, paths); ; update = new IndexUpdate(loc.repoRoot, paths)) {
     try {
-      await gitLauncher(loc.repoRoot).run(['update-index', '--add', '--remove', '--', ...paths]);
+      await update.finish(true);
       return;
     } catch (err) {
       if (!(err instanceof GitCommandError && /index\.lock/.test(err.stderr) && /File exists/i.test(err.stderr))) throw err;

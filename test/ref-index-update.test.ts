@@ -1,0 +1,114 @@
+/**
+ * The two git processes that move a transaction's HEAD and index (git/ref-updater.ts,
+ * git/index-update.ts), against real repositories: the warm `update-ref --stdin` keeps git's
+ * compare-and-swap and survives a failed one; the early `update-index` holds git's own index lock
+ * until it is told the paths, and changes nothing when told none.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GitCommandError } from '../src/git/env.js';
+import { IndexUpdate } from '../src/git/index-update.js';
+import { RefUpdater } from '../src/git/ref-updater.js';
+import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
+
+const repos: TestRepo[] = [];
+const updaters: RefUpdater[] = [];
+beforeAll(() => isolateGitConfig());
+afterAll(() => {
+  updaters.forEach((u) => u.close());
+  repos.forEach((r) => r.cleanup());
+});
+
+function repo(): TestRepo {
+  const r = makeRepo();
+  repos.push(r);
+  return r;
+}
+
+function updater(r: TestRepo): RefUpdater {
+  const u = new RefUpdater(r.dir);
+  updaters.push(u);
+  return u;
+}
+
+describe('RefUpdater (a warm update-ref --stdin)', () => {
+  test('moves HEAD by compare-and-swap, again and again, each move in the reflog with its message', async () => {
+    const r = repo();
+    r.write('a.txt', 'a\n');
+    const one = r.commitAll('one');
+    r.write('a.txt', 'b\n');
+    const two = r.commitAll('two');
+    const u = updater(r);
+    await u.update('HEAD', one, two, 'secretstore: back');
+    expect(r.head()).toBe(one);
+    await u.update('HEAD', two, one, 'secretstore: back');
+    await u.update('HEAD', one, two, 'secretstore: other');
+    expect(r.head()).toBe(one);
+    expect(r.git('reflog', '-3', '--format=%H %gs').trim().split('\n')).toEqual([`${one} secretstore: other`, `${two} secretstore: back`, `${one} secretstore: back`]);
+    // The branch moved, not a detached HEAD.
+    expect(r.git('symbolic-ref', 'HEAD').trim()).toMatch(/^refs\/heads\//);
+  });
+
+  test('an update from a value HEAD no longer has fails with git\'s words and moves nothing; the next update works', async () => {
+    const r = repo();
+    r.write('a.txt', 'a\n');
+    const one = r.commitAll('one');
+    r.write('a.txt', 'b\n');
+    const two = r.commitAll('two');
+    const u = updater(r);
+    const failed = await u.update('HEAD', one, one, 'secretstore: stale').then(() => undefined, (err: unknown) => err);
+    expect(failed).toBeInstanceOf(GitCommandError);
+    expect((failed as GitCommandError).stderr).toMatch(/but expected/);
+    expect(r.head()).toBe(two);
+    await u.update('HEAD', one, two, 'secretstore: stale');
+    expect(r.head()).toBe(one);
+  });
+});
+
+describe('IndexUpdate (update-index started before its paths)', () => {
+  test('holds index.lock until finished, then stages exactly the given paths', async () => {
+    const r = repo();
+    r.write('a.txt', 'a\n');
+    r.write('b.txt', 'b\n');
+    r.commitAll();
+    r.write('a.txt', 'changed\n');
+    r.write('b.txt', 'changed too\n');
+    const update = new IndexUpdate(r.dir, ['a.txt']);
+    await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
+    await update.finish(true);
+    expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
+    expect(r.git('diff', '--cached', '--name-only').trim()).toBe('a.txt');
+  });
+
+  test('finished without applying, it leaves the index byte for byte and releases the lock', async () => {
+    const r = repo();
+    r.write('a.txt', 'a\n');
+    r.commitAll();
+    r.write('a.txt', 'changed\n');
+    const before = readFileSync(join(r.gitDir, 'index'));
+    const update = new IndexUpdate(r.dir, ['a.txt']);
+    await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
+    await update.finish(false);
+    expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);
+    expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
+  });
+
+  test("started while a user's git command holds index.lock, it fails naming the lock and changes nothing", async () => {
+    const r = repo();
+    r.write('a.txt', 'a\n');
+    r.commitAll();
+    r.write('a.txt', 'changed\n');
+    const before = readFileSync(join(r.gitDir, 'index'));
+    r.write('.git/index.lock', '');
+    const failed = await new IndexUpdate(r.dir, ['a.txt']).finish(true).then(() => undefined, (err: unknown) => err);
+    expect(failed).toBeInstanceOf(GitCommandError);
+    expect((failed as GitCommandError).stderr).toMatch(/index\.lock.*File exists/);
+    expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);
+  });
+});
+
+/** Polls `check` (a file git creates) until it holds. */
+async function waitFor(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
+}
