@@ -14,6 +14,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   /** Requests sent and not yet answered, oldest first. */
   protected readonly queue: P[] = [];
   private stderr = '';
+  /** Whether this tick's writes are being gathered (see `send`). */
+  private corked = false;
   /** The program started with `args` (a subclass may run another than git). */
   protected readonly program: string = 'git';
 
@@ -38,11 +40,23 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     }
   }
 
-  /** Queues `pending` and writes its request, starting the process if needed. */
+  /**
+   * Queues `pending` and writes its request, starting the process if needed. Requests sent in the same
+   * tick (a commit's trees, a batch of reads) leave in one write: each write wakes git, and on a busy
+   * machine each wake-up can cost Node its turn on the CPU.
+   */
   protected send(pending: P, request: string | Buffer): void {
     const child = this.start();
     if (this.queue.length === 0) setRef(child, true);
     this.queue.push(pending);
+    if (!this.corked) {
+      this.corked = true;
+      child.stdin.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        child.stdin.uncork();
+      });
+    }
     child.stdin.write(request);
   }
 

@@ -8,6 +8,7 @@
  * src/ops/delete-secret.ts), so its cost grows with the number of scheduled secrets, never with the store.
  * In the common case the folder does not exist and the check is one failed readdir.
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import { INDEX_FILE } from '../core/layout.js';
@@ -29,6 +30,8 @@ function missing(err: unknown): boolean {
 /** The registry's entries. `racy`: read outside the lock, where an entry may vanish under us. */
 async function readEntries(root: string, racy: boolean): Promise<ScheduledEntry[]> {
   let files: string[];
+  // A stat first: a recursive readdir costs a good part of a millisecond even when the folder is missing.
+  if (!existsSync(join(root, SCHEDULED_DIR))) return [];
   try {
     files = await readdir(join(root, SCHEDULED_DIR), { recursive: true });
   } catch (err) {
