@@ -74,22 +74,22 @@ describe('IndexUpdate (update-index started before its paths)', () => {
     r.commitAll();
     r.write('a.txt', 'changed\n');
     r.write('b.txt', 'changed too\n');
-    const update = new IndexUpdate(r.dir, ['a.txt']);
+    const update = new IndexUpdate(r.dir);
     await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
-    await update.finish(true);
+    await update.finish(['a.txt']);
     expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
     expect(r.git('diff', '--cached', '--name-only').trim()).toBe('a.txt');
   });
 
-  test('finished without applying, it leaves the index byte for byte and releases the lock', async () => {
+  test('finished with no paths, it leaves the index byte for byte and releases the lock', async () => {
     const r = repo();
     r.write('a.txt', 'a\n');
     r.commitAll();
     r.write('a.txt', 'changed\n');
     const before = readFileSync(join(r.gitDir, 'index'));
-    const update = new IndexUpdate(r.dir, ['a.txt']);
+    const update = new IndexUpdate(r.dir);
     await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
-    await update.finish(false);
+    await update.finish([]);
     expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);
     expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
   });
@@ -101,7 +101,7 @@ describe('IndexUpdate (update-index started before its paths)', () => {
     r.write('a.txt', 'changed\n');
     const before = readFileSync(join(r.gitDir, 'index'));
     r.write('.git/index.lock', '');
-    const failed = await new IndexUpdate(r.dir, ['a.txt']).finish(true).then(() => undefined, (err: unknown) => err);
+    const failed = await new IndexUpdate(r.dir).finish(['a.txt']).then(() => undefined, (err: unknown) => err);
     expect(failed).toBeInstanceOf(GitCommandError);
     expect((failed as GitCommandError).stderr).toMatch(/index\.lock.*File exists/);
     expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);

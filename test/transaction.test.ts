@@ -489,10 +489,11 @@ describe('commits built from the parent\'s trees', () => {
     const { r, loc } = seeded();
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees; the
-    // paths are checked against the index file and the work tree in process; once the commit is written,
-    // update-index starts (and waits for the paths) while update-ref (--stdin) moves HEAD.
-    expect(calls.slice(0, 4)).toEqual(['cat-file', 'hash-object', 'mktree', 'commit-tree']);
-    expect(calls.slice(4).sort()).toEqual(['update-index', 'update-ref']);
+    // paths are checked against the index file and the work tree in process; update-ref (--stdin) moves
+    // HEAD; update-index, started (by the shell of git/launcher.ts) as the work tree is first written, waits
+    // for the paths meanwhile.
+    expect(calls.filter((c) => c !== 'update-index')).toEqual(['cat-file', 'hash-object', 'mktree', 'commit-tree', 'update-ref']);
+    expect(calls.filter((c) => c === 'update-index')).toHaveLength(1);
     expect(r.status()).toBe('');
   });
 

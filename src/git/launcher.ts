@@ -4,9 +4,9 @@
  * of that, off Node's thread. The commands are still git's own: the shell only starts them, with the
  * environment every git process of secretstore gets (gitEnv) and the repository as its working directory.
  *
- * A command may be started before its input is known (`launch` with the input's length): git starts and
- * does its own preparation while the caller works, and reads the input when it comes. The shell hands
- * it exactly that many bytes of its own input (`head -c`, which reads no more than it is asked for).
+ * A command is started before its input is known (`launch`): git starts and does its own preparation
+ * while the caller works, and reads its input when it comes. The shell hands it exactly that input: a
+ * line with its length, then that many bytes (`head -c`, which reads no more than it is asked for).
  *
  * One request per line: a command whose every argument is single-quoted here (none may hold a line
  * break); its standard output is discarded; the answer is `<exit code> <bytes of stderr>\n<stderr>`.
@@ -37,24 +37,22 @@ export class GitLauncher extends PipedGit<Pending> {
   }
 
   /**
-   * Starts `git <args>`, whose standard input will be the `length` bytes given to `feed` (none: empty).
-   * `feed` resolves once git has exited, and throws GitCommandError when it failed, as `Git.run` does.
-   * Nothing else may be started on this launcher until then: the shell reads its next line after the input.
+   * Starts `git <args>`, whose standard input will be what is given to `feed`. `feed` resolves once git
+   * has exited, and throws GitCommandError when it failed, as `Git.run` does. Nothing else may be started
+   * on this launcher until then: the shell reads its next line after the input.
    */
-  launch(args: readonly string[], length = 0): { feed(input?: Buffer): Promise<void> } {
+  launch(args: readonly string[]): { feed(input: Buffer): Promise<void> } {
     const started = performance.now();
     if (args.some((a) => /[\n\r]/.test(a))) throw new InternalServiceError('a git argument holds a line break');
-    const command = `git ${args.map(quote).join(' ')}`;
     clearTimeout(this.idle);
     const answer = new Promise<{ code: number; stderr: string }>((resolve, reject) =>
-      this.send({ resolve, reject }, `${length === 0 ? `${command} </dev/null` : `head -c ${length} | ${command}`}\n`),
+      this.send({ resolve, reject }, `{ read -r n; head -c "$n"; } | git ${args.map(quote).join(' ')}\n`),
     );
     // Until fed, a failure (the shell ended) is reported by `feed`.
     answer.catch(() => undefined);
     return {
-      feed: async (input = Buffer.alloc(0)) => {
-        if (input.length !== length) throw new InternalServiceError(`git ${args[0]} was promised ${length} bytes of input, not ${input.length}`);
-        if (length > 0) this.write(input);
+      feed: async (input) => {
+        this.write(Buffer.concat([Buffer.from(`${input.length}\n`), input]));
         const { code, stderr } = await answer;
         this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
         this.idle.unref();

@@ -150,6 +150,7 @@ async function runBatch(jobs: Job[]): Promise<void> {
     tip: undefined,
     written: new Set(),
     landings: [],
+    index: undefined,
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
@@ -180,6 +181,8 @@ async function runBatch(jobs: Job[]): Promise<void> {
     }
     await land(state);
   } finally {
+    // Whatever ended the batch, the update-index it started must not hold git's index lock any longer.
+    await state.index?.finish([]).catch(() => undefined);
     lock.release();
     for (const settle of settlements) settle();
   }
@@ -196,6 +199,11 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
+  /**
+   * The update-index started as the batch first writes the work tree (git/index-update.ts): it holds
+   * git's index lock until `land` gives it the paths, so the checks of the batch's later jobs must not wait for that lock.
+   */
+  index: IndexUpdate | undefined;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -226,7 +234,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     // Paths this batch already wrote are ours: only the others need checking against the user's changes.
     const unseen = paths.filter((p) => !state.written.has(p));
     const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
-    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted)) !== state.head) {
+    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted, state.index !== undefined)) !== state.head) {
       throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
     }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
@@ -242,6 +250,8 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
   faultPoint('after-journal');
+  // git starts and reads the index while the commit is made; it writes only once told the paths (land).
+  state.index ??= new IndexUpdate(loc.repoRoot);
   try {
     writeWorkTree(loc.repoRoot, changes);
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
@@ -332,9 +342,8 @@ async function createCommit(git: Git, writer: TreeWriter, draft: CommitDraft, si
 async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
+  const { index } = state;
   let moved = false;
-  // Started now, git reads the index while the trees settle and HEAD moves; it writes only once told the paths.
-  const index = landings.length > 0 && paths.length > 0 ? new IndexUpdate(loc.repoRoot, paths) : undefined;
   if (landings.length > 0) {
     const tip = landings[landings.length - 1]!.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
@@ -356,8 +365,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   if (moved) faultPoint('after-update-ref');
   if (failure !== undefined) {
     // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any),
-    // and that waits for the index: the git started above ends first, without writing it.
-    await index?.finish(false).catch(() => undefined);
+    // and that waits for the index: the update-index started for the batch ends first, without writing it.
+    await index?.finish([]).catch(() => undefined);
     state.written.clear();
     try {
       if (paths.length > 0) await repairOrAbandon(git, loc, paths, lock, failure, moved ? state.tip : undefined);
@@ -370,7 +379,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     return;
   }
   if (!moved) {
-    await index?.finish(false).catch(() => undefined);
+    await index?.finish([]).catch(() => undefined);
     return;
   }
   try {

@@ -53,13 +53,20 @@ export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonl
  * ignored): writing it would mix the user's change into our commit or destroy it on rollback.
  * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
  *
- * Waits first for a git command of the user's that holds `index.lock` (its index is about to change).
- * Then, in the usual case, answers without a git process (`vouchUntouched`): `git status` of even two
+ * Waits first for a git command of the user's that holds `index.lock` (its index is about to change),
+ * unless the caller's own update-index holds it (`indexLockOurs`: a batch's, which changes nothing until
+ * the batch lands). Then, in the usual case, answers without a git process (`vouchUntouched`): `git status` of even two
  * paths reads and compares the whole index (148 ms at 100,000 secrets here); only when that cannot
  * vouch for every path does git decide, and name what is wrong.
  */
-export async function checkUntouched(git: Git, loc: StoreLocation, paths: readonly string[], adopted: ReadonlySet<string> = new Set()): Promise<string | undefined> {
-  await waitForIndexLock(loc);
+export async function checkUntouched(
+  git: Git,
+  loc: StoreLocation,
+  paths: readonly string[],
+  adopted: ReadonlySet<string> = new Set(),
+  indexLockOurs = false,
+): Promise<string | undefined> {
+  if (!indexLockOurs) await waitForIndexLock(loc);
   if (adopted.size === 0) {
     const vouched = await vouchUntouched(loc, paths);
     if (vouched) return vouched.head;
@@ -162,9 +169,9 @@ async function statusCheck(git: Git, paths: readonly string[], adopted: Readonly
  * is waited for, as before the commit.
  */
 export async function updateIndex(loc: StoreLocation, paths: readonly string[], started?: IndexUpdate): Promise<void> {
-  for (let update = started ?? new IndexUpdate(loc.repoRoot, paths); ; update = new IndexUpdate(loc.repoRoot, paths)) {
+  for (let update = started ?? new IndexUpdate(loc.repoRoot); ; update = new IndexUpdate(loc.repoRoot)) {
     try {
-      await update.finish(true);
+      await update.finish(paths);
       return;
     } catch (err) {
       if (!(err instanceof GitCommandError && /index\.lock/.test(err.stderr) && /File exists/i.test(err.stderr))) throw err;
