@@ -41,3 +41,47 @@ test('streamObjects: a missing object among found ones is undefined, the others 
   await streamObjects(r.dir, process.env, [oid('a.txt'), 'HEAD:no such', oid('b.txt')], (i, content) => (got[i] = content?.toString()));
   expect(got).toEqual(['a\n', undefined, 'b\n']);
 });
+
+test('a commit git is still writing (expect) is read through its primed trees, without waiting for git, and what they cannot answer waits', async () => {
+  const r = makeRepo();
+  r.write('a/x.txt', 'old x\n');
+  r.write('b/y.txt', 'y\n');
+  r.commitAll();
+  const reader = new ObjectReader(r.dir);
+  readers.push(reader);
+  // A commit id git does not have, whose root is HEAD's and whose folder `a` is a new tree holding a new blob.
+  const commit = 'c0ffee'.padEnd(40, '0');
+  const root = (await reader.read('HEAD:'))!;
+  const newBlob = { oid: 'b10b'.padEnd(40, '1'), type: 'blob' as const, content: Buffer.from('new x\n') };
+  const folder = { oid: 'f01d'.padEnd(40, '2'), type: 'tree' as const, content: Buffer.concat([Buffer.from('100644 x.txt\0'), Buffer.from(newBlob.oid, 'hex')]) };
+  let written!: () => void;
+  const gitHasIt = new Promise<void>((resolve) => (written = resolve));
+  reader.expect(commit, gitHasIt);
+  reader.prime(`${commit}:`, root);
+  reader.prime(`${commit}:a`, folder);
+  reader.prime(newBlob.oid, newBlob);
+  // Answered while git still "writes" the commit: an old object by id below the primed root, a new one primed.
+  expect((await reader.read(`${commit}:b/y.txt`))?.content.toString()).toBe('y\n');
+  expect((await reader.read(`${commit}:a/x.txt`))?.content.toString()).toBe('new x\n');
+  expect(await reader.read(`${commit}:absent.txt`)).toBeUndefined();
+  // The commit object itself is no primed tree's entry: the read waits for git.
+  let settled = false;
+  const commitRead = reader.read(commit).then((obj) => ((settled = true), obj));
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(settled).toBe(false);
+  written();
+  expect(await commitRead).toBeUndefined(); // git never got it here
+});
+
+test('an object id git does not have yet is not remembered as missing', async () => {
+  const r = makeRepo();
+  r.write('a.txt', 'a\n');
+  r.commitAll();
+  const reader = new ObjectReader(r.dir);
+  readers.push(reader);
+  r.write('later.txt', 'written later\n');
+  const oid = r.git('hash-object', 'later.txt').trim();
+  expect(await reader.read(oid)).toBeUndefined();
+  r.git('hash-object', '-w', 'later.txt');
+  expect((await reader.read(oid))?.content.toString()).toBe('written later\n');
+});

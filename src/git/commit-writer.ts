@@ -33,6 +33,8 @@ export class CommitWriter {
   private idents?: Promise<Idents | undefined>;
   private written = 0;
   private readonly process: LineProcess;
+  /** git's answer for the last commit written the warm way: until then it may read the temp file. */
+  private previous?: Promise<unknown>;
 
   constructor(
     repoRoot: string,
@@ -68,6 +70,7 @@ export class CommitWriter {
       message,
     ].join('\n');
     const temp = commitTempPath(this.gitDir);
+    await this.previous;
     writeFileSync(temp, text);
     const answer = this.process.ask(`${temp}\n`).then(
       (line) => {
@@ -81,6 +84,7 @@ export class CommitWriter {
         throw err;
       },
     );
+    this.previous = answer.catch(() => undefined);
     if (!later) return answer;
     // The id is the hash of the bytes written (as git computes it); git's answer is checked before HEAD moves.
     const oid = objectId('commit', Buffer.from(text), draft.tree.length);

@@ -9,6 +9,7 @@
  */
 import { InternalServiceError } from '../errors.js';
 import { PipedGit } from './line-process.js';
+import { parseTree } from './tree-entries.js';
 
 /** One object as `cat-file --batch` gives it. */
 export interface GitObject {
@@ -30,6 +31,8 @@ export function batchHeader(line: string): { oid: string; type: GitObject['type'
 const EMPTY = Buffer.alloc(0);
 /** Names whose object can never change: a full object id, or a path inside a commit named by its id. */
 const IMMUTABLE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?::|$)/;
+/** A bare object id: git may not have it yet but write it later, so "missing" is not remembered for it. */
+const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 
 interface Pending {
@@ -42,6 +45,8 @@ export class ObjectReader extends PipedGit<Pending> {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly cache = new Map<string, Promise<GitObject | undefined>>();
   private cachedBytes = 0;
+  /** Commits this process has made whose objects git may still be writing (see `expect`). */
+  private readonly unwritten = new Map<string, Promise<unknown>>();
 
   constructor(
     repoRoot: string,
@@ -59,9 +64,58 @@ export class ObjectReader extends PipedGit<Pending> {
     if (!IMMUTABLE.test(spec)) return this.ask(spec);
     const cached = this.cache.get(spec);
     if (cached) return cached;
-    const answer = this.ask(spec);
+    const colon = spec.indexOf(':');
+    const written = this.unwritten.get(colon < 0 ? spec : spec.slice(0, colon));
+    const answer = written === undefined ? this.ask(spec) : this.readUnwritten(spec, colon, written);
     this.remember(spec, answer);
     return answer;
+  }
+
+  /**
+   * Says that git may not have `commit` and the trees it brings until `written` settles (a batch's next
+   * commit is planned while git still writes the previous one, transaction.ts). Until then a path of it
+   * is answered from the trees primed for it (`prime`, `<commit>:<folder>`), whose entries name every
+   * object below: those the commit brings are primed too, the others git has had all along. A name that
+   * cannot be answered that way waits for `written` before git is asked.
+   */
+  expect(commit: string, written: Promise<unknown>): void {
+    this.unwritten.set(commit, written);
+    const done = () => {
+      if (this.unwritten.get(commit) === written) this.unwritten.delete(commit);
+    };
+    written.then(done, done);
+  }
+
+  private async readUnwritten(spec: string, colon: number, written: Promise<unknown>): Promise<GitObject | undefined> {
+    if (colon >= 0) {
+      const found = await this.walk(spec.slice(0, colon), spec.slice(colon + 1));
+      if (found) return found.obj;
+    }
+    await written.catch(() => undefined);
+    return this.ask(spec);
+  }
+
+  /**
+   * `path` of `commit` from the deepest primed tree above it (`{ obj: undefined }`: that tree says the path
+   * does not exist), or undefined when no primed tree reaches it or an object on the way is not at hand.
+   */
+  private async walk(commit: string, path: string): Promise<{ obj: GitObject | undefined } | undefined> {
+    const parts = path === '' ? [] : path.split('/');
+    const specOf = (depth: number) => `${commit}:${parts.slice(0, depth).join('/')}`;
+    let depth = parts.length - 1;
+    while (depth >= 0 && !this.cache.has(specOf(depth))) depth--;
+    if (depth < 0) return undefined;
+    let obj = await this.cache.get(specOf(depth));
+    for (; depth < parts.length; depth++) {
+      if (obj?.type !== 'tree') return undefined;
+      const name = parts[depth]!;
+      const entry = parseTree(obj.content, obj.oid.length / 2).find((e) => e.name.toString('utf8') === name);
+      if (!entry) return { obj: undefined };
+      // (The cache holds this very read under the full path: the last step goes by id.)
+      obj = await ((depth + 1 < parts.length ? this.cache.get(specOf(depth + 1)) : undefined) ?? this.read(entry.oid));
+      if (obj === undefined) return undefined;
+    }
+    return { obj };
   }
 
   private ask(spec: string): Promise<GitObject | undefined> {
@@ -77,6 +131,10 @@ export class ObjectReader extends PipedGit<Pending> {
     this.cache.set(spec, answer);
     answer.then(
       (obj) => {
+        if (obj === undefined && OBJECT_ID.test(spec)) {
+          this.cache.delete(spec);
+          return;
+        }
         this.cachedBytes += obj?.content.length ?? 0;
         for (const [key, old] of this.cache) {
           if (this.cachedBytes <= MAX_CACHED_BYTES) break;

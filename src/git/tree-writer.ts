@@ -18,6 +18,7 @@ import type { Git } from './client.js';
 import { LineProcess } from './line-process.js';
 import { objectId } from './object-id.js';
 import { ObjectReader, type GitObject } from './objects.js';
+import { parseTree, type TreeEntry } from './tree-entries.js';
 import type { CommitDraft } from '../model/repository.js';
 
 /** A file of the new tree: its blob (already written) and mode, or its removal. */
@@ -25,12 +26,7 @@ export type TreeChange =
   | { readonly path: string; readonly blob: string; readonly mode: '100644' | '100755' }
   | { readonly path: string; readonly delete: true };
 
-interface Entry {
-  mode: string;
-  /** The name's bytes as the tree holds them (a user's file name need not be UTF-8). */
-  name: Buffer;
-  oid: string;
-}
+type Entry = TreeEntry;
 
 const IDLE_CLOSE_MS = 5_000;
 
@@ -47,8 +43,10 @@ export class TreeWriter {
   private idle?: NodeJS.Timeout;
   /** The trees `apply` wrote last, by folder ('' the top level): primed into `reader` once their commit is written. */
   private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
-  /** What `primeWritten` remembered last (see `treesOf`). */
-  private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[] };
+  /** What `primeWritten` remembered last (see `writtenOf`), and when git will have written that commit. */
+  private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[]; readonly written: Promise<unknown> };
+  /** git's answers for the blobs `writeBlobs` sent last: it reads those files from the work tree until then. */
+  private blobsSent?: Promise<unknown>;
   /** Checks of the trees sent to mktree and not yet settled (see `writeDir`): each resolves to an error or undefined. */
   private readonly unsettled: Promise<Error | undefined>[] = [];
   /** False once git disagreed with a computed tree id: then every tree waits for git's answer. */
@@ -99,6 +97,7 @@ export class TreeWriter {
     this.touch();
     if (files.some((f) => /[\n\r]/.test(f.path))) throw new InternalServiceError('a path holds a line break');
     const answers = files.map((f) => this.blobs.ask(`${f.path}\n`).then(oidOrFail));
+    this.blobsSent = Promise.allSettled(answers);
     const computed = idLength === undefined ? undefined : files.map((f) => objectId('blob', f.content, idLength));
     if (computed && this.blobIdsHold) {
       this.unsettled.push(this.checked(answers, computed, () => (this.blobIdsHold = false)));
@@ -107,6 +106,11 @@ export class TreeWriter {
     const got = await Promise.all(answers);
     if (computed && this.blobIdsHold === undefined) this.blobIdsHold = got.every((oid, i) => oid === computed[i]);
     return got;
+  }
+
+  /** Resolves once git has read the files of the last `writeBlobs`: until then they must not be rewritten. */
+  async blobsRead(): Promise<void> {
+    await this.blobsSent;
   }
 
   /** Resolves to the error to report when an answer is not the id a commit was built on (see `settle`). */
@@ -161,7 +165,9 @@ export class TreeWriter {
   private primeWritten(commit: string, tree: string): void {
     const written = this.written;
     this.written = undefined;
-    this.primed = { commit, objects: [] };
+    // Its trees may still be on their way to git: reads of this commit use the primed ones, or wait.
+    this.primed = { commit, objects: [], written: Promise.allSettled(this.unsettled) };
+    this.reader.expect(commit, this.primed.written);
     if (written?.root !== tree) return;
     for (const [dir, obj] of written.trees) {
       this.reader.prime(treeSpec(commit, dir), obj);
@@ -169,9 +175,12 @@ export class TreeWriter {
     }
   }
 
-  /** The trees of `commit` (the last one written) under their names, for another reader to remember too. */
-  treesOf(commit: string): readonly { readonly spec: string; readonly obj: GitObject }[] {
-    return this.primed?.commit === commit ? this.primed.objects : [];
+  /**
+   * The trees of `commit` (the last one written) under their names, for another reader to remember too,
+   * and when git will have written them all (see ObjectReader.expect).
+   */
+  writtenOf(commit: string): { readonly trees: readonly { readonly spec: string; readonly obj: GitObject }[]; readonly written: Promise<unknown> } {
+    return this.primed?.commit === commit ? { trees: this.primed.objects, written: this.primed.written } : { trees: [], written: Promise.resolve() };
   }
 
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
@@ -347,20 +356,6 @@ function encode(
     pos += tail(out, pos, e);
   });
   return out;
-}
-
-/** A binary tree object: `<mode> <name>\0<raw id>` per entry; `idLength` is the repository's (20 or 32). */
-function parseTree(content: Buffer, idLength: number): Entry[] {
-  const entries: Entry[] = [];
-  let pos = 0;
-  while (pos < content.length) {
-    const space = content.indexOf(0x20, pos);
-    const nul = content.indexOf(0, space);
-    if (space < 0 || nul < 0 || nul + 1 + idLength > content.length) throw new InternalServiceError('a git tree object is malformed');
-    entries.push({ mode: content.toString('latin1', pos, space), name: Buffer.from(content.subarray(space + 1, nul)), oid: content.toString('hex', nul + 1, nul + 1 + idLength) });
-    pos = nul + 1 + idLength;
-  }
-  return entries;
 }
 
 function oidOrFail(line: string): string {

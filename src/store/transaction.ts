@@ -54,12 +54,13 @@ export interface TransactOptions {
    */
   readonly committed?: (commit: string, head: string) => void | Promise<void>;
   /**
-   * Called as soon as the commit object is written (before HEAD moves, and whether or not it lands) with
+   * Called as soon as the commit object is made (before HEAD moves, and whether or not it lands) with
    * objects of it under their names (`<commit>:<path>` trees, blobs by id), each checked to be exactly
-   * what git holds or will hold: a caller reading that commit next (the next plan of a batch) may
-   * remember them instead of asking git.
+   * what git holds or will hold, and `written`, which settles once git has them all: a caller reading that
+   * commit next (the next plan of a batch, while git still writes this one) must take them from there
+   * until then (ObjectReader.prime and expect).
    */
-  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[]) => void;
+  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[], written: Promise<unknown>) => void;
 }
 
 /** What the plan of a transaction is computed against. */
@@ -211,14 +212,8 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   const { git, loc, lock } = state;
   let changes: RepoChange[];
   let plan: Plan<unknown>;
-  if (state.landings.length > 0) {
-    try {
-      // The plan reads the previous commit of the batch: its trees must be written (TreeWriter.settle).
-      await treeWriter(loc.repoRoot, loc.gitDir).settle();
-    } catch (err) {
-      return failBatch(state, job, err);
-    }
-  }
+  // The plan reads the previous commit of the batch, which git may still be writing: the readers answer
+  // from the objects `made` primed, or wait for git (ObjectReader.expect); land checks git's answers.
   try {
     plan = await job.work({ commit: state.tip });
     const merging = plan.parents !== undefined && plan.parents.length > 0;
@@ -253,6 +248,8 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   // git starts and reads the index while the commit is made; it writes only once told the paths (land).
   state.index ??= new IndexUpdate(loc.repoRoot);
   try {
+    // The previous commit's blobs are read from these files by git: not rewritten before it has.
+    await treeWriter(loc.repoRoot, loc.gitDir).blobsRead();
     writeWorkTree(loc.repoRoot, changes);
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
@@ -320,7 +317,8 @@ async function makeCommit(
       const { content } = c;
       return objectId('blob', content, oid.length) === oid ? [{ spec: oid, obj: { oid, type: 'blob' as const, content } }] : [];
     });
-    made(commit, [...writer.treesOf(commit), ...blobs]);
+    const { trees, written: gitHasThem } = writer.writtenOf(commit);
+    made(commit, [...trees, ...blobs], gitHasThem);
   }
   return commit;
 }
