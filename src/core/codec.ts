@@ -7,6 +7,7 @@
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
 import { readStoreYaml } from './store-yaml.js';
+import { writeStoreYaml } from './store-yaml-write.js';
 import { yamlLibrary, yamlValue, yamlValueAsync, type YamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
@@ -245,14 +246,16 @@ export function optional<K extends string, V>(key: K, value: V | undefined): { [
 /** Versions oldest first (ties by id): the order of the index file and of pruning. */
 export function versionsByAge(index: Pick<SecretIndex, 'versions'>): string[] {
   // Plain code-unit order: ISO timestamps sort correctly that way, and localeCompare would start ICU (~8 ms).
-  const key = (id: string) => `${index.versions[id]!} ${id}`;
-  return Object.keys(index.versions).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  // Each key is built once, not twice per comparison (a put sorts its index twice: to prune and to write).
+  const keyed = Object.keys(index.versions).map((id) => ({ id, key: `${index.versions[id]!} ${id}` }));
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => e.id);
 }
 
-export function serializeSecretIndex(index: SecretIndex): string {
+/** The label index as the object its YAML text writes: keys in the file's fixed order, labels by name, versions by age. */
+export function secretIndexDocument(index: SecretIndex): Record<string, unknown> {
   const labels = Object.fromEntries(Object.keys(index.labels).sort().map((l) => [l, index.labels[l]]));
   const versions = Object.fromEntries(versionsByAge(index).map((id) => [id, index.versions[id]]));
-  const ordered = {
+  return {
     name: index.name,
     arn: index.arn,
     ...optional('description', index.description),
@@ -269,7 +272,13 @@ export function serializeSecretIndex(index: SecretIndex): string {
     versions,
     ...optional('placeholders', index.placeholders),
   };
-  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + yamlLibrary().stringify(ordered, YAML_OPTIONS);
+}
+
+export function serializeSecretIndex(index: SecretIndex): string {
+  const document = secretIndexDocument(index);
+  // The fast writer writes the package's text for the forms it knows; anything else goes to the package.
+  const body = writeStoreYaml(document) ?? yamlLibrary().stringify(document, YAML_OPTIONS);
+  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + body;
 }
 
 function accountOf(f: Fields): string {

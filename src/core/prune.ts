@@ -14,6 +14,7 @@ export function versionsToPrune(index: Pick<SecretIndex, 'labels' | 'versions'>,
   const oldEnough = now.getTime() - policy.minVersionAgeHours * HOUR_MS;
   let count = Object.keys(index.versions).length;
   const pruned: string[] = [];
+  if (count <= policy.pruneAbove) return pruned;
   for (const id of versionsByAge(index)) {
     if (count <= policy.pruneAbove) break;
     if (labelled.has(id) || Date.parse(index.versions[id]!) > oldEnough) continue;

@@ -1,3 +1,4 @@
+import { writeStoreYaml } from '../core/store-yaml-write.js';
 import { yamlLibrary, yamlValue } from '../core/yaml-value.js';
 import { DecryptionFailure, EncryptionFailure, InvalidParameterException } from '../errors.js';
 import type { SecretValue } from '../model/value.js';
@@ -170,7 +171,7 @@ function serialize(
     payload: toBase64(payload),
   };
   // lineWidth 0: a folded base64 line would still parse, but diffs and greps are clearer unfolded
-  return `${HEADER_COMMENT}\n${yamlLibrary().stringify(body, { lineWidth: 0 })}`;
+  return `${HEADER_COMMENT}\n${writeStoreYaml(body) ?? yamlLibrary().stringify(body, { lineWidth: 0 })}`;
 }
 
 /**
