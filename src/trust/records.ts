@@ -79,6 +79,10 @@ function stat(file: string): string {
 
 export class TrustRecords {
   readonly dir: string;
+  /** Directories this object made or found (a put marks a commit and moves a head: no mkdir each time). */
+  private readonly dirs = new Set<string>();
+  /** Branches this object saw listed in heads.index (the index only grows). */
+  private readonly listed = new Set<string>();
 
   constructor(loc: Pick<StoreLocation, 'gitDir' | 'prefix'>) {
     const store = createHash('sha256').update(loc.prefix).digest('hex').slice(0, 16);
@@ -96,14 +100,31 @@ export class TrustRecords {
   /** Marks commits authenticated. A failure to write only costs the next read a walk. */
   mark(commits: Iterable<string>): void {
     for (const commit of commits) {
-      const file = this.markPath(commit);
       try {
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, '');
+        this.writeFile(this.markPath(commit), '');
       } catch {
         return;
       }
     }
+  }
+
+  /** Writes `file`, making its directory only when this object has not seen it (or it went away since). */
+  private writeFile(file: string, text: string): void {
+    const dir = dirname(file);
+    if (this.dirs.has(dir)) {
+      try {
+        writeFileSync(file, text);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // The records were removed under this client: forget what it knew of them.
+        this.dirs.clear();
+        this.listed.clear();
+      }
+    }
+    mkdirSync(dir, { recursive: true });
+    this.dirs.add(dir);
+    writeFileSync(file, text);
   }
 
   root(): TrustRoot | undefined {
@@ -125,6 +146,11 @@ export class TrustRecords {
   setHead(branch: string, commit: string): void {
     // A rename over the old record costs a forced flush on ext4: every read of an unchanged HEAD asks this.
     if (this.head(branch) === commit) return;
+    this.replaceHead(branch, commit);
+  }
+
+  /** As setHead, for a commit the record is known not to hold (one this clone just made, or one checked against it). */
+  replaceHead(branch: string, commit: string): void {
     this.write(this.headFile(branch), `${commit}\n`);
   }
 
@@ -153,13 +179,14 @@ export class TrustRecords {
   private write(rel: string, text: string): void {
     const file = join(this.dir, rel);
     const temp = `${file}.${process.pid}.tmp`;
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, text);
+    this.writeFile(temp, text);
     renameSync(temp, file);
     if (rel.startsWith('heads/')) {
       const branch = Buffer.from(rel.slice('heads/'.length), 'hex').toString();
+      if (this.listed.has(branch)) return;
       const index = this.read('heads.index') ?? '';
       if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
+      this.listed.add(branch);
     }
   }
 }
