@@ -4,6 +4,7 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
+import { createHash } from 'node:crypto';
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
 import { readStoreYaml } from './store-yaml.js';
@@ -274,11 +275,46 @@ export function secretIndexDocument(index: SecretIndex): Record<string, unknown>
   };
 }
 
+const INDEX_HEADER = '# secretstore label index: plaintext on purpose, so label moves are reviewable\n';
+
 export function serializeSecretIndex(index: SecretIndex): string {
   const document = secretIndexDocument(index);
   // The fast writer writes the package's text for the forms it knows; anything else goes to the package.
-  const body = writeStoreYaml(document) ?? yamlLibrary().stringify(document, YAML_OPTIONS);
-  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + body;
+  const fast = writeStoreYaml(document);
+  if (fast === undefined) return INDEX_HEADER + yamlLibrary().stringify(document, YAML_OPTIONS);
+  const text = INDEX_HEADER + fast;
+  remember(text, document);
+  return text;
+}
+
+/**
+ * Indexes this process wrote, as a read of their text would return them, by the text's git blob id: the
+ * next put to a secret reads the index the last one wrote, and a long-lived client (serve, the agent, a
+ * library user) takes it from here instead of reading and parsing the blob (src/store/commit-view.ts).
+ * Only texts of the fast writer, whose document is exactly what reading the text gives; the last few kept.
+ */
+const written = new Map<string, SecretIndex>();
+const WRITTEN_MAX = 256;
+
+function remember(text: string, document: Record<string, unknown>): void {
+  let index: SecretIndex;
+  try {
+    index = secretIndexOf(document, 'the index being written');
+  } catch {
+    return; // an index a read would refuse is read (and refused) from its text
+  }
+  written.set(gitBlobId(text), index);
+  if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
+}
+
+/** git's id of a blob holding `text` (SHA-1 object format). */
+export function gitBlobId(text: string): string {
+  return createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex');
+}
+
+/** The index this process wrote as blob `blobId`, parsed as a read of it would parse it; undefined when it wrote none. */
+export function writtenSecretIndex(blobId: string): SecretIndex | undefined {
+  return written.get(blobId);
 }
 
 function accountOf(f: Fields): string {

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast } from '../core/codec.js';
+import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast, writtenSecretIndex } from '../core/codec.js';
 import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -70,7 +70,8 @@ export class CommitView implements StoreView {
     const file = indexPath(name);
     if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the index file'));
     if (entry.mode.startsWith('40')) throw new InternalServiceError(`${file} is damaged: it is a folder`);
-    let index = parsedIndexes.get(entry.oid);
+    // An index this process wrote (a put reads the one the previous put wrote) needs no read nor parse.
+    let index = parsedIndexes.get(entry.oid) ?? writtenSecretIndex(entry.oid);
     if (index === undefined) {
       const blob = await this.objects.read(entry.oid);
       if (blob === undefined) throw new InternalServiceError(`${file} is missing from the git object store (a damaged clone: git fsck)`);

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { parse, stringify } from 'yaml';
 import { beforeAll, describe, expect } from 'vitest';
-import { secretIndexDocument, serializeSecretIndex } from '../../src/core/codec.js';
+import { execFileSync } from 'node:child_process';
+import { gitBlobId, parseSecretIndex, secretIndexDocument, serializeSecretIndex, writtenSecretIndex } from '../../src/core/codec.js';
 import { writeStoreYaml } from '../../src/core/store-yaml-write.js';
 import { sealValue } from '../../src/crypto/envelope.js';
 import type { SecretIndex } from '../../src/model/store.js';
@@ -127,6 +128,34 @@ describe('store YAML fast writer', () => {
     }),
     100,
     2,
+  );
+
+  property(
+    'store yaml write: an index this process wrote is remembered by its blob id exactly as a read of its text parses it (or not at all)',
+    fc.property(fc.oneof(secretIndex, putIndex), (index) => {
+      const text = serializeSecretIndex(index);
+      const remembered = writtenSecretIndex(gitBlobId(text));
+      let parsed: SecretIndex | undefined;
+      try {
+        parsed = parseSecretIndex(text, 'index');
+      } catch {
+        expect(remembered).toBeUndefined();
+        return;
+      }
+      if (remembered === undefined) return;
+      expect(remembered).toStrictEqual(parsed);
+      expect(JSON.stringify(remembered)).toBe(JSON.stringify(parsed));
+    }),
+    500,
+  );
+
+  property(
+    "store yaml write: gitBlobId is git's own blob id of the text",
+    fc.property(fc.oneof(putIndex.map(serializeSecretIndex), fc.string({ unit: 'grapheme', maxLength: 50 })), (text) => {
+      expect(gitBlobId(text)).toBe(execFileSync('git', ['hash-object', '--stdin'], { input: text, encoding: 'utf8' }).trim());
+    }),
+    10,
+    20,
   );
 
   property(
