@@ -37,7 +37,7 @@ const hard = fc.string({
 const known = fc.constantFrom(
   '', ' ', 'true', 'True', 'FALSE', 'null', 'Null', '~', '123', '-1', '+1', '007', '0o17', '0x1F', '1e3', '1.5', '.5', '.inf', '-.Inf', '.nan', '-', '- a', '? x', ':x', 'x:', 'a: b',
   'a #b', 'a#b', '---', '---x', '...', '...x', '%x', '@x', '`x', '{}', '[]', '__proto__', 'a'.repeat(1001), 'a'.repeat(1024), 'a'.repeat(1025), '2026-12-06T16:49:51.164Z',
-  'arn:aws:secretsmanager:us-east-1:000000000000:secret:a/b-AbC123', 'rate(10 days)', 'cron(0 0 * * ? *)', 'secretstore.sealed/2', 'AbC+/def==',
+  'arn:aws:secretsmanager:us-east-1:000000000000:secret:a/b-AbC123', '12345678-1234-1234-1234-123456789012', '1e345678-0000-4000-8000-000000000001', '0000-01-01T00:00:00.000Z', 'rate(10 days)', 'cron(0 0 * * ? *)', 'secretstore.sealed/2', 'AbC+/def==',
 );
 const str = fc.oneof(hard, known, fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 10 }));
 const leaf = fc.oneof(
