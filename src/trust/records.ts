@@ -4,13 +4,14 @@
  *
  *   root                 "<commit> <writer key | -> <pinned | tofu>": where authentication starts
  *   ok/<xx>/<rest>       one empty file per authenticated commit: a read of an unchanged store is a stat
+ *                        (hard links to ok/anchor where the file system has them: see markFile)
  *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards)
  *
  * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change,
  * each by temp file + rename.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { StoreLocation } from '../model/repository.js';
 
@@ -101,11 +102,59 @@ export class TrustRecords {
   mark(commits: Iterable<string>): void {
     for (const commit of commits) {
       try {
-        this.writeFile(this.markPath(commit), '');
+        this.markFile(this.markPath(commit));
       } catch {
         return;
       }
     }
+  }
+
+  /**
+   * A mark is an empty file, made as a hard link to one empty file (`ok/anchor`) where the file system
+   * allows: a link adds a name only, where a new file costs an inode too (most of a put's record
+   * keeping). Readers see an empty file either way. An anchor at the file system's link limit is
+   * replaced by a fresh one (the marks keep the old); without hard links, marks are new empty files.
+   */
+  private markFile(file: string): void {
+    const anchor = join(this.dir, 'ok', 'anchor');
+    for (let attempt = 0; this.links && attempt < 2; attempt++) {
+      try {
+        linkSync(anchor, file);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return;
+        if (code === 'ENOENT') {
+          // the anchor or the mark's folder is missing (a first mark, or the records were removed)
+          if (!existsSync(anchor)) {
+            this.forget();
+            this.writeFile(anchor, '');
+          }
+          this.ensureDir(dirname(file));
+        } else if (code === 'EMLINK') {
+          rmSync(anchor, { force: true });
+          this.writeFile(anchor, '');
+        } else {
+          this.links = false;
+        }
+      }
+    }
+    this.writeFile(file, '');
+  }
+
+  /** Whether marks are made as links (until the file system refuses one). */
+  private links = true;
+
+  /** The records were removed under this client: forget what it knew of them. */
+  private forget(): void {
+    this.dirs.clear();
+    this.listed.clear();
+  }
+
+  private ensureDir(dir: string): void {
+    if (this.dirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.dirs.add(dir);
   }
 
   /** Writes `file`, making its directory only when this object has not seen it (or it went away since). */
@@ -117,13 +166,10 @@ export class TrustRecords {
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        // The records were removed under this client: forget what it knew of them.
-        this.dirs.clear();
-        this.listed.clear();
+        this.forget();
       }
     }
-    mkdirSync(dir, { recursive: true });
-    this.dirs.add(dir);
+    this.ensureDir(dir);
     writeFileSync(file, text);
   }
 

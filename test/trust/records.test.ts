@@ -3,7 +3,7 @@
  * remembers which directories exist and which branches heads.index lists, so a put makes no directory
  * and reads no index; these tests hold that memory to the files on disk.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +34,23 @@ describe('trust records of a long-lived client', () => {
     expect(r.isMarked(commit(1))).toBe(false);
     expect(r.head('main')).toBe(commit(2));
     expect(r.heads()).toEqual([{ branch: 'main', commit: commit(2) }]);
+  });
+
+  it('marks are empty files, hard links to one anchor file (a name each, no inode each), made again after ok/ is removed (a new trust root)', () => {
+    const r = records();
+    r.mark([commit(1), commit(2), commit(0xff000003)]);
+    const file = (c: string) => join(r.dir, 'ok', c.slice(0, 2), c.slice(2));
+    for (const c of [commit(1), commit(2), commit(0xff000003)]) {
+      expect(r.isMarked(c)).toBe(true);
+      expect(statSync(file(c)).size).toBe(0);
+    }
+    expect(statSync(file(commit(1))).ino).toBe(statSync(join(r.dir, 'ok', 'anchor')).ino);
+    expect(statSync(file(commit(1))).nlink).toBe(4);
+    rmSync(join(r.dir, 'ok'), { recursive: true });
+    r.mark([commit(4), commit(4)]);
+    expect(r.isMarked(commit(1))).toBe(false);
+    expect(r.isMarked(commit(4))).toBe(true);
+    expect(statSync(file(commit(4))).nlink).toBe(2);
   });
 
   it('heads.index lists each branch once however often its head moves, and a moved head is read back', () => {
