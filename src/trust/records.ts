@@ -5,13 +5,14 @@
  *   root                 "<commit> <writer key | -> <pinned | tofu>": where authentication starts
  *   ok/<xx>/<rest>       one empty file per authenticated commit: a read of an unchanged store is a stat
  *                        (hard links to ok/anchor where the file system has them: see markFile)
- *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards)
+ *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards):
+ *                        its last whole line (lines are appended; see replaceHead)
  *
- * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change,
- * each by temp file + rename.
+ * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change: the
+ * root by temp file + rename, a head record by appending a line (rewritten by temp file + rename when full).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { StoreLocation } from '../model/repository.js';
 
@@ -185,19 +186,52 @@ export class TrustRecords {
   }
 
   head(branch: string): string | undefined {
-    const text = this.read(this.headFile(branch))?.trim();
-    return text && /^[0-9a-f]{40,64}$/.test(text) ? text : undefined;
+    return lastCommitLine(this.read(this.headFile(branch)));
   }
 
   setHead(branch: string, commit: string): void {
-    // A rename over the old record costs a forced flush on ext4: every read of an unchanged HEAD asks this.
+    // Every read of an unchanged HEAD asks this: it writes nothing.
     if (this.head(branch) === commit) return;
     this.replaceHead(branch, commit);
   }
 
-  /** As setHead, for a commit the record is known not to hold (one this clone just made, or one checked against it). */
+  /**
+   * As setHead, for a commit the record is known not to hold (one this clone just made, or one checked
+   * against it). The line is appended to the record, which costs no new file and no rename (a put's
+   * costliest file operations on a busy disk); a record of HEAD_RECORD_BYTES or more is rewritten whole
+   * (temp file + rename) with the new line alone, as is one whose last line a crash cut short. Appends
+   * (O_APPEND, one write each) do not interleave, and a cut line is skipped by head() (lastCommitLine),
+   * so a record is never read as a commit nobody recorded: at worst as the one before.
+   */
   replaceHead(branch: string, commit: string): void {
-    this.write(this.headFile(branch), `${commit}\n`);
+    const rel = this.headFile(branch);
+    if (!this.append(join(this.dir, rel), `${commit}\n`)) this.write(rel, `${commit}\n`);
+    this.list(branch);
+  }
+
+  /** Appends `line` to an existing record below HEAD_RECORD_BYTES; false when it did not (missing, full, unwritable). */
+  private append(file: string, line: string): boolean {
+    let fd: number;
+    try {
+      // O_APPEND: concurrent appends each land whole after the others; no O_CREAT: a first record is made by rename
+      fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
+    } catch {
+      return false;
+    }
+    try {
+      const { size } = fstatSync(fd);
+      if (size >= HEAD_RECORD_BYTES) return false;
+      // A record whose last line was cut short (a crash mid-append) is rewritten whole instead: appended
+      // after a line break, the cut line would become whole, and could read as an id (of another length).
+      const last = Buffer.alloc(1);
+      if (size === 0 || readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== 0x0a) return false;
+      writeSync(fd, line);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Every branch record, for `secretstore trust`. */
@@ -227,12 +261,32 @@ export class TrustRecords {
     const temp = `${file}.${process.pid}.tmp`;
     this.writeFile(temp, text);
     renameSync(temp, file);
-    if (rel.startsWith('heads/')) {
-      const branch = Buffer.from(rel.slice('heads/'.length), 'hex').toString();
-      if (this.listed.has(branch)) return;
-      const index = this.read('heads.index') ?? '';
-      if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
-      this.listed.add(branch);
-    }
   }
+
+  /** Lists `branch` in heads.index (for `secretstore trust`), once. */
+  private list(branch: string): void {
+    if (this.listed.has(branch)) return;
+    const index = this.read('heads.index') ?? '';
+    if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
+    this.listed.add(branch);
+  }
+}
+
+/** A head record is rewritten whole once it reaches this size (about a hundred appended lines). */
+const HEAD_RECORD_BYTES = 4096;
+
+/**
+ * The newest commit of a head record: its last whole line (ended by a line break) that is a commit id.
+ * A record of one line (every record before appends, and each rewritten one) is read as it always was.
+ */
+export function lastCommitLine(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let end = text.lastIndexOf('\n');
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    if (/^[0-9a-f]{40,64}$/.test(line)) return line;
+    end = start - 1;
+  }
+  return undefined;
 }
