@@ -156,12 +156,13 @@ function parseRotation(value: unknown, file: string): RotationConfig | undefined
   const r: Fields = new Fields((value ?? {}) as Record<string, unknown>, `${file} rotation`);
   r.only(ROTATION_KEYS);
   const enabled = r.boolean('enabled');
+  // Copied, as every part of a parsed index is: it never shares an object with what it was read from (see remember).
   const rules = r.optionalMap('rules') as RotationRules | undefined;
   return {
     enabled,
     ...optional('lambdaArn', r.optionalString('lambdaArn')),
     ...optional('pins', parsePins(r.optionalMap('pins'), file)),
-    ...optional('rules', rules),
+    ...optional('rules', rules && { ...rules }),
     ...optional('lastRotatedDate', r.optionalTimestamp('lastRotatedDate')),
     ...optional('nextRotationDate', r.optionalTimestamp('nextRotationDate')),
   };
@@ -173,7 +174,7 @@ function parsePins(value: Record<string, unknown> | undefined, file: string): Re
   for (const [path, hash] of Object.entries(value)) {
     if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new InternalServiceError(`${file} is damaged: rotation pin ${path} is not a sha256`);
   }
-  return value as Record<string, string>;
+  return { ...value } as Record<string, string>;
 }
 
 function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefined {

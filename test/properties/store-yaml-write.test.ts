@@ -13,7 +13,7 @@ import { writeStoreYaml } from '../../src/core/store-yaml-write.js';
 import { sealValue } from '../../src/crypto/envelope.js';
 import type { SecretIndex } from '../../src/model/store.js';
 import { property } from './fuzz.js';
-import { binding, secretIndex, secretName, secretValue, versionId } from './arbitraries.js';
+import { binding, isoInstant, putIndex, secretIndex, secretValue, versionId } from './arbitraries.js';
 import { makeKeys, type Keys } from './memory-store.js';
 
 /** The options of the yaml path: the label index's, and the sealed file's (the package's default schema is core). */
@@ -57,28 +57,6 @@ const shared = fc.tuple(tree, fc.dictionary(str, fc.constant(0), { minKeys: 1, m
   for (const k of keys.slice(0, 2 + (n % 2))) out[k] = n % 3 === 0 ? [child] : child;
   return out;
 });
-
-const iso = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-/** An index as a put leaves it: names, UUIDs and labels of the spec's alphabets, up to a few hundred versions. */
-const putIndex: fc.Arbitrary<SecretIndex> = fc
-  .record({
-    name: secretName,
-    created: iso,
-    versions: fc.uniqueArray(fc.tuple(fc.uuid(), iso), { selector: ([v]) => v, minLength: 1, maxLength: 300 }),
-    tags: fc.option(fc.array(fc.record({ Key: fc.constantFrom('team', 'env'), Value: fc.constantFrom('a', 'prod') }), { maxLength: 3 }), { nil: undefined }),
-  })
-  .map((r) => {
-    const ids = r.versions.map(([id]) => id);
-    return {
-      name: r.name,
-      arn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${r.name}-AbC123`,
-      ...(r.tags === undefined ? {} : { tags: r.tags }),
-      createdDate: r.created,
-      lastChangedDate: r.created,
-      labels: { AWSCURRENT: ids.at(-1)!, ...(ids.length > 1 ? { AWSPREVIOUS: ids.at(-2)! } : {}) },
-      versions: Object.fromEntries(r.versions),
-    };
-  });
 
 let keys: Keys;
 beforeAll(async () => {
@@ -160,7 +138,7 @@ describe('store YAML fast writer', () => {
 
   property(
     'store yaml write: VersionIds of the whole spec alphabet as keys are written as the yaml package writes them, or declined',
-    fc.property(fc.uniqueArray(versionId, { maxLength: 8 }), iso, (ids, when) => {
+    fc.property(fc.uniqueArray(versionId, { maxLength: 8 }), isoInstant, (ids, when) => {
       agrees({ versions: Object.fromEntries(ids.map((id) => [id, when])) });
     }),
     500,
