@@ -4,7 +4,6 @@
  * as one added version line and one or two moved label lines. Everything read is validated; a damaged
  * file is an InternalServiceError naming the file and the problem, never a crash or a wrong value.
  */
-import { createHash } from 'node:crypto';
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
 import { readStoreYaml } from './store-yaml.js';
@@ -289,13 +288,13 @@ export function serializeSecretIndex(index: SecretIndex): string {
 }
 
 /**
- * Indexes this process wrote, as a read of their text would return them, by the text's git blob id: the
- * next put to a secret reads the index the last one wrote, and a long-lived client (serve, the agent, a
- * library user) takes it from here instead of reading and parsing the blob (src/store/commit-view.ts).
+ * Indexes this process wrote, as a read of their text returns them, by text: the next put to a secret
+ * reads the index the last one wrote, and a long-lived client (serve, the agent, a library user) takes it
+ * from here instead of reading and parsing the blob (src/store/commit-view.ts files them by blob id).
  * Only texts of the fast writer, whose document is exactly what reading the text gives; the last few kept.
  */
 const written = new Map<string, SecretIndex>();
-const WRITTEN_MAX = 256;
+const WRITTEN_MAX = 64;
 
 function remember(text: string, document: Record<string, unknown>): void {
   let index: SecretIndex;
@@ -304,18 +303,15 @@ function remember(text: string, document: Record<string, unknown>): void {
   } catch {
     return; // an index a read would refuse is read (and refused) from its text
   }
-  written.set(gitBlobId(text), index);
+  written.set(text, index);
   if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
 }
 
-/** git's id of a blob holding `text` (SHA-1 object format). */
-export function gitBlobId(text: string): string {
-  return createHash('sha1').update(`blob ${Buffer.byteLength(text)}\0`).update(text).digest('hex');
-}
-
-/** The index this process wrote as blob `blobId`, parsed as a read of it would parse it; undefined when it wrote none. */
-export function writtenSecretIndex(blobId: string): SecretIndex | undefined {
-  return written.get(blobId);
+/** The indexes written since the last call, each with its text, as a read of that text parses it. */
+export function takeWrittenIndexes(): [text: string, index: SecretIndex][] {
+  const out = [...written];
+  written.clear();
+  return out;
 }
 
 function accountOf(f: Fields): string {
