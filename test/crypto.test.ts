@@ -14,6 +14,7 @@ import {
   type SealBinding,
 } from '../src/crypto/index.js';
 import type { SecretValue } from '../src/model/value.js';
+import { loadSodium, withRandomValues } from '../src/crypto/sodium.js';
 
 const binding: SealBinding = {
   storeId: 'store-5f3a9c',
@@ -296,6 +297,53 @@ describe('envelope round trips', () => {
     const text = seal({ type: 'string', text: 'v' }, b);
     expect(readEnvelopeHeader(text, PATH)).toMatchObject({ store: '0123', secret: 'true', version: '1e5' });
     expect(openValue(text, b, [alice], PATH)).toEqual({ type: 'string', text: 'v' });
+  });
+});
+
+describe('sealing randomness', () => {
+  /** libsodium's JavaScript randomness hook (one call per byte it needs), counted while `f` runs. */
+  async function hookCalls(f: () => void): Promise<number> {
+    const module = (await loadSodium()).libsodium as unknown as { getRandomValue: () => number };
+    const original = module.getRandomValue;
+    let calls = 0;
+    module.getRandomValue = () => {
+      calls += 1;
+      return original();
+    };
+    try {
+      f();
+    } finally {
+      module.getRandomValue = original;
+    }
+    return calls;
+  }
+
+  test("sealing takes the file key, the nonce and each sealed box's ephemeral key from Node's CSPRNG in bulk, never libsodium's per-byte hook", async () => {
+    let text = '';
+    expect(await hookCalls(() => (text = seal({ type: 'string', text: 'v' }, binding, [alice, bob])))).toBe(0);
+    expect(openValue(text, binding, [alice], PATH)).toEqual({ type: 'string', text: 'v' });
+    expect(openValue(text, binding, [bob], PATH)).toEqual({ type: 'string', text: 'v' });
+  });
+
+  test('two seals of one value share no nonce, file key stanza or ephemeral key', () => {
+    const texts = Array.from({ length: 20 }, () => seal({ type: 'string', text: 'same' }));
+    const field = (text: string, name: string) => new RegExp(`^\\s*(?:- )?${name}: (.*)$`, 'm').exec(text)![1]!;
+    for (const name of ['nonce', 'sealed', 'payload']) expect(new Set(texts.map((t) => field(t, name))).size).toBe(texts.length);
+    // a sealed box starts with its ephemeral public key
+    expect(new Set(texts.map((t) => Buffer.from(field(t, 'sealed'), 'base64').subarray(0, 32).toString('hex'))).size).toBe(texts.length);
+  });
+
+  test("withRandomValues answers libsodium's hook for the values it was given, then the original hook, and restores it even when the call throws", async () => {
+    const sodium = await loadSodium();
+    expect(await hookCalls(() => withRandomValues(2, () => sodium.randombytes_buf(5)))).toBe(3);
+    const module = sodium.libsodium as unknown as { getRandomValue: () => number };
+    const before = module.getRandomValue;
+    expect(() =>
+      withRandomValues(4, () => {
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
+    expect(module.getRandomValue).toBe(before);
   });
 });
 

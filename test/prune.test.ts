@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { versionsByAge } from '../src/core/codec.js';
 import { versionsToPrune } from '../src/core/prune.js';
 import { DEFAULT_POLICY } from '../src/model/store.js';
 
@@ -29,5 +31,28 @@ describe('pruning rule (spec Decisions: pruneAbove, minVersionAgeHours)', () => 
   it('a version exactly minVersionAgeHours old may be pruned', () => {
     const idx = index(3, () => 24, { AWSCURRENT: 'v002' });
     expect(versionsToPrune(idx, now, { ...DEFAULT_POLICY, pruneAbove: 2 })).toEqual(['v000']);
+  });
+
+  it('the rule is: walk all versions oldest first, dropping deprecated ones old enough while above pruneAbove (any index, any policy)', () => {
+    const reference = (idx: ReturnType<typeof index>, policy: typeof DEFAULT_POLICY) => {
+      const labelled = new Set(Object.values(idx.labels));
+      let count = Object.keys(idx.versions).length;
+      const pruned: string[] = [];
+      for (const id of versionsByAge(idx)) {
+        if (count <= policy.pruneAbove) break;
+        if (labelled.has(id) || Date.parse(idx.versions[id]!) > now.getTime() - policy.minVersionAgeHours * HOUR) continue;
+        pruned.push(id);
+        count -= 1;
+      }
+      return pruned;
+    };
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 30 }), fc.array(fc.nat(40), { maxLength: 4 }), fc.nat(30), fc.nat(48), (ages, labelled, pruneAbove, minVersionAgeHours) => {
+        const idx = index(ages.length, (i) => ages[i]!, Object.fromEntries(labelled.map((n, i) => [`L${i}`, `v${String(n).padStart(3, '0')}`])));
+        const policy = { ...DEFAULT_POLICY, pruneAbove, minVersionAgeHours };
+        expect(versionsToPrune(idx, now, policy)).toEqual(reference(idx, policy));
+      }),
+      { seed: 20261206, numRuns: 1000 },
+    );
   });
 });

@@ -7,6 +7,7 @@
 import { InternalServiceError } from '../errors.js';
 import { setLabel } from './labels.js';
 import { readStoreYaml } from './store-yaml.js';
+import { writeStoreYaml } from './store-yaml-write.js';
 import { yamlLibrary, yamlValue, yamlValueAsync, type YamlValue } from './yaml-value.js';
 import {
   DEFAULT_POLICY,
@@ -154,12 +155,13 @@ function parseRotation(value: unknown, file: string): RotationConfig | undefined
   const r: Fields = new Fields((value ?? {}) as Record<string, unknown>, `${file} rotation`);
   r.only(ROTATION_KEYS);
   const enabled = r.boolean('enabled');
+  // Copied, as every part of a parsed index is: it never shares an object with what it was read from (see remember).
   const rules = r.optionalMap('rules') as RotationRules | undefined;
   return {
     enabled,
     ...optional('lambdaArn', r.optionalString('lambdaArn')),
     ...optional('pins', parsePins(r.optionalMap('pins'), file)),
-    ...optional('rules', rules),
+    ...optional('rules', rules && { ...rules }),
     ...optional('lastRotatedDate', r.optionalTimestamp('lastRotatedDate')),
     ...optional('nextRotationDate', r.optionalTimestamp('nextRotationDate')),
   };
@@ -171,7 +173,7 @@ function parsePins(value: Record<string, unknown> | undefined, file: string): Re
   for (const [path, hash] of Object.entries(value)) {
     if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) throw new InternalServiceError(`${file} is damaged: rotation pin ${path} is not a sha256`);
   }
-  return value as Record<string, string>;
+  return { ...value } as Record<string, string>;
 }
 
 function parseReplicaRegions(f: Fields, file: string): ReplicaRegion[] | undefined {
@@ -245,14 +247,16 @@ export function optional<K extends string, V>(key: K, value: V | undefined): { [
 /** Versions oldest first (ties by id): the order of the index file and of pruning. */
 export function versionsByAge(index: Pick<SecretIndex, 'versions'>): string[] {
   // Plain code-unit order: ISO timestamps sort correctly that way, and localeCompare would start ICU (~8 ms).
-  const key = (id: string) => `${index.versions[id]!} ${id}`;
-  return Object.keys(index.versions).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  // Each key is built once, not twice per comparison (a put sorts its index twice: to prune and to write).
+  const keyed = Object.keys(index.versions).map((id) => ({ id, key: `${index.versions[id]!} ${id}` }));
+  return keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((e) => e.id);
 }
 
-export function serializeSecretIndex(index: SecretIndex): string {
+/** The label index as the object its YAML text writes: keys in the file's fixed order, labels by name, versions by age. */
+export function secretIndexDocument(index: SecretIndex): Record<string, unknown> {
   const labels = Object.fromEntries(Object.keys(index.labels).sort().map((l) => [l, index.labels[l]]));
   const versions = Object.fromEntries(versionsByAge(index).map((id) => [id, index.versions[id]]));
-  const ordered = {
+  return {
     name: index.name,
     arn: index.arn,
     ...optional('description', index.description),
@@ -269,7 +273,45 @@ export function serializeSecretIndex(index: SecretIndex): string {
     versions,
     ...optional('placeholders', index.placeholders),
   };
-  return '# secretstore label index: plaintext on purpose, so label moves are reviewable\n' + yamlLibrary().stringify(ordered, YAML_OPTIONS);
+}
+
+const INDEX_HEADER = '# secretstore label index: plaintext on purpose, so label moves are reviewable\n';
+
+export function serializeSecretIndex(index: SecretIndex): string {
+  const document = secretIndexDocument(index);
+  // The fast writer writes the package's text for the forms it knows; anything else goes to the package.
+  const fast = writeStoreYaml(document);
+  if (fast === undefined) return INDEX_HEADER + yamlLibrary().stringify(document, YAML_OPTIONS);
+  const text = INDEX_HEADER + fast;
+  remember(text, document);
+  return text;
+}
+
+/**
+ * Indexes this process wrote, as a read of their text returns them, by text: the next put to a secret
+ * reads the index the last one wrote, and a long-lived client (serve, the agent, a library user) takes it
+ * from here instead of reading and parsing the blob (src/store/commit-view.ts files them by blob id).
+ * Only texts of the fast writer, whose document is exactly what reading the text gives; the last few kept.
+ */
+const written = new Map<string, SecretIndex>();
+const WRITTEN_MAX = 64;
+
+function remember(text: string, document: Record<string, unknown>): void {
+  let index: SecretIndex;
+  try {
+    index = secretIndexOf(document, 'the index being written');
+  } catch {
+    return; // an index a read would refuse is read (and refused) from its text
+  }
+  written.set(text, index);
+  if (written.size > WRITTEN_MAX) written.delete(written.keys().next().value!);
+}
+
+/** The indexes written since the last call, each with its text, as a read of that text parses it. */
+export function takeWrittenIndexes(): [text: string, index: SecretIndex][] {
+  const out = [...written];
+  written.clear();
+  return out;
 }
 
 function accountOf(f: Fields): string {

@@ -10,17 +10,19 @@ import { versionsByAge } from './codec.js';
 const HOUR_MS = 3_600_000;
 
 export function versionsToPrune(index: Pick<SecretIndex, 'labels' | 'versions'>, now: Date, policy: Policy): string[] {
+  const ids = Object.keys(index.versions);
+  if (ids.length <= policy.pruneAbove) return [];
   const labelled = new Set(Object.values(index.labels));
   const oldEnough = now.getTime() - policy.minVersionAgeHours * HOUR_MS;
-  let count = Object.keys(index.versions).length;
-  const pruned: string[] = [];
-  for (const id of versionsByAge(index)) {
-    if (count <= policy.pruneAbove) break;
+  // Only the candidates are put in age order (a busy secret above the threshold often has none: all young).
+  const candidates: Record<string, string> = {};
+  let any = false;
+  for (const id of ids) {
     if (labelled.has(id) || Date.parse(index.versions[id]!) > oldEnough) continue;
-    pruned.push(id);
-    count -= 1;
+    candidates[id] = index.versions[id]!;
+    any = true;
   }
-  return pruned;
+  return any ? versionsByAge({ versions: candidates }).slice(0, ids.length - policy.pruneAbove) : [];
 }
 
 /** The index without the versions the rule prunes, and which those were. */

@@ -92,6 +92,14 @@ function scalar(text: string): Read<unknown> {
   return text;
 }
 
+/**
+ * Whether `text` reads back as itself written plain (no quotes): the test the fast writer
+ * (src/core/store-yaml-write.ts) applies to every key and string, on top of its own narrower alphabet.
+ */
+export function readsAsPlainString(text: string): boolean {
+  return scalar(text) === text;
+}
+
 /** The index just after the quoted scalar `text` starts with, or -1. */
 function closingQuote(text: string): number {
   const quote = text[0]!;

@@ -1,7 +1,7 @@
 import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { bech32 } from 'bech32';
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
-import { sodiumSync } from './sodium.js';
+import { sodiumSync, withRandomValues } from './sodium.js';
 import type { Identity, Recipient, Signer, WriterKey } from './types.js';
 
 const PUBLIC_HRP = 'secretstore';
@@ -12,6 +12,8 @@ const SIGNING_HRP = 'secretstore-signing-key-';
 /** Context of the key a writer derives from its seed for value commitments (see `Signer.commit`). */
 const COMMITMENT_CONTEXT = new TextEncoder().encode('secretstore commitment key v1');
 const KEY_BYTES = 32;
+/** The randomness one crypto_box_seal asks libsodium for: its ephemeral X25519 secret key (one value per byte). */
+const SEAL_RANDOM_BYTES = 32;
 /** DER SubjectPublicKeyInfo header of an Ed25519 key (RFC 8410); the 32 key bytes follow. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 /** bech32's default limit (90, from BIP-173) is about addresses, not keys; ours are shorter but need not depend on it. */
@@ -86,7 +88,8 @@ export function parseRecipient(text: string): Recipient {
   const key = decodeKey(text.trim(), PUBLIC_HRP);
   if (typeof key === 'string') throw new InvalidParameterException(recipientProblem(text, key));
   const publicKey = encodeKey(PUBLIC_HRP, key); // canonical (lowercase) form, so keys compare as strings
-  return Object.freeze({ publicKey, wrap: (fileKey: Uint8Array) => sodiumSync().crypto_box_seal(fileKey, key) });
+  // crypto_box_seal draws its ephemeral X25519 key (SEAL_RANDOM_BYTES) from libsodium's randomness hook.
+  return Object.freeze({ publicKey, wrap: (fileKey: Uint8Array) => withRandomValues(SEAL_RANDOM_BYTES, () => sodiumSync().crypto_box_seal(fileKey, key)) });
 }
 
 /**

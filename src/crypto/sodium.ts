@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto';
 import { InternalServiceError } from '../errors.js';
 
 /**
@@ -30,6 +31,31 @@ export async function cryptoReady(): Promise<void> {
 export function sodiumSync(): Sodium {
   if (!instance) throw new InternalServiceError('libsodium is not initialised: await cryptoReady() before using src/crypto');
   return instance;
+}
+
+/**
+ * libsodium's WebAssembly build takes its randomness from JavaScript, one `Module.getRandomValue()`
+ * call (a 32-bit value from the platform CSPRNG) per byte it needs: a sealed box's 32-byte ephemeral
+ * key costs 32 crossings and 32 `getRandomValues` calls. `getRandomValue` is the hook libsodium's
+ * randombytes.c reads (it installs its own only when the host has not), and the wrappers expose it.
+ * This runs `f` with that hook answering from one `randomFillSync` (the same CSPRNG getRandomValues
+ * reads) of 4 bytes per value, for the `values` calls `f` is known to make; past them it asks the
+ * original hook. The buffer is zeroed and the hook restored when `f` returns or throws, so no
+ * randomness outlives the call. Without the hook (another build), `f` just runs.
+ */
+export function withRandomValues<T>(values: number, f: () => T): T {
+  const module = (sodiumSync() as unknown as { libsodium?: { getRandomValue?: () => number } }).libsodium;
+  const original = module?.getRandomValue;
+  if (module === undefined || typeof original !== 'function') return f();
+  const pool = randomFillSync(new Uint32Array(values));
+  let next = 0;
+  module.getRandomValue = () => (next < values ? pool[next++]! : original());
+  try {
+    return f();
+  } finally {
+    module.getRandomValue = original;
+    pool.fill(0);
+  }
 }
 
 /**

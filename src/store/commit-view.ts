@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast } from '../core/codec.js';
+import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast, takeWrittenIndexes } from '../core/codec.js';
+import { objectId } from '../git/object-id.js';
 import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -29,6 +30,11 @@ import { loadCrypto } from '../crypto/load.js';
 /** Parsed indexes by blob id, shared by every view of the process (a blob's content never changes). */
 const parsedIndexes = new Map<string, SecretIndex>();
 const MAX_PARSED = 50_000;
+
+function remember(oid: string, index: SecretIndex): void {
+  if (parsedIndexes.size >= MAX_PARSED) parsedIndexes.clear();
+  parsedIndexes.set(oid, index);
+}
 
 const SYMLINK_MODE = '120000';
 
@@ -72,11 +78,15 @@ export class CommitView implements StoreView {
     if (entry.mode.startsWith('40')) throw new InternalServiceError(`${file} is damaged: it is a folder`);
     let index = parsedIndexes.get(entry.oid);
     if (index === undefined) {
+      // An index this process wrote (a put reads the one the previous put wrote) needs no read nor parse.
+      for (const [text, written] of takeWrittenIndexes()) remember(objectId('blob', Buffer.from(text), entry.oid.length), written);
+      index = parsedIndexes.get(entry.oid);
+    }
+    if (index === undefined) {
       const blob = await this.objects.read(entry.oid);
       if (blob === undefined) throw new InternalServiceError(`${file} is missing from the git object store (a damaged clone: git fsck)`);
       index = await parseSecretIndexAsync(blob.content.toString('utf8'), file);
-      if (parsedIndexes.size >= MAX_PARSED) parsedIndexes.clear();
-      parsedIndexes.set(entry.oid, index);
+      remember(entry.oid, index);
     }
     if (index.name !== name) throw new InternalServiceError(`${file} is damaged: it names secret '${index.name}'`);
     return index;

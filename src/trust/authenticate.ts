@@ -131,7 +131,8 @@ export class Authenticator {
   wrote(commit: string, branch: string | null | undefined = currentBranch(this.loc.gitDir)): void {
     this.records.mark([commit]);
     this.verdicts.set(commit, OK);
-    if (branch !== undefined && branch !== null) this.records.setHead(branch, commit);
+    // A commit made just now cannot be the record yet: no read to compare.
+    if (branch !== undefined && branch !== null) this.records.replaceHead(branch, commit);
   }
 
   /** Never backwards: a branch's head must descend from the newest commit this clone read or wrote on it. */
@@ -139,7 +140,7 @@ export class Authenticator {
     const rewound = await this.rewound(branch, commit);
     if (rewound !== undefined) throw new InvalidRequestException(rewound);
     // Recorded already: a read of an unchanged store writes nothing.
-    if (this.records.head(branch) !== commit) this.records.setHead(branch, commit);
+    if (this.records.head(branch) !== commit) this.records.replaceHead(branch, commit);
   }
 
   /** Why `commit` would take `branch` backwards from what this clone has seen on it; undefined when it does not. */

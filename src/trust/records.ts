@@ -4,13 +4,15 @@
  *
  *   root                 "<commit> <writer key | -> <pinned | tofu>": where authentication starts
  *   ok/<xx>/<rest>       one empty file per authenticated commit: a read of an unchanged store is a stat
- *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards)
+ *                        (hard links to ok/anchor where the file system has them: see markFile)
+ *   heads/<branch>       the newest authenticated commit read or written on that branch (never backwards):
+ *                        its last whole line (lines are appended; see replaceHead)
  *
- * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change,
- * each by temp file + rename.
+ * Keyed by immutable commit ids: a mark never goes stale. Only the root and the head records change: the
+ * root by temp file + rename, a head record by appending a line (rewritten by temp file + rename when full).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { StoreLocation } from '../model/repository.js';
 
@@ -79,6 +81,10 @@ function stat(file: string): string {
 
 export class TrustRecords {
   readonly dir: string;
+  /** Directories this object made or found (a put marks a commit and moves a head: no mkdir each time). */
+  private readonly dirs = new Set<string>();
+  /** Branches this object saw listed in heads.index (the index only grows). */
+  private readonly listed = new Set<string>();
 
   constructor(loc: Pick<StoreLocation, 'gitDir' | 'prefix'>) {
     const store = createHash('sha256').update(loc.prefix).digest('hex').slice(0, 16);
@@ -96,14 +102,76 @@ export class TrustRecords {
   /** Marks commits authenticated. A failure to write only costs the next read a walk. */
   mark(commits: Iterable<string>): void {
     for (const commit of commits) {
-      const file = this.markPath(commit);
       try {
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, '');
+        this.markFile(this.markPath(commit));
       } catch {
         return;
       }
     }
+  }
+
+  /**
+   * A mark is an empty file, made as a hard link to one empty file (`ok/anchor`) where the file system
+   * allows: a link adds a name only, where a new file costs an inode too (most of a put's record
+   * keeping). Readers see an empty file either way. An anchor at the file system's link limit is
+   * replaced by a fresh one (the marks keep the old); without hard links, marks are new empty files.
+   */
+  private markFile(file: string): void {
+    const anchor = join(this.dir, 'ok', 'anchor');
+    for (let attempt = 0; this.links && attempt < 2; attempt++) {
+      try {
+        linkSync(anchor, file);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') return;
+        if (code === 'ENOENT') {
+          // the anchor or the mark's folder is missing (a first mark, or the records were removed)
+          if (!existsSync(anchor)) {
+            this.forget();
+            this.writeFile(anchor, '');
+          }
+          this.ensureDir(dirname(file));
+        } else if (code === 'EMLINK') {
+          rmSync(anchor, { force: true });
+          this.writeFile(anchor, '');
+        } else {
+          this.links = false;
+        }
+      }
+    }
+    this.writeFile(file, '');
+  }
+
+  /** Whether marks are made as links (until the file system refuses one). */
+  private links = true;
+
+  /** The records were removed under this client: forget what it knew of them. */
+  private forget(): void {
+    this.dirs.clear();
+    this.listed.clear();
+  }
+
+  private ensureDir(dir: string): void {
+    if (this.dirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.dirs.add(dir);
+  }
+
+  /** Writes `file`, making its directory only when this object has not seen it (or it went away since). */
+  private writeFile(file: string, text: string): void {
+    const dir = dirname(file);
+    if (this.dirs.has(dir)) {
+      try {
+        writeFileSync(file, text);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.forget();
+      }
+    }
+    this.ensureDir(dir);
+    writeFileSync(file, text);
   }
 
   root(): TrustRoot | undefined {
@@ -118,14 +186,52 @@ export class TrustRecords {
   }
 
   head(branch: string): string | undefined {
-    const text = this.read(this.headFile(branch))?.trim();
-    return text && /^[0-9a-f]{40,64}$/.test(text) ? text : undefined;
+    return lastCommitLine(this.read(this.headFile(branch)));
   }
 
   setHead(branch: string, commit: string): void {
-    // A rename over the old record costs a forced flush on ext4: every read of an unchanged HEAD asks this.
+    // Every read of an unchanged HEAD asks this: it writes nothing.
     if (this.head(branch) === commit) return;
-    this.write(this.headFile(branch), `${commit}\n`);
+    this.replaceHead(branch, commit);
+  }
+
+  /**
+   * As setHead, for a commit the record is known not to hold (one this clone just made, or one checked
+   * against it). The line is appended to the record, which costs no new file and no rename (a put's
+   * costliest file operations on a busy disk); a record of HEAD_RECORD_BYTES or more is rewritten whole
+   * (temp file + rename) with the new line alone, as is one whose last line a crash cut short. Appends
+   * (O_APPEND, one write each) do not interleave, and a cut line is skipped by head() (lastCommitLine),
+   * so a record is never read as a commit nobody recorded: at worst as the one before.
+   */
+  replaceHead(branch: string, commit: string): void {
+    const rel = this.headFile(branch);
+    if (!this.append(join(this.dir, rel), `${commit}\n`)) this.write(rel, `${commit}\n`);
+    this.list(branch);
+  }
+
+  /** Appends `line` to an existing record below HEAD_RECORD_BYTES; false when it did not (missing, full, unwritable). */
+  private append(file: string, line: string): boolean {
+    let fd: number;
+    try {
+      // O_APPEND: concurrent appends each land whole after the others; no O_CREAT: a first record is made by rename
+      fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
+    } catch {
+      return false;
+    }
+    try {
+      const { size } = fstatSync(fd);
+      if (size >= HEAD_RECORD_BYTES) return false;
+      // A record whose last line was cut short (a crash mid-append) is rewritten whole instead: appended
+      // after a line break, the cut line would become whole, and could read as an id (of another length).
+      const last = Buffer.alloc(1);
+      if (size === 0 || readSync(fd, last, 0, 1, size - 1) !== 1 || last[0] !== 0x0a) return false;
+      writeSync(fd, line);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      closeSync(fd);
+    }
   }
 
   /** Every branch record, for `secretstore trust`. */
@@ -153,13 +259,34 @@ export class TrustRecords {
   private write(rel: string, text: string): void {
     const file = join(this.dir, rel);
     const temp = `${file}.${process.pid}.tmp`;
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temp, text);
+    this.writeFile(temp, text);
     renameSync(temp, file);
-    if (rel.startsWith('heads/')) {
-      const branch = Buffer.from(rel.slice('heads/'.length), 'hex').toString();
-      const index = this.read('heads.index') ?? '';
-      if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
-    }
   }
+
+  /** Lists `branch` in heads.index (for `secretstore trust`), once. */
+  private list(branch: string): void {
+    if (this.listed.has(branch)) return;
+    const index = this.read('heads.index') ?? '';
+    if (!index.split('\n').includes(branch)) writeFileSync(join(this.dir, 'heads.index'), `${index}${branch}\n`);
+    this.listed.add(branch);
+  }
+}
+
+/** A head record is rewritten whole once it reaches this size (about a hundred appended lines). */
+const HEAD_RECORD_BYTES = 4096;
+
+/**
+ * The newest commit of a head record: its last whole line (ended by a line break) that is a commit id.
+ * A record of one line (every record before appends, and each rewritten one) is read as it always was.
+ */
+export function lastCommitLine(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  let end = text.lastIndexOf('\n');
+  while (end > 0) {
+    const start = text.lastIndexOf('\n', end - 1) + 1;
+    const line = text.slice(start, end);
+    if (/^[0-9a-f]{40,64}$/.test(line)) return line;
+    end = start - 1;
+  }
+  return undefined;
 }

@@ -144,6 +144,48 @@ export const secretIndex: fc.Arbitrary<SecretIndex> = fc
   });
 
 
+/** Instants of this century, as toISOString writes them (the form every timestamp of a store file has). */
+export const isoInstant = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+
+/**
+ * An index as secretstore's own commands make it: names, ids and labels of the spec's alphabets, no
+ * hand-typed text beyond the `descriptions` and tag `values` given.
+ */
+function madeIndex(ids: fc.Arbitrary<string>, maxVersions: number, descriptions: readonly string[], values: readonly string[]): fc.Arbitrary<SecretIndex> {
+  return fc
+    .record({
+      name: secretName,
+      description: fc.option(fc.constantFrom(...descriptions), { nil: undefined }),
+      tags: fc.option(fc.array(fc.record({ Key: fc.constantFrom('team', 'env', 'cost-center'), Value: fc.constantFrom(...values) }), { maxLength: 3 }), { nil: undefined }),
+      created: isoInstant,
+      versions: fc.uniqueArray(fc.tuple(ids, isoInstant), { selector: ([v]) => v, minLength: 1, maxLength: maxVersions }),
+      pending: fc.boolean(),
+      rotation: fc.option(fc.record({ enabled: fc.boolean(), lambdaArn: fc.constantFrom('./rotate.sh', 'scripts/rotate db.sh'), rules: fc.record({ AutomaticallyAfterDays: fc.integer({ min: 1, max: 1000 }) }) }), { nil: undefined }),
+    })
+    .map((r) => {
+      const ids = r.versions.map(([id]) => id);
+      const labels: Record<string, string> = { AWSCURRENT: ids.at(-1)! };
+      if (ids.length > 1) labels.AWSPREVIOUS = ids.at(-2)!;
+      if (r.pending) labels.AWSPENDING = ids[0]!;
+      return {
+        name: r.name,
+        arn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${r.name}-AbC123`,
+        ...(r.description === undefined || r.description === '' ? {} : { description: r.description }),
+        ...(r.tags === undefined ? {} : { tags: r.tags }),
+        createdDate: r.created,
+        lastChangedDate: r.created,
+        ...(r.rotation === undefined ? {} : { rotation: r.rotation }),
+        labels,
+        versions: Object.fromEntries(r.versions),
+      };
+    });
+}
+
+/** Indexes of commands, with descriptions and tags YAML must quote. */
+export const ordinaryIndex = madeIndex(versionId, 40, ['db password', 'API key: prod', 'used by app-1 #ops', "it's mine", ''], ['a', 'prod', '42', 'true', '']);
+/** Indexes as puts leave them: UUID VersionIds, up to a few hundred, and text no YAML writer quotes. */
+export const putIndex = madeIndex(fc.uuid(), 300, ['db password', ''], ['a', 'prod']);
+
 /** Store configurations (`.secretstore.yaml`). */
 const configText = fc.oneof(
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),

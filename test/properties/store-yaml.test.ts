@@ -10,9 +10,8 @@ import { beforeAll, describe, expect } from 'vitest';
 import { isoTimestamp, serializeConfig, serializeSecretIndex, unsignedText } from '../../src/core/codec.js';
 import { readStoreYaml } from '../../src/core/store-yaml.js';
 import { sealValue } from '../../src/crypto/envelope.js';
-import type { SecretIndex } from '../../src/model/store.js';
 import { anyText, property } from './fuzz.js';
-import { binding, secretIndex, secretName, secretValue, storeConfig, versionId } from './arbitraries.js';
+import { binding, ordinaryIndex, secretIndex, secretValue, storeConfig } from './arbitraries.js';
 import { makeKeys, type Keys } from './memory-store.js';
 
 /** What the `yaml` package reads, or undefined when it reports an error (the fast reader must then decline). */
@@ -35,36 +34,6 @@ function agrees(text: string): 'read' | 'declined' {
   expect(fast).toStrictEqual(reference!.value);
   return 'read';
 }
-
-const iso = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
-/** An index as secretstore's own commands make it: names, ids and labels of the spec's alphabets, no hand-typed text. */
-const ordinaryIndex: fc.Arbitrary<SecretIndex> = fc
-  .record({
-    name: secretName,
-    description: fc.option(fc.constantFrom('db password', 'API key: prod', 'used by app-1 #ops', "it's mine", ''), { nil: undefined }),
-    tags: fc.option(fc.array(fc.record({ Key: fc.constantFrom('team', 'env', 'cost-center'), Value: fc.constantFrom('a', 'prod', '42', 'true', '') }), { maxLength: 3 }), { nil: undefined }),
-    created: iso,
-    versions: fc.uniqueArray(fc.tuple(versionId, iso), { selector: ([v]) => v, minLength: 1, maxLength: 40 }),
-    pending: fc.boolean(),
-    rotation: fc.option(fc.record({ enabled: fc.boolean(), lambdaArn: fc.constantFrom('./rotate.sh', 'scripts/rotate db.sh'), rules: fc.record({ AutomaticallyAfterDays: fc.integer({ min: 1, max: 1000 }) }) }), { nil: undefined }),
-  })
-  .map((r) => {
-    const ids = r.versions.map(([id]) => id);
-    const labels: Record<string, string> = { AWSCURRENT: ids.at(-1)! };
-    if (ids.length > 1) labels.AWSPREVIOUS = ids.at(-2)!;
-    if (r.pending) labels.AWSPENDING = ids[0]!;
-    return {
-      name: r.name,
-      arn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${r.name}-AbC123`,
-      ...(r.description === undefined || r.description === '' ? {} : { description: r.description }),
-      ...(r.tags === undefined ? {} : { tags: r.tags }),
-      createdDate: r.created,
-      lastChangedDate: r.created,
-      ...(r.rotation === undefined ? {} : { rotation: r.rotation }),
-      labels,
-      versions: Object.fromEntries(r.versions),
-    };
-  });
 
 let keys: Keys;
 beforeAll(async () => {
