@@ -7,6 +7,7 @@
  *
  * `finish([])` ends git without writing the index (it writes only what changed); a killed caller closes
  * git's input to the same effect. git's own lock-file handling removes `index.lock` however it exits.
+ * Only the first `finish` sends paths: a later call answers with its outcome.
  */
 import { gitLauncher } from './launcher.js';
 
@@ -24,7 +25,7 @@ export class IndexUpdate {
   /**
    * The index learns the content of `paths` (repo-relative; none: nothing changes) from the work tree;
    * resolves once git has exited. Throws GitCommandError when git failed, e.g. because another git command
-   * held `index.lock` when it started: nothing was changed then. Only the first call sends paths.
+   * held `index.lock` when it started: nothing was changed then.
    */
   finish(paths: readonly string[]): Promise<void> {
     return (this.finished ??= this.git.feed(Buffer.from(paths.map((p) => `${p}\0`).join(''), 'utf8')));

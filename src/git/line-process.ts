@@ -52,7 +52,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     if (!this.corked) {
       this.corked = true;
       child.stdin.cork();
-      process.nextTick(() => {
+      // A microtask, not nextTick: a chain of awaits (a put) would hold nextTick callbacks back to its end.
+      queueMicrotask(() => {
         this.corked = false;
         child.stdin.uncork();
       });

@@ -342,6 +342,12 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const paths = [...state.written];
   const { index } = state;
   let moved = false;
+  if (landings.length > 0 && failure === undefined && paths.length > 0) {
+    // The index learns the paths while git writes the commits' objects and HEAD moves, so for those few
+    // milliseconds it is ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
+    // recovery) resets those paths, as it restores their files. Its outcome is read after HEAD moved.
+    index?.finish(paths).catch(() => undefined);
+  }
   if (landings.length > 0) {
     const tip = landings[landings.length - 1]!.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
@@ -363,7 +369,7 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   if (moved) faultPoint('after-update-ref');
   if (failure !== undefined) {
     // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any),
-    // and that waits for the index: the update-index started for the batch ends first, without writing it.
+    // and that waits for the index: the update-index started for the batch ends first.
     await index?.finish([]).catch(() => undefined);
     state.written.clear();
     try {
@@ -381,7 +387,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     return;
   }
   try {
-    // The real index learns the new content of exactly these paths (see work-tree.ts).
+    // The real index has learnt the new content of exactly these paths (see work-tree.ts), or learns it now
+    // if a git command of the user's held the index lock.
     if (paths.length > 0) await updateIndex(loc, paths, index);
     faultPoint('after-index');
   } catch (err) {
