@@ -45,8 +45,8 @@ export class TreeWriter {
   private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
   /** What `primeWritten` remembered last (see `writtenOf`), and when git will have written that commit. */
   private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[]; readonly written: Promise<unknown> };
-  /** git's answers for the blobs `writeBlobs` sent last: it reads those files from the work tree until then. */
-  private blobsSent?: Promise<unknown>;
+  /** Work-tree files git has been asked to write as blobs and has not answered for: it reads them until then. */
+  private readonly blobsReading = new Map<string, Promise<unknown>>();
   /** Checks of the trees sent to mktree and not yet settled (see `writeDir`): each resolves to an error or undefined. */
   private readonly unsettled: Promise<Error | undefined>[] = [];
   /** False once git disagreed with a computed tree id: then every tree waits for git's answer. */
@@ -97,7 +97,11 @@ export class TreeWriter {
     this.touch();
     if (files.some((f) => /[\n\r]/.test(f.path))) throw new InternalServiceError('a path holds a line break');
     const answers = files.map((f) => this.blobs.ask(`${f.path}\n`).then(oidOrFail));
-    this.blobsSent = Promise.allSettled(answers);
+    files.forEach((f, i) => {
+      const read = answers[i]!.catch(() => undefined);
+      this.blobsReading.set(f.path, read);
+      void read.then(() => this.blobsReading.get(f.path) === read && this.blobsReading.delete(f.path));
+    });
     const computed = idLength === undefined ? undefined : files.map((f) => objectId('blob', f.content, idLength));
     if (computed && this.blobIdsHold) {
       this.unsettled.push(this.checked(answers, computed, () => (this.blobIdsHold = false)));
@@ -108,9 +112,9 @@ export class TreeWriter {
     return got;
   }
 
-  /** Resolves once git has read the files of the last `writeBlobs`: until then they must not be rewritten. */
-  async blobsRead(): Promise<void> {
-    await this.blobsSent;
+  /** Resolves once git has read those of `paths` that `writeBlobs` asked for: until then they must not be rewritten. */
+  async blobsRead(paths: readonly string[]): Promise<void> {
+    await Promise.all(paths.map((p) => this.blobsReading.get(p)));
   }
 
   /** Resolves to the error to report when an answer is not the id a commit was built on (see `settle`). */

@@ -248,8 +248,8 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   // git starts and reads the index while the commit is made; it writes only once told the paths (land).
   state.index ??= new IndexUpdate(loc.repoRoot);
   try {
-    // The previous commit's blobs are read from these files by git: not rewritten before it has.
-    await treeWriter(loc.repoRoot, loc.gitDir).blobsRead();
+    // A previous commit's blob may still be read by git from one of these files: not rewritten before it has.
+    await treeWriter(loc.repoRoot, loc.gitDir).blobsRead(journaled);
     writeWorkTree(loc.repoRoot, changes);
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
