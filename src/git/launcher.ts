@@ -6,7 +6,8 @@
  *
  * A command is started before its input is known (`launch`): git starts and does its own preparation
  * while the caller works, and reads its input when it comes. The shell hands it exactly that input: a
- * line with its length, then that many bytes (`head -c`, which reads no more than it is asked for).
+ * line with its length, then that many bytes (`head -c`; nothing more is written to the shell until the
+ * command has answered, so even a `head` that reads ahead finds nothing else to take).
  *
  * One request per line: a command whose every argument is single-quoted here (none may hold a line
  * break); its standard output is discarded; the answer is `<exit code> <bytes of stderr>\n<stderr>`.

@@ -26,8 +26,6 @@ export type TreeChange =
   | { readonly path: string; readonly blob: string; readonly mode: '100644' | '100755' }
   | { readonly path: string; readonly delete: true };
 
-type Entry = TreeEntry;
-
 const IDLE_CLOSE_MS = 5_000;
 
 /** The warm object-writing processes of one repository. */
@@ -145,7 +143,7 @@ export class TreeWriter {
     }
     const order = [...dirs];
     const read = base === undefined ? order.map(() => undefined) : await this.reader.readMany(order.map((d) => treeSpec(base, d)));
-    const existing = new Map<string, Entry[]>();
+    const existing = new Map<string, TreeEntry[]>();
     order.forEach((dir, i) => {
       const obj = read[i];
       if (obj === undefined) return; // a new folder
@@ -220,7 +218,7 @@ export class TreeWriter {
    * batch fails before anything is visible and this writer goes back to waiting for git's ids, one
    * folder level at a time.
    */
-  private async writeDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number): Promise<string | undefined> {
+  private async writeDir(dir: string, existing: Map<string, TreeEntry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number): Promise<string | undefined> {
     if (!this.computedIdsHold) {
       this.written = undefined;
       return this.buildDirOneByOne(dir, existing, byDir, dirs);
@@ -259,7 +257,7 @@ export class TreeWriter {
   }
 
   /** The trees written one level at a time, each parent with its children's ids as git answered them. */
-  private async buildDirOneByOne(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[]): Promise<string | undefined> {
+  private async buildDirOneByOne(dir: string, existing: Map<string, TreeEntry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[]): Promise<string | undefined> {
     const entries = dirEntries(dir, existing, byDir);
     const prefix = dir === '' ? '' : `${dir}/`;
     for (const child of childDirs(dir, dirs)) {
@@ -271,7 +269,7 @@ export class TreeWriter {
   }
 
   /** The tree of `dir` with its changed subfolders, bottom up; `write` is given each tree's entries in order. */
-  private buildDir(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], write: (dir: string, entries: Entry[]) => string): string | undefined {
+  private buildDir(dir: string, existing: Map<string, TreeEntry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], write: (dir: string, entries: TreeEntry[]) => string): string | undefined {
     const entries = dirEntries(dir, existing, byDir);
     const prefix = dir === '' ? '' : `${dir}/`;
     for (const child of childDirs(dir, dirs)) setChild(entries, child.slice(prefix.length), this.buildDir(child, existing, byDir, dirs, write));
@@ -289,8 +287,8 @@ export function treeSpec(commit: string, dir: string): string {
 const nameKey = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
 
 /** The entries of `dir` in its base tree with the changes to its own files applied. */
-function dirEntries(dir: string, existing: Map<string, Entry[]>, byDir: Map<string, TreeChange[]>): Map<string, Entry> {
-  const entries = new Map<string, Entry>((existing.get(dir) ?? []).map((e) => [e.name.toString('latin1'), e]));
+function dirEntries(dir: string, existing: Map<string, TreeEntry[]>, byDir: Map<string, TreeChange[]>): Map<string, TreeEntry> {
+  const entries = new Map<string, TreeEntry>((existing.get(dir) ?? []).map((e) => [e.name.toString('latin1'), e]));
   const prefix = dir === '' ? '' : `${dir}/`;
   for (const c of byDir.get(dir) ?? []) {
     const name = c.path.slice(prefix.length);
@@ -306,7 +304,7 @@ function childDirs(dir: string, dirs: readonly string[]): string[] {
   return dirs.filter((child) => child !== '' && child.startsWith(prefix) && !child.slice(prefix.length).includes('/'));
 }
 
-function setChild(entries: Map<string, Entry>, name: string, oid: string | undefined): void {
+function setChild(entries: Map<string, TreeEntry>, name: string, oid: string | undefined): void {
   if (oid === undefined) entries.delete(nameKey(name)); // a folder emptied by deletions disappears
   else entries.set(nameKey(name), { mode: '40000', name: Buffer.from(name, 'utf8'), oid });
 }
@@ -315,8 +313,8 @@ function setChild(entries: Map<string, Entry>, name: string, oid: string | undef
  * Git's order of tree entries (`base_name_compare`): by name bytes, a folder's name compared as if it
  * ended in '/'. mktree sorts the same way, so the id computed here is the id of what it writes.
  */
-function sortTree(entries: Entry[]): Entry[] {
-  const sortKey = (e: Entry) => (e.mode === '40000' ? Buffer.concat([e.name, Buffer.from('/')]) : e.name);
+function sortTree(entries: TreeEntry[]): TreeEntry[] {
+  const sortKey = (e: TreeEntry) => (e.mode === '40000' ? Buffer.concat([e.name, Buffer.from('/')]) : e.name);
   return entries.map((e) => ({ e, k: sortKey(e) })).sort((a, b) => Buffer.compare(a.k, b.k)).map(({ e }) => e);
 }
 
@@ -328,12 +326,12 @@ function typeOf(mode: string): string {
 }
 
 /** The tree object's content: `<mode> <name>\0<raw id>` per entry, in order. */
-function treeBody(entries: readonly Entry[]): Buffer {
+function treeBody(entries: readonly TreeEntry[]): Buffer {
   return encode(entries, (e) => `${canonicalMode(e.mode)} `, (e) => e.oid.length / 2, (out, pos, e) => out.write(e.oid, pos, 'hex'), 0);
 }
 
 /** One `mktree -z --batch` request: `<mode> <type> <id>\t<name>\0` per entry, then the NUL that ends the tree. */
-function mktreeRequest(entries: readonly Entry[]): Buffer {
+function mktreeRequest(entries: readonly TreeEntry[]): Buffer {
   return encode(entries, (e) => `${e.mode} ${typeOf(e.mode)} ${e.oid}\t`, () => 0, () => 0, 1);
 }
 
@@ -342,10 +340,10 @@ function mktreeRequest(entries: readonly Entry[]): Buffer {
  * one buffer (a tree of a few hundred versions is written on every put: no buffer per field).
  */
 function encode(
-  entries: readonly Entry[],
-  head: (e: Entry) => string,
-  tailLength: (e: Entry) => number,
-  tail: (out: Buffer, pos: number, e: Entry) => number,
+  entries: readonly TreeEntry[],
+  head: (e: TreeEntry) => string,
+  tailLength: (e: TreeEntry) => number,
+  tail: (out: Buffer, pos: number, e: TreeEntry) => number,
   end: number,
 ): Buffer {
   const heads = entries.map(head);
