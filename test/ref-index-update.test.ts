@@ -26,6 +26,15 @@ function repo(): TestRepo {
   return r;
 }
 
+/** A repository with two commits, HEAD on the second. */
+function twoCommits(): { r: TestRepo; one: string; two: string } {
+  const r = repo();
+  r.write('a.txt', 'a\n');
+  const one = r.commitAll('one');
+  r.write('a.txt', 'b\n');
+  return { r, one, two: r.commitAll('two') };
+}
+
 function updater(r: TestRepo): RefUpdater {
   const u = new RefUpdater(r.dir);
   updaters.push(u);
@@ -34,11 +43,7 @@ function updater(r: TestRepo): RefUpdater {
 
 describe('RefUpdater (a warm update-ref --stdin)', () => {
   test('moves HEAD by compare-and-swap, again and again, each move in the reflog with its message', async () => {
-    const r = repo();
-    r.write('a.txt', 'a\n');
-    const one = r.commitAll('one');
-    r.write('a.txt', 'b\n');
-    const two = r.commitAll('two');
+    const { r, one, two } = twoCommits();
     const u = updater(r);
     await u.update('HEAD', one, two, 'secretstore: back');
     expect(r.head()).toBe(one);
@@ -51,11 +56,7 @@ describe('RefUpdater (a warm update-ref --stdin)', () => {
   });
 
   test('an update from a value HEAD no longer has fails with git\'s words and moves nothing; the next update works', async () => {
-    const r = repo();
-    r.write('a.txt', 'a\n');
-    const one = r.commitAll('one');
-    r.write('a.txt', 'b\n');
-    const two = r.commitAll('two');
+    const { r, one, two } = twoCommits();
     const u = updater(r);
     const failed = await u.update('HEAD', one, one, 'secretstore: stale').then(() => undefined, (err: unknown) => err);
     expect(failed).toBeInstanceOf(GitCommandError);

@@ -16,7 +16,7 @@
 import { InternalServiceError } from '../errors.js';
 import { debugGit } from '../debug.js';
 import { GitCommandError } from './env.js';
-import { PipedGit } from './line-process.js';
+import { PipedGit, perRepository } from './line-process.js';
 
 /** Runs each request, reporting its exit code and standard error (bytes: LC_ALL=C from gitEnv). */
 const LOOP = `while IFS= read -r line; do err=$(eval "$line" 2>&1 >/dev/null); printf '%d %d\\n%s' "$?" "\${#err}" "$err"; done`;
@@ -87,14 +87,5 @@ function quote(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const launchers = new Map<string, GitLauncher>();
-
 /** The launcher of a repository (one shell per repository per Node process). */
-export function gitLauncher(repoRoot: string): GitLauncher {
-  let launcher = launchers.get(repoRoot);
-  if (!launcher) {
-    launcher = new GitLauncher(repoRoot);
-    launchers.set(repoRoot, launcher);
-  }
-  return launcher;
-}
+export const gitLauncher = perRepository((repoRoot) => new GitLauncher(repoRoot));

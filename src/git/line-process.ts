@@ -137,3 +137,13 @@ export class LineProcess extends PipedGit<{ readonly resolve: (line: string) => 
     this.answered();
   }
 }
+
+/** `make`'s instance for a repository: one per repository per Node process, made when first asked for. */
+export function perRepository<T>(make: (repoRoot: string) => T): (repoRoot: string) => T {
+  const made = new Map<string, T>();
+  return (repoRoot) => {
+    let instance = made.get(repoRoot);
+    if (instance === undefined) made.set(repoRoot, (instance = make(repoRoot)));
+    return instance;
+  };
+}

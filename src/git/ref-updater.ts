@@ -12,7 +12,7 @@
 import { debugGit } from '../debug.js';
 import { InternalServiceError } from '../errors.js';
 import { GitCommandError } from './env.js';
-import { PipedGit } from './line-process.js';
+import { PipedGit, perRepository } from './line-process.js';
 
 interface Pending {
   readonly resolve: () => void;
@@ -87,14 +87,5 @@ export class RefUpdater {
   }
 }
 
-const updaters = new Map<string, RefUpdater>();
-
 /** The ref updater of a repository (one process per repository per Node process). */
-export function refUpdater(repoRoot: string): RefUpdater {
-  let updater = updaters.get(repoRoot);
-  if (!updater) {
-    updater = new RefUpdater(repoRoot);
-    updaters.set(repoRoot, updater);
-  }
-  return updater;
-}
+export const refUpdater = perRepository((repoRoot) => new RefUpdater(repoRoot));
