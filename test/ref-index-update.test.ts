@@ -1,14 +1,14 @@
 /**
  * The two git processes that move a transaction's HEAD and index (git/ref-updater.ts,
  * git/index-update.ts), against real repositories: the warm `update-ref --stdin` keeps git's
- * compare-and-swap and survives a failed one; the early `update-index` holds git's own index lock
- * until it is told the paths, and changes nothing when told none.
+ * compare-and-swap and survives a failed one; `update-index`, started by the warm shell with the paths
+ * on its input, stages exactly those paths, whatever their names hold, or fails on a held index lock.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GitCommandError } from '../src/git/env.js';
-import { IndexUpdate } from '../src/git/index-update.js';
+import { updateIndexPaths } from '../src/git/index-update.js';
 import { RefUpdater } from '../src/git/ref-updater.js';
 import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
 
@@ -67,49 +67,33 @@ describe('RefUpdater (a warm update-ref --stdin)', () => {
   });
 });
 
-describe('IndexUpdate (update-index started before its paths)', () => {
-  test('holds index.lock until finished, then stages exactly the given paths', async () => {
+describe('updateIndexPaths (update-index through the warm shell)', () => {
+  test('stages exactly the given paths, whatever bytes their names hold', async () => {
     const r = repo();
+    const odd = "it's $(touch pwned) é\nline.txt";
     r.write('a.txt', 'a\n');
     r.write('b.txt', 'b\n');
+    r.write(odd, 'odd\n');
     r.commitAll();
     r.write('a.txt', 'changed\n');
     r.write('b.txt', 'changed too\n');
-    const update = new IndexUpdate(r.dir);
-    await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
-    await update.finish(['a.txt']);
+    r.write(odd, 'odd, changed\n');
+    await updateIndexPaths(r.dir, ['a.txt', odd]);
     expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
-    expect(r.git('diff', '--cached', '--name-only').trim()).toBe('a.txt');
+    expect(existsSync(join(r.dir, 'pwned'))).toBe(false);
+    expect(r.git('diff', '--cached', '-z', '--name-only').split('\0').filter(Boolean).sort()).toEqual(['a.txt', odd].sort());
   });
 
-  test('finished with no paths, it leaves the index byte for byte and releases the lock', async () => {
-    const r = repo();
-    r.write('a.txt', 'a\n');
-    r.commitAll();
-    r.write('a.txt', 'changed\n');
-    const before = readFileSync(join(r.gitDir, 'index'));
-    const update = new IndexUpdate(r.dir);
-    await waitFor(() => existsSync(join(r.gitDir, 'index.lock')));
-    await update.finish([]);
-    expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);
-    expect(existsSync(join(r.gitDir, 'index.lock'))).toBe(false);
-  });
-
-  test("started while a user's git command holds index.lock, it fails naming the lock and changes nothing", async () => {
+  test("while a user's git command holds index.lock, it fails naming the lock and changes nothing", async () => {
     const r = repo();
     r.write('a.txt', 'a\n');
     r.commitAll();
     r.write('a.txt', 'changed\n');
     const before = readFileSync(join(r.gitDir, 'index'));
     r.write('.git/index.lock', '');
-    const failed = await new IndexUpdate(r.dir).finish(['a.txt']).then(() => undefined, (err: unknown) => err);
+    const failed = await updateIndexPaths(r.dir, ['a.txt']).then(() => undefined, (err: unknown) => err);
     expect(failed).toBeInstanceOf(GitCommandError);
     expect((failed as GitCommandError).stderr).toMatch(/index\.lock.*File exists/);
     expect(readFileSync(join(r.gitDir, 'index'))).toEqual(before);
   });
 });
-
-/** Polls `check` (a file git creates) until it holds. */
-async function waitFor(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 2));
-}

@@ -4,9 +4,8 @@
  * of that, off Node's thread. The commands are still git's own: the shell only starts them, with the
  * environment every git process of secretstore gets (gitEnv) and the repository as its working directory.
  *
- * A command is started before its input is known (`launch`): git starts and does its own preparation
- * while the caller works, and reads its input when it comes. The shell hands it exactly that input: a
- * line with its length, then that many bytes (`head -c`; nothing more is written to the shell until the
+ * A command's input (`run`) follows its line on the shell's own input: a line with its length, then that
+ * many bytes, which the shell hands to git (`head -c`; nothing more is written to the shell until the
  * command has answered, so even a `head` that reads ahead finds nothing else to take).
  *
  * One request per line: a command whose every argument is single-quoted here (none may hold a line
@@ -38,29 +37,19 @@ export class GitLauncher extends PipedGit<Pending> {
   }
 
   /**
-   * Starts `git <args>`, whose standard input will be what is given to `feed`. `feed` resolves once git
-   * has exited, and throws GitCommandError when it failed, as `Git.run` does. Nothing else may be started
-   * on this launcher until then: the shell reads its next line after the input.
+   * Runs `git <args>` with `input` on its standard input; throws GitCommandError when it fails, as
+   * `Git.run` does.
    */
-  launch(args: readonly string[]): { feed(input: Buffer): Promise<void> } {
+  async run(args: readonly string[], input: Buffer): Promise<void> {
     const started = performance.now();
     if (args.some((a) => /[\n\r]/.test(a))) throw new InternalServiceError('a git argument holds a line break');
     clearTimeout(this.idle);
-    const answer = new Promise<{ code: number; stderr: string }>((resolve, reject) =>
-      this.send({ resolve, reject }, `{ read -r n; head -c "$n"; } | git ${args.map(quote).join(' ')}\n`),
-    );
-    // Until fed, a failure (the shell ended) is reported by `feed`.
-    answer.catch(() => undefined);
-    return {
-      feed: async (input) => {
-        this.write(Buffer.concat([Buffer.from(`${input.length}\n`), input]));
-        const { code, stderr } = await answer;
-        this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
-        this.idle.unref();
-        debugGit(args, started, code === 0 ? undefined : code);
-        if (code !== 0) throw new GitCommandError(args, code, stderr);
-      },
-    };
+    const request = Buffer.concat([Buffer.from(`{ read -r n; head -c "$n"; } | git ${args.map(quote).join(' ')}\n${input.length}\n`), input]);
+    const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => this.send({ resolve, reject }, request));
+    this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
+    this.idle.unref();
+    debugGit(args, started, code === 0 ? undefined : code);
+    if (code !== 0) throw new GitCommandError(args, code, stderr);
   }
 
   protected reset(): void {

@@ -61,11 +61,6 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     child.stdin.write(request);
   }
 
-  /** Writes more of a request already sent (its input, when the process asks for it later). */
-  protected write(bytes: Buffer): void {
-    this.child?.stdin.write(bytes);
-  }
-
   /** Output from the process: answer what can be answered, then call `answered`. */
   protected abstract received(chunk: Buffer): void;
 

@@ -22,7 +22,6 @@ import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from '../git/client.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import { IndexUpdate } from '../git/index-update.js';
 import type { GitObject } from '../git/objects.js';
 import { objectId } from '../git/object-id.js';
 import { refUpdater } from '../git/ref-updater.js';
@@ -151,7 +150,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     tip: undefined,
     written: new Set(),
     landings: [],
-    index: undefined,
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
   const settlements: (() => void)[] = [];
@@ -182,8 +180,6 @@ async function runBatch(jobs: Job[]): Promise<void> {
     }
     await land(state);
   } finally {
-    // Whatever ended the batch, the update-index it started must not hold git's index lock any longer.
-    await state.index?.finish([]).catch(() => undefined);
     lock.release();
     for (const settle of settlements) settle();
   }
@@ -200,11 +196,6 @@ interface BatchState {
   /** Repo-relative paths this batch has journaled (and may have written). */
   readonly written: Set<string>;
   readonly landings: Landing[];
-  /**
-   * The update-index started as the batch first writes the work tree (git/index-update.ts): it holds
-   * git's index lock until `land` gives it the paths, so the checks of the batch's later jobs must not wait for that lock.
-   */
-  index: IndexUpdate | undefined;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -229,7 +220,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     // Paths this batch already wrote are ours: only the others need checking against the user's changes.
     const unseen = paths.filter((p) => !state.written.has(p));
     const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
-    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted, state.index !== undefined)) !== state.head) {
+    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted)) !== state.head) {
       throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
     }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
@@ -245,8 +236,6 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   for (const p of journaled) state.written.add(p);
   lock.journal([...state.written]);
   faultPoint('after-journal');
-  // git starts and reads the index while the commit is made; it writes only once told the paths (land).
-  state.index ??= new IndexUpdate(loc.repoRoot);
   try {
     // A previous commit's blob may still be read by git from one of these files: not rewritten before it has.
     await treeWriter(loc.repoRoot, loc.gitDir).blobsRead(journaled);
@@ -340,14 +329,17 @@ async function createCommit(git: Git, writer: TreeWriter, draft: CommitDraft, si
 async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
-  const { index } = state;
   let moved = false;
-  if (landings.length > 0 && failure === undefined && paths.length > 0) {
-    // The index learns the paths while git writes the commits' objects and HEAD moves, so for those few
-    // milliseconds it is ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
-    // recovery) resets those paths, as it restores their files. Its outcome is read after HEAD moved.
-    index?.finish(paths).catch(() => undefined);
-  }
+  // The index learns the paths while git writes the commits' objects and HEAD moves, so for those few
+  // milliseconds it is ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
+  // recovery) resets those paths, as it restores their files. Its outcome is read once HEAD has moved.
+  const indexed =
+    landings.length > 0 && failure === undefined && paths.length > 0
+      ? updateIndex(loc, paths).then(
+          () => undefined,
+          (err: unknown) => ({ err }),
+        )
+      : undefined;
   if (landings.length > 0) {
     const tip = landings[landings.length - 1]!.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
@@ -369,8 +361,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   if (moved) faultPoint('after-update-ref');
   if (failure !== undefined) {
     // Nothing more to land; the journaled paths go back to HEAD (which holds the landed commits, if any),
-    // and that waits for the index: the update-index started for the batch ends first.
-    await index?.finish([]).catch(() => undefined);
+    // index entries included, once the update-index above is done.
+    await indexed;
     state.written.clear();
     try {
       if (paths.length > 0) await repairOrAbandon(git, loc, paths, lock, failure, moved ? state.tip : undefined);
@@ -382,14 +374,11 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     for (const l of landings.splice(0)) await succeed(l, head);
     return;
   }
-  if (!moved) {
-    await index?.finish([]).catch(() => undefined);
-    return;
-  }
+  if (!moved) return;
   try {
-    // The real index has learnt the new content of exactly these paths (see work-tree.ts), or learns it now
-    // if a git command of the user's held the index lock.
-    if (paths.length > 0) await updateIndex(loc, paths, index);
+    // The real index has learnt the new content of exactly these paths (see work-tree.ts).
+    const outcome = await indexed;
+    if (outcome) throw outcome.err;
     faultPoint('after-index');
   } catch (err) {
     // The commits have landed, so the operations succeeded: only the index is behind.

@@ -13,7 +13,7 @@ import { debug } from '../debug.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, type Git } from '../git/client.js';
 import { readIndexEntries } from '../git/index-file.js';
-import { IndexUpdate } from '../git/index-update.js';
+import { updateIndexPaths } from '../git/index-update.js';
 import { lockTimeoutFromEnv } from './lock.js';
 import { commitTempPath } from '../git/commit-writer.js';
 import { treeSpec, treeWriter } from '../git/tree-writer.js';
@@ -53,20 +53,13 @@ export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonl
  * ignored): writing it would mix the user's change into our commit or destroy it on rollback.
  * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
  *
- * Waits first for a git command of the user's that holds `index.lock` (its index is about to change),
- * unless the caller's own update-index holds it (`indexLockOurs`: a batch's, which changes nothing until
- * the batch lands). Then, in the usual case, answers without a git process (`vouchUntouched`): `git status` of even two
+ * Waits first for a git command of the user's that holds `index.lock` (its index is about to change).
+ * Then, in the usual case, answers without a git process (`vouchUntouched`): `git status` of even two
  * paths reads and compares the whole index (148 ms at 100,000 secrets here); only when that cannot
  * vouch for every path does git decide, and name what is wrong.
  */
-export async function checkUntouched(
-  git: Git,
-  loc: StoreLocation,
-  paths: readonly string[],
-  adopted: ReadonlySet<string> = new Set(),
-  indexLockOurs = false,
-): Promise<string | undefined> {
-  if (!indexLockOurs) await waitForIndexLock(loc);
+export async function checkUntouched(git: Git, loc: StoreLocation, paths: readonly string[], adopted: ReadonlySet<string> = new Set()): Promise<string | undefined> {
+  await waitForIndexLock(loc);
   if (adopted.size === 0) {
     const vouched = await vouchUntouched(loc, paths);
     if (vouched) return vouched.head;
@@ -161,17 +154,16 @@ async function statusCheck(git: Git, paths: readonly string[], adopted: Readonly
 
 /**
  * The real index learns the new content of exactly `paths` (`git update-index`, under git's own
- * `index.lock`), so `git status` is clean and whatever else the user staged stays as it was. `started`
- * is a git already waiting for the paths (git/index-update.ts). Measured at 100,000 secrets (37 MB
- * index): paths as arguments or on `--stdin` cost the same (86-92 ms, a read and a write of the index);
- * `--index-info` more (270-300 ms: its entries carry no stat data); `core.splitIndex` no less (the 10 MB
- * cache-tree stays in the split part, and reads got slower). A user's git command holding `index.lock`
- * is waited for, as before the commit.
+ * `index.lock`), so `git status` is clean and whatever else the user staged stays as it was. Measured at
+ * 100,000 secrets (37 MB index): paths as arguments or on `--stdin` cost the same (86-92 ms, a read and a
+ * write of the index); `--index-info` more (270-300 ms: its entries carry no stat data); `core.splitIndex`
+ * no less (the 10 MB cache-tree stays in the split part, and reads got slower). A user's git command
+ * holding `index.lock` is waited for, as before the commit.
  */
-export async function updateIndex(loc: StoreLocation, paths: readonly string[], started?: IndexUpdate): Promise<void> {
-  for (let update = started ?? new IndexUpdate(loc.repoRoot); ; update = new IndexUpdate(loc.repoRoot)) {
+export async function updateIndex(loc: StoreLocation, paths: readonly string[]): Promise<void> {
+  for (;;) {
     try {
-      await update.finish(paths);
+      await updateIndexPaths(loc.repoRoot, paths);
       return;
     } catch (err) {
       if (!(err instanceof GitCommandError && /index\.lock/.test(err.stderr) && /File exists/i.test(err.stderr))) throw err;
