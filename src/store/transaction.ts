@@ -8,15 +8,17 @@
  * that goes wrong before HEAD moves is undone by making those paths match HEAD again, and the same repair
  * runs when a later command finds the lock of a killed process: either way the repository holds the old
  * state or the new one. Objects written for a commit that never lands are unreachable and invisible.
- * Once HEAD has moved, the real index learns the new content of exactly the changed paths
- * (`update-index`, which takes git's own `index.lock`, so it never races the user's git commands; see
- * work-tree.ts, which also checks the paths against HEAD without a git process where it can).
+ * The real index learns the new content of exactly the changed paths (`update-index`, which takes git's
+ * own `index.lock`, so it never races the user's git commands; see work-tree.ts, which also checks the
+ * paths against HEAD without a git process where it can) while HEAD moves; should HEAD not move, the
+ * repair resets those index entries with the files.
  *
  * Transactions of one Node process on one repository queue in process instead of polling the lock
  * file. Consecutive ones that allow it (`TransactOptions.batch`) run under one hold of the lock: each
  * computes its plan on the work tree the previous one left and becomes its own commit, whose parent is
- * the previous one's, and one `update-ref` moves HEAD over all of them (then one `update-index`). A
- * kill before that update leaves none of them, as for a single transaction.
+ * the previous one's, and one `update-ref` moves HEAD over all of them (with one `update-index`). A
+ * kill before that update leaves none of them, as for a single transaction. A plan does not wait for
+ * git to write the previous commit of its batch: it reads it through the objects the batch made.
  */
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
