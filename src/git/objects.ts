@@ -9,7 +9,7 @@
  */
 import { InternalServiceError } from '../errors.js';
 import { PipedGit } from './line-process.js';
-import { parseTree } from './tree-entries.js';
+import { treeEntry } from './tree-entries.js';
 
 /** One object as `cat-file --batch` gives it. */
 export interface GitObject {
@@ -108,8 +108,7 @@ export class ObjectReader extends PipedGit<Pending> {
     let obj = await this.cache.get(specOf(depth));
     for (; depth < parts.length; depth++) {
       if (obj?.type !== 'tree') return undefined;
-      const name = parts[depth]!;
-      const entry = parseTree(obj.content, obj.oid.length / 2).find((e) => e.name.toString('utf8') === name);
+      const entry = treeEntry(obj.content, parts[depth]!, obj.oid.length / 2);
       if (!entry) return { obj: undefined };
       // (The cache holds this very read under the full path: the last step goes by id.)
       obj = await ((depth + 1 < parts.length ? this.cache.get(specOf(depth + 1)) : undefined) ?? this.read(entry.oid));

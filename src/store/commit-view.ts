@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { parseSecretIndex, parseSecretIndexAsync, parseSecretIndexFast, takeWrittenIndexes } from '../core/codec.js';
 import { objectId } from '../git/object-id.js';
+import { treeEntry } from '../git/tree-entries.js';
 import { yamlReady } from '../core/yaml-value.js';
 import type { SecretSummary } from '../core/filters.js';
 import { INDEX_FILE, indexPath, SECRETS_DIR, secretDir, versionFileName, versionPath, versionsDir } from '../core/layout.js';
@@ -71,7 +72,7 @@ export class CommitView implements StoreView {
     const folder = secretDir(name);
     const tree = await this.objects.read(this.spec(folder));
     if (tree === undefined || tree.type !== 'tree') return undefined;
-    const entry = treeEntry(tree.content, INDEX_FILE);
+    const entry = treeEntry(tree.content, INDEX_FILE, tree.oid.length / 2);
     if (entry === undefined) return undefined;
     const file = indexPath(name);
     if (entry.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the index file'));
@@ -105,7 +106,7 @@ export class CommitView implements StoreView {
     const file = versionPath(index.name, versionId);
     // A link's blob is its target path: look at the entry's mode in the versions tree, never at the blob alone.
     const folder = this.commit === undefined ? undefined : await this.objects.read(this.spec(versionsDir(index.name)));
-    const entry = folder?.type === 'tree' ? treeEntry(folder.content, versionFileName(versionId)) : undefined;
+    const entry = folder?.type === 'tree' ? treeEntry(folder.content, versionFileName(versionId), folder.oid.length / 2) : undefined;
     if (folder?.type === 'blob') throw new InvalidRequestException(linkRefusal(versionsDir(index.name), 'the versions folder'));
     if (entry?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, 'the sealed file'));
     const blob = entry === undefined ? undefined : await this.objects.read(entry.oid);
@@ -129,44 +130,7 @@ export function linkRefusal(file: string, what: string): string {
 export async function refuseLinkEntry(objects: ObjectReader, treeSpec: string, name: string, file: string, what: string): Promise<void> {
   const tree = await objects.read(treeSpec);
   if (tree?.type !== 'tree') return;
-  if (treeEntry(tree.content, name)?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, what));
-}
-
-/**
- * One entry of a raw tree object, found without decoding the others: a get of a secret with 300 versions
- * decodes one entry of its versions folder, as a get of a secret with one does.
- */
-export function treeEntry(content: Buffer, name: string, hashLength = 20): { mode: string; name: string; oid: string } | undefined {
-  const wanted = Buffer.from(name, 'utf8');
-  let at = 0;
-  while (at < content.length) {
-    const space = content.indexOf(0x20, at);
-    const nul = content.indexOf(0, space);
-    if (space < 0 || nul < 0 || nul + 1 + hashLength > content.length) return undefined;
-    if (nul - space - 1 === wanted.length && content.compare(wanted, 0, wanted.length, space + 1, nul) === 0) {
-      return { mode: content.toString('latin1', at, space), name, oid: content.toString('hex', nul + 1, nul + 1 + hashLength) };
-    }
-    at = nul + 1 + hashLength;
-  }
-  return undefined;
-}
-
-/** The entries of a raw tree object: `<mode> <name>\0<binary oid>` each (gitformat: tree objects). */
-export function treeEntries(content: Buffer, hashLength = 20): { mode: string; name: string; oid: string }[] {
-  const entries: { mode: string; name: string; oid: string }[] = [];
-  let at = 0;
-  while (at < content.length) {
-    const space = content.indexOf(0x20, at);
-    const nul = content.indexOf(0, space);
-    if (space < 0 || nul < 0 || nul + 1 + hashLength > content.length) break;
-    entries.push({
-      mode: content.toString('latin1', at, space),
-      name: content.toString('utf8', space + 1, nul),
-      oid: content.toString('hex', nul + 1, nul + 1 + hashLength),
-    });
-    at = nul + 1 + hashLength;
-  }
-  return entries;
+  if (treeEntry(tree.content, name, tree.oid.length / 2)?.mode === SYMLINK_MODE) throw new InvalidRequestException(linkRefusal(file, what));
 }
 
 /*

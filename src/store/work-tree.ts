@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, unli
 import { basename, dirname, join, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
-import { treeEntries } from './commit-view.js';
+import { treeEntries } from '../git/tree-entries.js';
 import { debug } from '../debug.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, type Git } from '../git/client.js';

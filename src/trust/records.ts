@@ -85,6 +85,8 @@ export class TrustRecords {
   private readonly dirs = new Set<string>();
   /** Branches this object saw listed in heads.index (the index only grows). */
   private readonly listed = new Set<string>();
+  /** Whether marks are made as links (until the file system refuses one). */
+  private links = true;
 
   constructor(loc: Pick<StoreLocation, 'gitDir' | 'prefix'>) {
     const store = createHash('sha256').update(loc.prefix).digest('hex').slice(0, 16);
@@ -142,9 +144,6 @@ export class TrustRecords {
     }
     this.writeFile(file, '');
   }
-
-  /** Whether marks are made as links (until the file system refuses one). */
-  private links = true;
 
   /** The records were removed under this client: forget what it knew of them. */
   private forget(): void {

@@ -79,13 +79,13 @@ export function testEnv(base: string): NodeJS.ProcessEnv {
   };
 }
 
-export function makeStore(opts: { policy?: Partial<Policy> } = {}): TestStore {
+export function makeStore(opts: { policy?: Partial<Policy>; objectFormat?: 'sha1' | 'sha256' } = {}): TestStore {
   const base = mkdtempSync(join(tmpdir(), 'secretstore-test-'));
   const dir = join(base, 'repo');
   const env = testEnv(base);
   const identity = join(base, 'home', '.config', 'secretstore', 'identity');
   const git = (args: readonly string[]) => execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' });
-  execFileSync('git', ['init', '-q', dir], { env });
+  execFileSync('git', ['init', '-q', ...(opts.objectFormat ? [`--object-format=${opts.objectFormat}`] : []), dir], { env });
   const cli = (args: readonly string[], o: { input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}) =>
     runCli(args, { ...env, ...o.env }, o.cwd ?? dir, o.input);
   for (const step of [['keygen'], ['init', '--name', 'tester']]) {
