@@ -42,7 +42,7 @@ test('streamObjects: a missing object among found ones is undefined, the others 
   expect(got).toEqual(['a\n', undefined, 'b\n']);
 });
 
-test('a commit git is still writing (expect) is read through its primed trees, without waiting for git, and what they cannot answer waits', async () => {
+test('a commit git is still writing (expect) is read through its primed trees, without waiting for git, and what they cannot answer hurries git, then waits', async () => {
   const r = makeRepo();
   r.write('a/x.txt', 'old x\n');
   r.write('b/y.txt', 'y\n');
@@ -56,7 +56,8 @@ test('a commit git is still writing (expect) is read through its primed trees, w
   const folder = { oid: 'f01d'.padEnd(40, '2'), type: 'tree' as const, content: Buffer.concat([Buffer.from('100644 x.txt\0'), Buffer.from(newBlob.oid, 'hex')]) };
   let written!: () => void;
   const gitHasIt = new Promise<void>((resolve) => (written = resolve));
-  reader.expect(commit, gitHasIt);
+  let hurried = 0;
+  reader.expect(commit, { written: gitHasIt, hurry: () => hurried++ });
   reader.prime(`${commit}:`, root);
   reader.prime(`${commit}:a`, folder);
   reader.prime(newBlob.oid, newBlob);
@@ -64,11 +65,13 @@ test('a commit git is still writing (expect) is read through its primed trees, w
   expect((await reader.read(`${commit}:b/y.txt`))?.content.toString()).toBe('y\n');
   expect((await reader.read(`${commit}:a/x.txt`))?.content.toString()).toBe('new x\n');
   expect(await reader.read(`${commit}:absent.txt`)).toBeUndefined();
-  // The commit object itself is no primed tree's entry: the read waits for git.
+  expect(hurried).toBe(0);
+  // The commit object itself is no primed tree's entry: the read asks git to hurry (fast-import's checkpoint), and waits.
   let settled = false;
   const commitRead = reader.read(commit).then((obj) => ((settled = true), obj));
   await new Promise((resolve) => setImmediate(resolve));
   expect(settled).toBe(false);
+  expect(hurried).toBe(1);
   written();
   expect(await commitRead).toBeUndefined(); // git never got it here
 });

@@ -78,7 +78,8 @@ async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   const log = join(dir, 'calls.log');
-  writeFileSync(join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // The subcommand: the first argument, or the third after `-c <name>=<value>`.
+  writeFileSync(join(dir, 'git'), `#!/bin/sh\nsub="$1"; [ "$sub" = -c ] && sub="$3"\nprintf '%s\\n' "$sub" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
   const saved = process.env.PATH;
   process.env.PATH = `${dir}:${saved ?? ''}`;
   try {
@@ -526,9 +527,11 @@ describe('commits built from the parent\'s trees', () => {
     // update-index is started by the shell it started (git/launcher.ts), which keeps the PATH it had, so
     // this wrapper does not see it.
     expect(second).toEqual(['mktree', 'var', 'hash-object']);
+    // From the third on, fast-import writes the commits (git/fast-import.ts); from the fourth on, nothing starts.
+    expect(await gitCalls(() => transact(loc, plan([{ path: 'third.txt', content: 'third\n' }])))).toEqual(['fast-import']);
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     expect(calls).toEqual([]);
-    expect(r.git('reflog', '-3', '--format=%gs').trim().split('\n')).toEqual(Array(3).fill('secretstore: put-secret-value'));
+    expect(r.git('reflog', '-4', '--format=%gs').trim().split('\n')).toEqual(Array(4).fill('secretstore: put-secret-value'));
     expect(r.git('show', 'HEAD:vault/first.txt')).toBe('first\n');
     expect(r.status()).toBe('');
   });

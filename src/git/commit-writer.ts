@@ -56,19 +56,8 @@ export class CommitWriter {
     // The warm way costs two process starts (`var`, `hash-object`) before its first commit: a CLI command,
     // which makes one commit, is quicker with one `commit-tree`; a long-lived client switches at its second.
     if (this.written++ === 0) return commitTree();
-    this.idents ??= this.resolveIdents(git).catch(() => undefined);
-    const idents = await this.idents;
-    if (!idents) return commitTree();
-    const when = gitDate(new Date());
-    const message = draft.message.endsWith('\n') ? draft.message : `${draft.message}\n`; // as commit-tree -m
-    const text = [
-      `tree ${draft.tree}`,
-      ...draft.parents.map((p) => `parent ${p}`),
-      `author ${idents.author} ${when}`,
-      `committer ${idents.committer} ${when}`,
-      '',
-      message,
-    ].join('\n');
+    const text = await this.text(git, draft);
+    if (text === undefined) return commitTree();
     const temp = commitTempPath(this.gitDir);
     await this.previous;
     writeFileSync(temp, text);
@@ -95,6 +84,24 @@ export class CommitWriter {
       ),
     );
     return oid;
+  }
+
+  /**
+   * The bytes commit-tree would write for `draft` now, or undefined where only commit-tree knows them
+   * (see the header). Also what a commit written by fast-import holds (tree-writer.ts).
+   */
+  async text(git: Git, draft: CommitDraft): Promise<string | undefined> {
+    this.idents ??= this.resolveIdents(git).catch(() => undefined);
+    const idents = await this.idents;
+    if (!idents) return undefined;
+    const when = gitDate(new Date());
+    const message = draft.message.endsWith('\n') ? draft.message : `${draft.message}\n`; // as commit-tree -m
+    return [`tree ${draft.tree}`, ...draft.parents.map((p) => `parent ${p}`), `author ${idents.author} ${when}`, `committer ${idents.committer} ${when}`, '', message].join('\n');
+  }
+
+  /** Whether the next commit is written the warm way (this writer has written one and knows the identities). */
+  async warm(git: Git): Promise<boolean> {
+    return this.written > 0 && (await (this.idents ??= this.resolveIdents(git).catch(() => undefined))) !== undefined;
   }
 
   close(): void {

@@ -14,6 +14,8 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
   /** Requests sent and not yet answered, oldest first. */
   protected readonly queue: P[] = [];
   private stderr = '';
+  /** Resolves once the last process started has ended. */
+  private ended: Promise<void> = Promise.resolve();
   /** Whether this tick's writes are being gathered (see `send`). */
   private corked = false;
   /** The program started with `args` (a subclass may run another than git). */
@@ -28,16 +30,18 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
 
   /**
    * Ends the process (a CLI command's end; a long-lived client keeps it). Safe to call twice; does
-   * nothing while answers are due, so a request is always answered by the process it was sent to.
+   * nothing while answers are due, so a request is always answered by the process it was sent to
+   * (false then).
    */
-  close(): void {
-    if (this.queue.length > 0) return;
+  close(): boolean {
+    if (this.queue.length > 0) return false;
     const child = this.child;
     this.child = undefined;
     if (child) {
       child.stdin.end();
       child.unref();
     }
+    return true;
   }
 
   /**
@@ -46,9 +50,14 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
    * machine each wake-up can cost Node its turn on the CPU.
    */
   protected send(pending: P, request: string | Buffer): void {
-    const child = this.start();
-    if (this.queue.length === 0) setRef(child, true);
+    if (this.queue.length === 0) setRef(this.start(), true);
     this.queue.push(pending);
+    this.write(request);
+  }
+
+  /** Writes `request`, which has no answer, starting the process if needed (gathered as `send` says). */
+  protected write(request: string | Buffer): void {
+    const child = this.start();
     if (!this.corked) {
       this.corked = true;
       child.stdin.cork();
@@ -59,6 +68,16 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
       });
     }
     child.stdin.write(request);
+  }
+
+  /** Resolves once the last process started has ended (at once when none was). */
+  exited(): Promise<void> {
+    return this.ended;
+  }
+
+  /** Whether a process is running (a request sent now goes to the one the last went to, if so). */
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   /** Output from the process: answer what can be answered, then call `answered`. */
@@ -77,6 +96,7 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     const started = performance.now();
     const child = spawn(this.program, this.args, { cwd: this.repoRoot, env: gitEnv(this.source), stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
+    this.ended = new Promise((resolve) => child.once('close', () => resolve()));
     this.reset();
     this.stderr = '';
     child.stdout.on('data', (chunk: Buffer) => this.received(chunk));
@@ -116,6 +136,11 @@ export class LineProcess extends PipedGit<{ readonly resolve: (line: string) => 
   /** Sends `request` (its own terminator included) and resolves with the answer line. */
   ask(request: string | Buffer): Promise<string> {
     return new Promise((resolve, reject) => this.send({ resolve, reject }, request));
+  }
+
+  /** Sends `request`, which git does not answer. */
+  tell(request: string | Buffer): void {
+    this.write(request);
   }
 
   protected reset(): void {

@@ -35,6 +35,16 @@ const IMMUTABLE = /^[0-9a-f]{40}(?:[0-9a-f]{24})?(?::|$)/;
 const OBJECT_ID = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 const MAX_CACHED_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Objects of a commit this process made that git may not have yet: `written` settles once it has them;
+ * `hurry`, when given, must be called by a reader about to wait for that (they may otherwise only be
+ * written at the end of the batch, see fast-import.ts).
+ */
+export interface Unwritten {
+  readonly written: Promise<unknown>;
+  readonly hurry?: () => void;
+}
+
 interface Pending {
   readonly spec: string;
   readonly resolve: (obj: GitObject | undefined) => void;
@@ -46,7 +56,7 @@ export class ObjectReader extends PipedGit<Pending> {
   private readonly cache = new Map<string, Promise<GitObject | undefined>>();
   private cachedBytes = 0;
   /** Commits this process has made whose objects git may still be writing (see `expect`). */
-  private readonly unwritten = new Map<string, Promise<unknown>>();
+  private readonly unwritten = new Map<string, Unwritten>();
 
   constructor(
     repoRoot: string,
@@ -65,8 +75,8 @@ export class ObjectReader extends PipedGit<Pending> {
     const cached = this.cache.get(spec);
     if (cached) return cached;
     const colon = spec.indexOf(':');
-    const written = this.unwritten.get(colon < 0 ? spec : spec.slice(0, colon));
-    const answer = written === undefined ? this.ask(spec) : this.readUnwritten(spec, colon, written);
+    const unwritten = this.unwritten.get(colon < 0 ? spec : spec.slice(0, colon));
+    const answer = unwritten === undefined ? this.ask(spec) : this.readUnwritten(spec, colon, unwritten);
     this.remember(spec, answer);
     return answer;
   }
@@ -78,20 +88,21 @@ export class ObjectReader extends PipedGit<Pending> {
    * object below: those the commit brings are primed too, the others git has had all along. A name that
    * cannot be answered that way waits for `written` before git is asked.
    */
-  expect(commit: string, written: Promise<unknown>): void {
-    this.unwritten.set(commit, written);
+  expect(commit: string, unwritten: Unwritten): void {
+    this.unwritten.set(commit, unwritten);
     const done = () => {
-      if (this.unwritten.get(commit) === written) this.unwritten.delete(commit);
+      if (this.unwritten.get(commit) === unwritten) this.unwritten.delete(commit);
     };
-    written.then(done, done);
+    unwritten.written.then(done, done);
   }
 
-  private async readUnwritten(spec: string, colon: number, written: Promise<unknown>): Promise<GitObject | undefined> {
+  private async readUnwritten(spec: string, colon: number, unwritten: Unwritten): Promise<GitObject | undefined> {
     if (colon >= 0) {
       const found = await this.walk(spec.slice(0, colon), spec.slice(colon + 1));
       if (found) return found.obj;
     }
-    await written.catch(() => undefined);
+    unwritten.hurry?.();
+    await unwritten.written.catch(() => undefined);
     return this.ask(spec);
   }
 

@@ -15,9 +15,10 @@
 import { InternalServiceError } from '../errors.js';
 import { CommitWriter } from './commit-writer.js';
 import type { Git } from './client.js';
+import { FastImport } from './fast-import.js';
 import { LineProcess } from './line-process.js';
 import { objectId } from './object-id.js';
-import { ObjectReader, type GitObject } from './objects.js';
+import { ObjectReader, type GitObject, type Unwritten } from './objects.js';
 import { parseTree, type TreeEntry } from './tree-entries.js';
 import type { CommitDraft } from '../model/repository.js';
 
@@ -38,11 +39,23 @@ export class TreeWriter {
   private turn = 0;
   private readonly commits: CommitWriter;
   private commitsWritten = 0;
+  /**
+   * From the first commit written the warm way on, while git agrees with the ids computed here: commits
+   * go to fast-import (one pack per batch, see fast-import.ts) instead of a loose file per object.
+   */
+  private readonly imports: FastImport;
+  private packLane = false;
+  /** False once a commit fast-import wrote was not the one computed here: from then on, none goes to it. */
+  private importsHold = true;
+  /** The commit being made through fast-import: its blobs (from writeBlobs), then its changes (from apply). */
+  private importing?: { readonly blobs: readonly Buffer[]; changes?: readonly TreeChange[] };
+  /** The last commit sent to fast-import since `settle`, which checks it was written as computed. */
+  private imported?: string;
   private idle?: NodeJS.Timeout;
   /** The trees `apply` wrote last, by folder ('' the top level): primed into `reader` once their commit is written. */
   private written?: { readonly root: string; readonly trees: ReadonlyMap<string, GitObject> };
   /** What `primeWritten` remembered last (see `writtenOf`), and when git will have written that commit. */
-  private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[]; readonly written: Promise<unknown> };
+  private primed?: { readonly commit: string; readonly objects: { spec: string; obj: GitObject }[]; readonly written: Unwritten };
   /** Work-tree files git has been asked to write as blobs and has not answered for: it reads them until then. */
   private readonly blobsReading = new Map<string, Promise<unknown>>();
   /** Checks of the trees sent to mktree and not yet settled (see `writeDir`): each resolves to an error or undefined. */
@@ -64,6 +77,7 @@ export class TreeWriter {
   ) {
     this.reader = new ObjectReader(repoRoot, source);
     this.commits = new CommitWriter(repoRoot, gitDir, source);
+    this.imports = new FastImport(repoRoot, source);
     // With paths, hash-object applies the same attributes and filters `git add` would.
     this.blobs = new LineProcess(repoRoot, ['hash-object', '-w', '--stdin-paths'], source);
   }
@@ -93,6 +107,12 @@ export class TreeWriter {
    */
   async writeBlobs(files: readonly { readonly path: string; readonly content: Buffer }[], idLength?: number): Promise<string[]> {
     this.touch();
+    this.importing = undefined;
+    if (this.packLane && this.blobIdsHold && idLength !== undefined) {
+      // Git has agreed that these files' blobs are their bytes: fast-import is given the bytes.
+      this.importing = { blobs: files.map((f) => f.content) };
+      return files.map((f) => objectId('blob', f.content, idLength));
+    }
     if (files.some((f) => /[\n\r]/.test(f.path))) throw new InternalServiceError('a path holds a line break');
     const answers = files.map((f) => this.blobs.ask(`${f.path}\n`).then(oidOrFail));
     files.forEach((f, i) => {
@@ -157,6 +177,13 @@ export class TreeWriter {
     }
     // The repository's id length (40 or 64 hex digits), for the ids computed in writeDir.
     const idLength = base?.length ?? changes.find((c): c is Extract<TreeChange, { blob: string }> => 'blob' in c)?.blob.length ?? 40;
+    if (this.importing) {
+      // writeBlobs gave fast-import the blobs, so it must build on a parent (writeBlobs was told its id length).
+      if (base === undefined) throw new InternalServiceError('a commit made through fast-import has no parent; nothing was committed');
+      // fast-import builds the trees from the parent's itself; the ids computed here are what its commit must name.
+      this.importing.changes = changes;
+      return this.computeDir('', existing, byDir, order, idLength, () => undefined)!;
+    }
     return (await this.writeDir('', existing, byDir, order, idLength))!;
   }
 
@@ -164,12 +191,15 @@ export class TreeWriter {
    * The trees the next commit's `apply` reads are mostly the ones this commit wrote (the same folders,
    * one commit on): remembered under the commit's names, they cost that commit no round trip to git.
    */
-  private primeWritten(commit: string, tree: string): void {
+  private primeWritten(commit: string, tree: string, imported: boolean): void {
     const written = this.written;
     this.written = undefined;
     // Its trees may still be on their way to git: reads of this commit use the primed ones, or wait.
-    this.primed = { commit, objects: [], written: Promise.allSettled(this.unsettled) };
-    this.reader.expect(commit, this.primed.written);
+    const unwritten: Unwritten = imported
+      ? { written: this.imports.visible(), hurry: () => void this.imports.checkpoint().catch(() => undefined) }
+      : { written: Promise.allSettled(this.unsettled) };
+    this.primed = { commit, objects: [], written: unwritten };
+    this.reader.expect(commit, unwritten);
     if (written?.root !== tree) return;
     for (const [dir, obj] of written.trees) {
       this.reader.prime(treeSpec(commit, dir), obj);
@@ -181,23 +211,49 @@ export class TreeWriter {
    * The trees of `commit` (the last one written) under their names, for another reader to remember too,
    * and when git will have written them all (see ObjectReader.expect).
    */
-  writtenOf(commit: string): { readonly trees: readonly { readonly spec: string; readonly obj: GitObject }[]; readonly written: Promise<unknown> } {
-    return this.primed?.commit === commit ? { trees: this.primed.objects, written: this.primed.written } : { trees: [], written: Promise.resolve() };
+  writtenOf(commit: string): { readonly trees: readonly { readonly spec: string; readonly obj: GitObject }[]; readonly written: Unwritten } {
+    return this.primed?.commit === commit ? { trees: this.primed.objects, written: this.primed.written } : { trees: [], written: { written: Promise.resolve() } };
   }
 
   /** Writes a commit object (see commit-writer.ts); `git` makes it when the warm way cannot. */
   async writeCommit(git: Git, draft: CommitDraft): Promise<string> {
     this.touch();
+    const importing = this.importing;
+    this.importing = undefined;
+    if (importing?.changes) {
+      const commit = await this.importCommit(git, draft, importing.blobs, importing.changes);
+      this.commitsWritten++;
+      this.primeWritten(commit, draft.tree, true);
+      return commit;
+    }
     const commit = await this.commits.write(git, draft, () => this.settle(), (check) => this.unsettled.push(check));
     this.commitsWritten++;
-    this.primeWritten(commit, draft.tree);
+    this.primeWritten(commit, draft.tree, false);
+    // From the client's third commit on: its second was the first written the warm way (a CLI command makes one).
+    this.packLane = this.commitsWritten > 1 && this.importsHold && this.computedIdsHold && this.blobIdsHold === true && (await this.commits.warm(git));
     return commit;
+  }
+
+  /**
+   * `draft` with its blobs and changes written by fast-import; its id, computed here (as for the warm way
+   * in commit-writer.ts), which `settle` checks against fast-import's before HEAD may move.
+   */
+  private async importCommit(git: Git, draft: CommitDraft, blobs: readonly Buffer[], changes: readonly TreeChange[]): Promise<string> {
+    const text = await this.commits.text(git, draft);
+    if (text === undefined) throw new InternalServiceError('the commit identity is no longer known; nothing was committed, try again');
+    const oid = objectId('commit', Buffer.from(text), draft.tree.length);
+    // fast-import reads a parent it did not write from the object database: git must have it first.
+    if (draft.parents[0] !== this.imports.tip) await Promise.allSettled(this.unsettled);
+    this.imports.write({ oid, text, parents: draft.parents, blobs, changes });
+    this.imported = oid;
+    return oid;
   }
 
   /** Ends the processes (a CLI command's end); safe to call twice. */
   close(): void {
     clearTimeout(this.idle);
     this.commits.close();
+    this.imports.close();
     this.reader.close();
     this.blobs.close();
     for (const trees of this.trees) trees.close();
@@ -225,17 +281,25 @@ export class TreeWriter {
     }
     const computed: string[] = [];
     const answers: Promise<string>[] = [];
+    const root = this.computeDir(dir, existing, byDir, dirs, idLength, (oid, entries) => {
+      computed.push(oid);
+      answers.push(this.treeProcess().ask(mktreeRequest(entries)).then(oidOrFail));
+    });
+    this.unsettled.push(this.checked(answers, computed, () => (this.computedIdsHold = false)));
+    return root;
+  }
+
+  /** The trees of `dir` and its changed folders with ids computed here, remembered for `primeWritten`; each is handed to `send`. */
+  private computeDir(dir: string, existing: Map<string, TreeEntry[]>, byDir: Map<string, TreeChange[]>, dirs: readonly string[], idLength: number, send: (oid: string, entries: TreeEntry[]) => void): string | undefined {
     const trees = new Map<string, GitObject>();
     const root = this.buildDir(dir, existing, byDir, dirs, (folder, entries) => {
       const content = treeBody(entries);
       const oid = objectId('tree', content, idLength);
       trees.set(folder, { oid, type: 'tree', content });
-      computed.push(oid);
-      answers.push(this.treeProcess().ask(mktreeRequest(entries)).then(oidOrFail));
+      send(oid, entries);
       return oid;
     });
     this.written = { root: root!, trees };
-    this.unsettled.push(this.checked(answers, computed, () => (this.computedIdsHold = false)));
     return root;
   }
 
@@ -245,15 +309,33 @@ export class TreeWriter {
    * failure stays until `forget` (the commits built on it must not land).
    */
   async settle(): Promise<void> {
+    // Commits made through fast-import become visible to other git processes (update-ref among them),
+    // and the last one must be there under the id computed here.
+    const imported = this.imported;
+    this.imported = undefined;
+    if (imported !== undefined) this.unsettled.push(this.importChecked(imported));
     const errors = await Promise.all(this.unsettled.splice(0));
     this.failure ??= errors.find((e) => e !== undefined);
     if (this.failure) throw this.failure;
+  }
+
+  /** After a checkpoint, the error to report unless `commit` (the last one sent to fast-import) is in git as computed. */
+  private async importChecked(commit: string): Promise<Error | undefined> {
+    try {
+      await this.imports.checkpoint();
+      if ((await this.reader.read(commit))?.type === 'commit') return undefined;
+    } catch (err) {
+      return err instanceof Error ? err : new InternalServiceError(String(err));
+    }
+    this.packLane = this.importsHold = false;
+    return new InternalServiceError(`git fast-import did not write commit ${commit} as computed; nothing was committed, try again`);
   }
 
   /** Drops what `settle` would report: the commits it was about will never land (a new batch begins). */
   async forget(): Promise<void> {
     await Promise.all(this.unsettled.splice(0));
     this.failure = undefined;
+    this.imported = undefined;
   }
 
   /** The trees written one level at a time, each parent with its children's ids as git answered them. */

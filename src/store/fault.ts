@@ -37,6 +37,18 @@ export function expandFaultPoints(changes: readonly FileChange[]): string[] {
   });
 }
 
+const reached = new Map<string, number>();
+
+/**
+ * Kills the process at `name` when SECRETSTORE_FAULT_AT names it: `<point>` the first time it is
+ * reached, `<point>#<k>` the k-th time (a long-lived client's later transactions).
+ */
 export function faultPoint(name: string): void {
-  if (process.env.SECRETSTORE_FAULT_AT === name) process.kill(process.pid, 'SIGKILL');
+  const at = process.env.SECRETSTORE_FAULT_AT;
+  if (at === undefined || !at.startsWith(name)) return;
+  const [point, nth = '1'] = at.split('#');
+  if (point !== name) return;
+  const times = (reached.get(name) ?? 0) + 1;
+  reached.set(name, times);
+  if (times === Number(nth)) process.kill(process.pid, 'SIGKILL');
 }

@@ -207,10 +207,10 @@ export class SecretStore {
           const indexAtParent = async (path: string) => (await this.objects.read(`${base!.commit}:${this.location.prefix}${path}`))?.content.toString('utf8');
           return (await commitSignerFor(base!.config, signer, () => planChanges(plan!.changes, indexAtParent)))(draft);
         },
-        made: (commit, objects, written) => {
+        made: (commit, objects, unwritten) => {
           // The next plan of a batch reads this commit (while git may still be writing it): its trees and
           // blobs, and (unless the plan changed it) the configuration of the commit it was computed at.
-          this.objects.expect(commit, written);
+          this.objects.expect(commit, unwritten);
           for (const { spec, obj } of objects) this.objects.prime(spec, obj);
           if (!plan!.changes.some((c) => c.path === CONFIG_FILE)) this.madeConfigs.set(commit, base!.config);
           if (this.madeConfigs.size > MAX_CONFIGS) this.madeConfigs.delete(this.madeConfigs.keys().next().value!);

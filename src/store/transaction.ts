@@ -24,7 +24,7 @@ import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
 import { GitCommandError, openGit, type Git } from '../git/client.js';
 import { acquireLock, inspectLock, type Lock } from './lock.js';
-import type { GitObject } from '../git/objects.js';
+import type { GitObject, Unwritten } from '../git/objects.js';
 import { objectId } from '../git/object-id.js';
 import { refUpdater } from '../git/ref-updater.js';
 import { treeWriter, type TreeChange, type TreeWriter } from '../git/tree-writer.js';
@@ -57,11 +57,11 @@ export interface TransactOptions {
   /**
    * Called as soon as the commit object is made (before HEAD moves, and whether or not it lands) with
    * objects of it under their names (`<commit>:<path>` trees, blobs by id), each checked to be exactly
-   * what git holds or will hold, and `written`, which settles once git has them all: a caller reading that
+   * what git holds or will hold, and `unwritten`, which says when git has them all: a caller reading that
    * commit next (the next plan of a batch, while git still writes this one) must take them from there
    * until then (ObjectReader.prime and expect).
    */
-  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[], written: Promise<unknown>) => void;
+  readonly made?: (commit: string, objects: readonly { readonly spec: string; readonly obj: GitObject }[], unwritten: Unwritten) => void;
 }
 
 /** What the plan of a transaction is computed against. */
