@@ -88,3 +88,27 @@ test('an object id git does not have yet is not remembered as missing', async ()
   r.git('hash-object', '-w', 'later.txt');
   expect((await reader.read(oid))?.content.toString()).toBe('written later\n');
 });
+
+test('a path of a commit below a cached tree is answered from the objects at hand (found by the ids their trees name), without asking git', async () => {
+  const r = makeRepo();
+  r.write('a/b/x.txt', 'x\n');
+  r.write('c.txt', 'c\n');
+  r.commitAll();
+  const reader = new ObjectReader(r.dir);
+  readers.push(reader);
+  // Read once by name: each object is then kept under its id too.
+  const head = r.head();
+  const root = (await reader.read(`${head}:`))!;
+  expect((await reader.read(`${head}:a/b/x.txt`))?.content.toString()).toBe('x\n');
+  await reader.read(`${head}:a`);
+  await reader.read(`${head}:a/b`);
+  // A commit id git does not have, whose top tree (primed) is HEAD's: git would answer "missing" for any
+  // path of it, so an answer proves it came from the cache, through a and a/b by the ids the trees name.
+  const commit = 'c0ffee'.padEnd(40, '0');
+  reader.prime(`${commit}:`, root);
+  expect((await reader.read(`${commit}:a/b/x.txt`))?.content.toString()).toBe('x\n');
+  expect(await reader.read(`${commit}:a/absent.txt`)).toBeUndefined();
+  // c.txt was never read: the walk stops there and git is asked (and has no such commit).
+  expect(await reader.read(`${commit}:c.txt`)).toBeUndefined();
+  expect((await reader.read('HEAD:c.txt'))?.content.toString()).toBe('c\n');
+});

@@ -95,6 +95,18 @@ describe('serve caches follow HEAD', () => {
     expect(s!.logged.join('\n')).toMatch(/does not descend from/);
   });
 
+  it("a library client's write after a rewind to a commit it made itself is refused: it never builds on a rewound branch", async () => {
+    t = makeStore();
+    const store = await t.open();
+    await store.createSecret({ Name: 'db', SecretString: 'v1' });
+    await store.putSecretValue({ SecretId: 'db', SecretString: 'v2' });
+    t.git(['reset', '-q', '--hard', 'HEAD~1']);
+    const rewound = t.git(['rev-parse', 'HEAD']).trim();
+    await expect(store.putSecretValue({ SecretId: 'db', SecretString: 'v3' })).rejects.toThrow(/does not descend from/);
+    expect(t.git(['rev-parse', 'HEAD']).trim()).toBe(rewound);
+    expect(t.git(['status', '--porcelain'])).toBe('');
+  });
+
   it('an uncommitted edit of the work tree is never read: the committed value is served', async () => {
     const { t, get } = await servedDb();
     swapLabels(t);

@@ -624,6 +624,35 @@ describe('transactions of one process queue and share the lock (batch)', () => {
     expect(leftovers(r)).toEqual([]);
   });
 
+  test("a user's commit landing while a batch is made: the compare-and-swap refuses the whole batch, and the user's commit and files stay", async () => {
+    const { r, loc, base } = seeded();
+    // The plans' paths are checked against the commit the batch began at, not HEAD read again: HEAD moving
+    // meanwhile is caught by the compare-and-swap that ends the batch.
+    const jobs = [
+      transact(loc, plan([{ path: 'a.txt', content: 'a\n' }]), batch),
+      transact(
+        loc,
+        async () => {
+          r.write('README.md', 'committed by hand\n');
+          r.git('commit', '-q', '-m', 'by hand', '--', 'README.md');
+          return { result: undefined, changes: [{ path: 'b.txt', content: 'b\n' }], message: MESSAGE };
+        },
+        batch,
+      ),
+    ];
+    const outcomes = await Promise.allSettled(jobs);
+    for (const o of outcomes) {
+      expect(o.status).toBe('rejected');
+      expect(((o as PromiseRejectedResult).reason as Error).message).toMatch(/^HEAD moved while secretstore was committing; nothing was committed/);
+    }
+    expect(r.git('log', '--format=%s', '-2').trim().split('\n')).toEqual(['by hand', 'setup']);
+    expect(parentOf(r, 'HEAD')).toBe(base);
+    expect(storeFiles(r, ['a.txt', 'b.txt'])).toEqual({ 'a.txt': undefined, 'b.txt': undefined });
+    expect(r.read('README.md')).toBe('committed by hand\n');
+    expect(r.status()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
   test('each commit is signed with its own parent, and reported once HEAD has reached it', async () => {
     const { r, loc } = seeded();
     const drafts: { tree: string; parents: readonly string[] }[] = [];

@@ -76,9 +76,20 @@ export class ObjectReader extends PipedGit<Pending> {
     if (cached) return cached;
     const colon = spec.indexOf(':');
     const unwritten = this.unwritten.get(colon < 0 ? spec : spec.slice(0, colon));
-    const answer = unwritten === undefined ? this.ask(spec) : this.readUnwritten(spec, colon, unwritten);
+    const answer =
+      unwritten !== undefined ? this.readUnwritten(spec, colon, unwritten) : colon >= 0 ? this.readThroughCache(spec, colon) : this.ask(spec);
     this.remember(spec, answer);
     return answer;
+  }
+
+  /**
+   * A path of a commit git has: from the objects at hand when a cached tree above it leads there (the
+   * next batch's plans and checks read the commit the last one made, whose trees this process primed),
+   * else from git in one request.
+   */
+  private async readThroughCache(spec: string, colon: number): Promise<GitObject | undefined> {
+    const found = await this.walk(spec.slice(0, colon), spec.slice(colon + 1), false);
+    return found ? found.obj : this.ask(spec);
   }
 
   /**
@@ -107,10 +118,11 @@ export class ObjectReader extends PipedGit<Pending> {
   }
 
   /**
-   * `path` of `commit` from the deepest primed tree above it (`{ obj: undefined }`: that tree says the path
-   * does not exist), or undefined when no primed tree reaches it or an object on the way is not at hand.
+   * `path` of `commit` from the deepest cached tree above it (`{ obj: undefined }`: that tree says the path
+   * does not exist), or undefined when no cached tree reaches it or an object on the way is not at hand:
+   * with `fetch`, objects below it are read from git by id, else only those cached are used.
    */
-  private async walk(commit: string, path: string): Promise<{ obj: GitObject | undefined } | undefined> {
+  private async walk(commit: string, path: string, fetch = true): Promise<{ obj: GitObject | undefined } | undefined> {
     const parts = path === '' ? [] : path.split('/');
     const specOf = (depth: number) => `${commit}:${parts.slice(0, depth).join('/')}`;
     let depth = parts.length - 1;
@@ -122,7 +134,8 @@ export class ObjectReader extends PipedGit<Pending> {
       const entry = treeEntry(obj.content, parts[depth]!, obj.oid.length / 2);
       if (!entry) return { obj: undefined };
       // (The cache holds this very read under the full path: the last step goes by id.)
-      obj = await ((depth + 1 < parts.length ? this.cache.get(specOf(depth + 1)) : undefined) ?? this.read(entry.oid));
+      const next = (depth + 1 < parts.length ? this.cache.get(specOf(depth + 1)) : undefined) ?? (fetch ? this.read(entry.oid) : this.cache.get(entry.oid));
+      obj = await next;
       if (obj === undefined) return undefined;
     }
     return { obj };
@@ -136,6 +149,8 @@ export class ObjectReader extends PipedGit<Pending> {
    * Answers for names that can never change meaning (an object id, or `<commit id>:<path>`) are kept, up
    * to MAX_CACHED_BYTES, oldest dropped first: a long-lived client (serve, the agent) reading an unchanged
    * store asks git only whether HEAD moved. Only committed, authenticated content is ever read this way.
+   * An object found is also kept under its id, which names it wherever it occurs (a tree shared by many
+   * commits is read once, and `walk` finds it by the id its parent names).
    */
   private remember(spec: string, answer: Promise<GitObject | undefined>): void {
     this.cache.set(spec, answer);
@@ -146,6 +161,10 @@ export class ObjectReader extends PipedGit<Pending> {
           return;
         }
         this.cachedBytes += obj?.content.length ?? 0;
+        if (obj !== undefined && obj.oid !== spec && !this.cache.has(obj.oid)) {
+          this.cache.set(obj.oid, answer);
+          this.cachedBytes += obj.content.length;
+        }
         for (const [key, old] of this.cache) {
           if (this.cachedBytes <= MAX_CACHED_BYTES) break;
           this.cache.delete(key);

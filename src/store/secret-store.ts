@@ -17,7 +17,7 @@ import { CONFIG_FILE, parseConfigAsync } from '../core/codec.js';
 import { loadYaml } from '../core/yaml-value.js';
 import { InternalServiceError, InvalidRequestException } from '../errors.js';
 import { Authenticator } from '../trust/authenticate.js';
-import { headStamp } from '../trust/records.js';
+import { headFromFiles, headStamp } from '../trust/records.js';
 import { inspectLock, lockPath } from './lock.js';
 import { locateStore } from './location.js';
 import { ObjectReader } from '../git/objects.js';
@@ -143,13 +143,14 @@ export class SecretStore {
 
   /**
    * Moves to HEAD if it moved (a long-running client, the HTTP server, picks up a `git pull` or another
-   * writer's commit without a restart): one `cat-file` round trip when nothing changed.
+   * writer's commit without a restart): a few stats when nothing changed, and when HEAD moved, its ref
+   * file read (or one `cat-file` round trip).
    */
   async refreshConfig(): Promise<StoreConfig> {
     const stamp = headStamp(this.location.gitDir);
     if (stamp !== undefined && stamp === this.headSeen) return this.snapshot.config;
-    const head = await this.objects.read('HEAD');
-    if (head?.oid !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options, this.shared);
+    const head = headFromFiles(this.location.gitDir) ?? (await this.objects.read('HEAD'))?.oid;
+    if (head !== this.snapshot.commit) this.snapshot = await readSnapshot(this.location, this.trust, this.options, this.shared);
     this.headSeen = stamp;
     return this.snapshot.config;
   }
@@ -192,7 +193,7 @@ export class SecretStore {
     const result = await transact(
       this.location,
       async (at) => {
-        base = await this.snapshotAt(at.commit);
+        base = await this.snapshotAt(at.commit, at.unlanded);
         plan = await compute(this.context(base));
         return plan;
       },
@@ -242,10 +243,13 @@ export class SecretStore {
    * later transaction of a batch, the commit this client made just before under the same hold of the lock
    * (transaction.ts), signed by it and not yet HEAD.
    */
-  private async snapshotAt(commit: string | undefined): Promise<Snapshot> {
+  private async snapshotAt(commit: string | undefined, unlanded = false): Promise<Snapshot> {
     // HEAD (read inside the lock) is still the commit reads are made at, which this client authenticated
     // or made itself: a long-lived client's write after its own write checks nothing again.
     if (commit !== undefined && commit === this.snapshot.commit && this.snapshot.authentic) return this.snapshot;
+    // The previous commit of this batch (not HEAD yet): this client made and signed it, so it is authentic.
+    // (HEAD itself is always judged: it may have been rewound to an older commit of ours.)
+    if (commit !== undefined && unlanded && this.madeConfigs.has(commit)) return this.madeSnapshot(commit);
     if (commit === (await this.trust.headCommit())) return readSnapshot(this.location, this.trust, { ...this.options, allowUnsigned: false }, this.shared);
     if (commit === undefined) throw new InvalidRequestException(`${this.location.root} is not a secretstore (no ${CONFIG_FILE} committed); run secretstore init`);
     return this.madeSnapshot(commit);

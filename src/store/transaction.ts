@@ -71,6 +71,8 @@ export interface TransactBase {
    * batch the previous transaction's commit. Reads for the plan should name it rather than `HEAD`.
    */
   readonly commit: string | undefined;
+  /** True when `commit` is the previous transaction's of this batch: made in this process, HEAD not moved to it yet. */
+  readonly unlanded: boolean;
 }
 
 interface Job {
@@ -208,7 +210,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
   // The plan reads the previous commit of the batch, which git may still be writing: the readers answer
   // from the objects `made` primed, or wait for git (ObjectReader.expect); land checks git's answers.
   try {
-    plan = await job.work({ commit: state.tip });
+    plan = await job.work({ commit: state.tip, unlanded: state.tip !== state.head });
     const merging = plan.parents !== undefined && plan.parents.length > 0;
     if ((plan.commit !== undefined || merging) && state.landings.length > 0) {
       throw new InternalServiceError('a plan that brings an existing commit or merges cannot join a batch');
@@ -222,7 +224,7 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     // Paths this batch already wrote are ours: only the others need checking against the user's changes.
     const unseen = paths.filter((p) => !state.written.has(p));
     const adopted = new Set((job.opts.adopt ?? []).map((p) => `${loc.prefix}${p}`));
-    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted)) !== state.head) {
+    if (unseen.length > 0 && (await checkUntouched(git, loc, unseen, adopted, state.head)) !== state.head) {
       throw new InternalServiceError('HEAD moved while secretstore was committing; nothing was committed, try again');
     }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.

@@ -51,17 +51,19 @@ export async function restoreToHead(git: Git, loc: StoreLocation, paths: readonl
 /**
  * Refuses to touch a path whose index or work tree differs from HEAD, or that exists untracked (or
  * ignored): writing it would mix the user's change into our commit or destroy it on rollback.
- * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap.
+ * Returns HEAD (undefined on an unborn branch), read in the same call, for the compare-and-swap; with
+ * `base` (the commit a batch builds on, read when it began), the paths are compared with that commit
+ * instead of reading HEAD again: should HEAD have moved since, the compare-and-swap fails.
  *
  * Waits first for a git command of the user's that holds `index.lock` (its index is about to change).
  * Then, in the usual case, answers without a git process (`vouchUntouched`): `git status` of even two
  * paths reads and compares the whole index (148 ms at 100,000 secrets here); only when that cannot
  * vouch for every path does git decide, and name what is wrong.
  */
-export async function checkUntouched(git: Git, loc: StoreLocation, paths: readonly string[], adopted: ReadonlySet<string> = new Set()): Promise<string | undefined> {
+export async function checkUntouched(git: Git, loc: StoreLocation, paths: readonly string[], adopted: ReadonlySet<string> = new Set(), base?: string): Promise<string | undefined> {
   await waitForIndexLock(loc);
   if (adopted.size === 0) {
-    const vouched = await vouchUntouched(loc, paths);
+    const vouched = await vouchUntouched(loc, paths, base);
     if (vouched) return vouched.head;
   }
   return statusCheck(git, paths, adopted);
@@ -75,9 +77,9 @@ export async function checkUntouched(git: Git, loc: StoreLocation, paths: readon
  * file changed within the index's timestamp granularity (racy git) is never taken for clean. A file that
  * only a filter or an attribute makes equal to HEAD hashes differently: git decides then.
  */
-async function vouchUntouched(loc: StoreLocation, paths: readonly string[]): Promise<{ head: string } | undefined> {
+async function vouchUntouched(loc: StoreLocation, paths: readonly string[], base?: string): Promise<{ head: string } | undefined> {
   const writer = treeWriter(loc.repoRoot, loc.gitDir);
-  const head = await writer.head();
+  const head = base ?? (await writer.head());
   if (head === undefined) return undefined;
   const hashLength = head.length / 2;
   const dirs = [...new Set(paths.map((p) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '')))];
@@ -217,18 +219,15 @@ export function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]):
       removeFile(file);
       pruneEmptyDirs(dirname(file), repoRoot);
     } else {
-      const tmp = tempFileFor(file);
       const mode = change.executable ? 0o777 : 0o666; // less the umask, as git checks out
-      try {
+      // A new file (a put's version file) is written in place: nothing names it before the commit, and the
+      // journal removes it should the commit not land. A file that exists is replaced whole, by rename.
+      if (!writeNew(file, change.content, mode)) {
+        const tmp = tempFileFor(file);
         writeFileSync(tmp, change.content, { mode });
-      } catch (err) {
-        // A new folder: made only then (a recursive mkdir of an existing folder is a failing system call per level).
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(tmp, change.content, { mode });
-      }
-      faultPoint(`after-temp-${i + 1}`);
-      renameSync(tmp, file);
+        faultPoint(`after-temp-${i + 1}`);
+        renameSync(tmp, file);
+      } else faultPoint(`after-temp-${i + 1}`);
     }
     faultPoint(`after-write-${i + 1}`);
   });
@@ -255,6 +254,23 @@ function removeTempIndex(loc: StoreLocation): void {
 }
 
 /** Fixed per path (one writer at a time), so recovery knows what to clean up. */
+/** Writes `file` if it does not exist yet (making its folder if needed); false when it exists. */
+function writeNew(file: string, content: string | Uint8Array, mode: number): boolean {
+  const create = () => writeFileSync(file, content, { mode, flag: 'wx' });
+  try {
+    create();
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A new folder: made only then (a recursive mkdir of an existing folder is a failing system call per level).
+    if (code !== 'ENOENT') throw err;
+    mkdirSync(dirname(file), { recursive: true });
+    create();
+    return true;
+  }
+}
+
 function tempFileFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.secretstore-tmp`);
 }

@@ -73,6 +73,22 @@ export function headStamp(gitDir: string): string | undefined {
 
 const headTexts = new Map<string, { stat: string; text: string }>();
 
+/**
+ * The commit HEAD names, read from the files git keeps it in when that is plain: a detached HEAD's id, or
+ * the id in its branch's loose ref (git replaces a ref file whole, by rename). undefined when git must say
+ * (a packed ref, a symbolic ref further on, another ref store): then ask `git cat-file`.
+ */
+export function headFromFiles(gitDir: string): string | undefined {
+  try {
+    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+    const ref = /^ref: (refs\/heads\/\S+)\s*$/.exec(head)?.[1];
+    const text = ref ? readFileSync(join(commonDir(gitDir), ref), 'utf8') : head;
+    return /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 function stat(file: string): string {
   // Times in milliseconds with their sub-millisecond fraction (what bigint stats give costs a read more).
   const st = statSync(file, { throwIfNoEntry: false });

@@ -5,11 +5,12 @@
  * to the files on disk, and a cut-short record to "never a commit nobody recorded".
  */
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lastCommitLine, TrustRecords } from '../../src/trust/records.js';
+import { headFromFiles, lastCommitLine, TrustRecords } from '../../src/trust/records.js';
 
 const hex = (length: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: length, maxLength: length });
 const commit = (n: number) => n.toString(16).padStart(40, '0');
@@ -113,5 +114,22 @@ describe('trust records of a long-lived client', () => {
       }),
       { seed: 20261206, numRuns: 500 },
     );
+  });
+});
+
+describe('headFromFiles: the commit HEAD names, from git\'s files when they say it plainly', () => {
+  const git = (dir: string, ...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+  it('a branch with a loose ref and a detached HEAD are read from files; a packed ref is left to git', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secretstore-head-'));
+    dirs.push(dir);
+    git(dir, 'init', '-q', '-b', 'main');
+    expect(headFromFiles(join(dir, '.git'))).toBeUndefined(); // unborn: no ref file yet
+    git(dir, '-c', 'user.name=T', '-c', 'user.email=t@x', 'commit', '-q', '--allow-empty', '-m', 'one');
+    const head = git(dir, 'rev-parse', 'HEAD');
+    expect(headFromFiles(join(dir, '.git'))).toBe(head);
+    git(dir, 'pack-refs', '--all');
+    expect(headFromFiles(join(dir, '.git'))).toBeUndefined();
+    git(dir, 'checkout', '-q', '--detach');
+    expect(headFromFiles(join(dir, '.git'))).toBe(head);
   });
 });
