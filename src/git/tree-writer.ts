@@ -4,9 +4,10 @@
  * written here, so the cost follows the depth of the changed paths, not the size of the repository.
  *
  * Atomicity: this file only adds objects to the object database (blobs with `hash-object -w`, trees with
- * `mktree`). An object is written whole or not at all by git, and an object that no ref reaches is
- * invisible (`git gc` prunes it), so a kill anywhere in here changes nothing anyone can see; the commit
- * becomes visible only when the transaction moves HEAD by compare-and-swap (see transaction.ts).
+ * `mktree`; a long-lived client's commits through `fast-import`, see fast-import.ts). An object is written
+ * whole or not at all by git, and an object that no ref reaches is invisible (`git gc` prunes it), so a
+ * kill anywhere in here changes nothing anyone can see; the commit becomes visible only when the
+ * transaction moves HEAD by compare-and-swap (see transaction.ts).
  *
  * The git processes are long-lived and shared per repository: a CLI command pays for each start once,
  * and a long-running client (`serve`, the agent, the library) keeps them warm. They are unreferenced
@@ -40,8 +41,9 @@ export class TreeWriter {
   private readonly commits: CommitWriter;
   private commitsWritten = 0;
   /**
-   * From the first commit written the warm way on, while git agrees with the ids computed here: commits
-   * go to fast-import (one pack per batch, see fast-import.ts) instead of a loose file per object.
+   * Once a commit has been written the warm way (a long-lived client's second), and while git agrees with
+   * the ids computed here: commits go to fast-import (one pack per batch, see fast-import.ts) instead of a
+   * loose file per object.
    */
   private readonly imports: FastImport;
   private packLane = false;
