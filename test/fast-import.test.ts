@@ -6,7 +6,7 @@
  * as they pile up, and a kill anywhere leaves the old state or the new one.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { ObjectReader } from '../src/git/objects.js';
@@ -15,8 +15,8 @@ import { expandFaultPoints } from '../src/store/fault.js';
 import { locateStore } from '../src/store/location.js';
 import { transact } from '../src/store/transaction.js';
 import type { FileChange, StoreLocation } from '../src/model/repository.js';
-import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
-import { buildDriver, runDriver } from './helpers/spawn-driver.js';
+import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
+import { runDriver, tempDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
 const MESSAGE = 'put-secret-value: demo\n';
@@ -33,9 +33,9 @@ let driver: string;
 const cleanups: (() => void)[] = [];
 beforeAll(async () => {
   isolateGitConfig();
-  const out = tempDir('secretstore-driver-');
-  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
-  driver = await buildDriver(out);
+  const built = await tempDriver();
+  cleanups.push(built.cleanup);
+  driver = built.driver;
 });
 afterAll(() => cleanups.forEach((f) => f()));
 

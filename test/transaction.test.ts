@@ -9,7 +9,7 @@ import { LOCK_FILE } from '../src/store/lock.js';
 import { recoverStale, transact } from '../src/store/transaction.js';
 import type { FileChange, Plan, StoreLocation } from '../src/model/repository.js';
 import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
-import { buildDriver, runDriver } from './helpers/spawn-driver.js';
+import { runDriver, tempDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
 /** Three writes (a change, a new file in new folders, a new file) and a delete that empties its folder. */
@@ -28,9 +28,9 @@ const cleanups: (() => void)[] = [];
 
 beforeAll(async () => {
   isolateGitConfig();
-  const out = tempDir('secretstore-driver-');
-  cleanups.push(() => rmSync(out, { recursive: true, force: true }));
-  driver = await buildDriver(out);
+  const built = await tempDriver();
+  cleanups.push(built.cleanup);
+  driver = built.driver;
 });
 afterAll(() => cleanups.forEach((f) => f()));
 

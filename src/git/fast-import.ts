@@ -138,7 +138,7 @@ export class FastImport {
     void ended?.then(() => this.repack());
   }
 
-  /** In the background, at low priority: merging is upkeep, not part of any request. */
+  /** In the background, at a lower priority (nice 10, not 19: upkeep must still finish on a busy machine). */
   private repack(): void {
     const repack = spawn('git', ['repack', '-d', '-q', '--geometric=2'], { cwd: this.repoRoot, env: gitEnv(this.source), stdio: 'ignore' });
     const done = () => (this.repacking = false);
@@ -146,7 +146,7 @@ export class FastImport {
     repack.on('close', done);
     if (repack.pid !== undefined) {
       try {
-        setPriority(repack.pid, 19);
+        setPriority(repack.pid, 10);
       } catch {
         // not allowed here: it runs at normal priority
       }

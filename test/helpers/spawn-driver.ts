@@ -1,9 +1,11 @@
 /** Bundles test/helpers/driver.ts into one .mjs that plain node can run, and runs it. */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { DriverSpec } from './driver.js';
+import { tempDir } from './repo.js';
 
 export async function buildDriver(outDir: string): Promise<string> {
   const outfile = join(outDir, 'driver.mjs');
@@ -19,6 +21,12 @@ export async function buildDriver(outDir: string): Promise<string> {
     banner: { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" },
   });
   return outfile;
+}
+
+/** The driver built into a temp folder of its own, and how to remove it. */
+export async function tempDriver(): Promise<{ driver: string; cleanup: () => void }> {
+  const out = tempDir('secretstore-driver-');
+  return { driver: await buildDriver(out), cleanup: () => rmSync(out, { recursive: true, force: true }) };
 }
 
 export interface DriverResult {
