@@ -108,12 +108,14 @@ export class FastImport {
     } finally {
       pending.resolve();
     }
-    if (++this.checkpoints % RECYCLE_AFTER === 0) this.recycle();
+    // Not while a commit sent meanwhile waits for the next checkpoint: it must be made visible by this process.
+    if (++this.checkpoints % RECYCLE_AFTER === 0 && this.pending === undefined) this.recycle();
   }
 
   /**
    * Ends the process unless answers are due (false then): the objects it has are written into its pack as
-   * it ends, and its branch names no commit, so it writes no ref.
+   * it ends, and its branch names no commit, so it writes no ref. Commits sent since the last checkpoint
+   * (a batch that never landed) are no longer waited for.
    */
   close(): boolean {
     if (this.process && !this.process.close()) return false;
