@@ -134,6 +134,22 @@ describe('commits written by fast-import', () => {
 });
 
 describe('a long-lived client killed while fast-import writes its commit (SIGKILL at every fault point of its third transaction)', () => {
+  test("killed once the checkpoint has been asked for and before its answer is read: fast-import, which then cannot answer, still ends cleanly", async () => {
+    // Had it died of SIGPIPE writing the answer, its packs would keep their `.keep` (left out of every later
+    // repack) beside a temporary pack.
+    const { r, loc } = seeded();
+    const run = await runDriver(driver, { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: 'during-settle#3' });
+    expect(run.signal).toBe('SIGKILL');
+    expect(r.git('log', '--format=%s', '-1').trim()).toBe('warm-up 2');
+    await vi.waitFor(() => expect(readdirSync(join(r.gitDir, 'objects', 'pack')).filter((f) => f.endsWith('.keep') || f.startsWith('tmp_'))).toEqual([]), { timeout: 20_000 });
+    expect(readdirSync(r.gitDir).filter((f) => f.startsWith('fast_import_crash'))).toEqual([]);
+    await put(loc, [{ path: 'after.txt', content: 'after\n' }]);
+    expect(r.read(`${STORE}/mod.txt`)).toBe('old mod\n');
+    expect(r.status()).toBe('');
+    expect(refs(r)).toEqual(['refs/heads/main']);
+    expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
+  });
+
   const points = expandFaultPoints(CHANGES).filter((p) => !p.startsWith('after-temp') && !p.startsWith('after-write'));
   test.each(points.map((p) => [p, points.indexOf(p) < points.indexOf('after-update-ref') ? 'old' : 'new'] as const))(
     'killed at %s: the %s state, no ref but the branch, no kept or temporary pack once fast-import has ended',

@@ -20,9 +20,9 @@
  * object lookups stay cheap however many puts a client makes.
  *
  * Kills: a killed client's fast-import reads the end of its input, finishes its pack and ends, leaving
- * no ref, no `.keep` and only unreachable objects, unless the kill came while a checkpoint's answer was
- * due: git then dies of SIGPIPE writing it, and that process's packs stay kept (valid, but left out of
- * later repacks) beside an empty temporary pack that `git gc` removes.
+ * no ref, no `.keep` and only unreachable objects. A kill while a checkpoint's answer is due must not
+ * kill it too (dying of SIGPIPE, it would leave its packs kept, out of every later repack): its answers
+ * go through a relay that outlives Node (`FastImportProcess`).
  */
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -96,15 +96,14 @@ export class FastImport {
 
   /**
    * Closes the pack of the commits sent so far, so other git processes see them; at once when there are
-   * none. (The one answer fast-import gives: were Node killed before reading it, git would die of
-   * SIGPIPE and leave that process's packs kept; see the header.)
+   * none. (The one answer fast-import gives; see the header for a kill before it is read.)
    */
   async checkpoint(): Promise<void> {
     const pending = this.pending;
     if (!pending || !this.process) return;
     this.pending = undefined;
     try {
-      await this.process.ask('checkpoint\n\nprogress checkpoint\n');
+      await this.process.ask('checkpoint\n\nprogress .\n');
     } finally {
       pending.resolve();
     }
@@ -128,7 +127,7 @@ export class FastImport {
 
   private start(): LineProcess {
     // unpackLimit 0: a checkpoint always keeps its pack (fast-import would otherwise unpack a small one into loose objects).
-    return (this.process ??= new LineProcess(this.repoRoot, ['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet'], this.source));
+    return (this.process ??= new FastImportProcess(this.repoRoot, ['-c', 'fastimport.unpackLimit=0', 'fast-import', '--quiet'], this.source));
   }
 
   /** A new process for the next commit; the packs of the ones before lose their `.keep` and can be merged. */
@@ -154,6 +153,19 @@ export class FastImport {
       }
     }
     repack.unref();
+  }
+}
+
+/**
+ * `git <args>` whose answers reach Node through a shell loop that outlives Node: git re-raises SIGPIPE on
+ * a write to a closed pipe whatever it inherits, so it must never meet one. The loop ignores SIGPIPE and
+ * reads on after Node is gone, and git, at the end of its input, finishes as if Node had closed it.
+ */
+class FastImportProcess extends LineProcess {
+  protected override readonly program = 'sh';
+
+  constructor(repoRoot: string, args: readonly string[], source: NodeJS.ProcessEnv) {
+    super(repoRoot, ['-c', 'trap "" PIPE; git "$@" | while IFS= read -r line; do printf \'%s\\n\' "$line"; done', 'sh', ...args], source);
   }
 }
 

@@ -350,7 +350,10 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
       // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
-      await treeWriter(loc.repoRoot, loc.gitDir).settle();
+      const settled = treeWriter(loc.repoRoot, loc.gitDir).settle();
+      // (Crash tests: a kill once the requests have left and before git's answers are read, fast-import's checkpoint among them.)
+      queueMicrotask(() => faultPoint('during-settle'));
+      await settled;
       await refUpdater(loc.repoRoot).update('HEAD', tip, expected, reflogOf(landings.map((l) => l.message)));
       moved = true;
     } catch (err) {
