@@ -99,9 +99,9 @@ export class CommitWriter {
     return [`tree ${draft.tree}`, ...draft.parents.map((p) => `parent ${p}`), `author ${idents.author} ${when}`, `committer ${idents.committer} ${when}`, '', message].join('\n');
   }
 
-  /** Whether the next commit is written the warm way (this writer has written one and knows the identities). */
+  /** Whether `text` can give a commit's bytes (the identities are known and nothing else changes them). */
   async warm(git: Git): Promise<boolean> {
-    return this.written > 0 && (await (this.idents ??= this.resolveIdents(git).catch(() => undefined))) !== undefined;
+    return (await (this.idents ??= this.resolveIdents(git).catch(() => undefined))) !== undefined;
   }
 
   close(): void {

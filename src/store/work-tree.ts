@@ -211,7 +211,10 @@ export function isNoop(repoRoot: string, change: RepoChange): boolean {
   }
 }
 
-/** Each file goes in whole (temp file, then rename) so a kill never leaves one half-written. */
+/**
+ * A file that exists goes in whole (temp file, then rename), so a kill never leaves it half-written; a new
+ * one is written in place (nothing names it before the commit, and recovery removes it with the journal).
+ */
 export function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]): void {
   changes.forEach((change, i) => {
     const file = join(repoRoot, change.path);
@@ -220,8 +223,6 @@ export function writeWorkTree(repoRoot: string, changes: readonly RepoChange[]):
       pruneEmptyDirs(dirname(file), repoRoot);
     } else {
       const mode = change.executable ? 0o777 : 0o666; // less the umask, as git checks out
-      // A new file (a put's version file) is written in place: nothing names it before the commit, and the
-      // journal removes it should the commit not land. A file that exists is replaced whole, by rename.
       if (!writeNew(file, change.content, mode)) {
         const tmp = tempFileFor(file);
         writeFileSync(tmp, change.content, { mode });

@@ -55,12 +55,7 @@ export function currentBranch(gitDir: string): string | undefined {
  */
 export function headStamp(gitDir: string): string | undefined {
   try {
-    // HEAD's text is read again only when HEAD's own stamp moved (git rewrites it by rename, too).
-    const headFile = join(gitDir, 'HEAD');
-    const headStat = stat(headFile);
-    let seen = headTexts.get(gitDir);
-    if (seen?.stat !== headStat) headTexts.set(gitDir, (seen = { stat: headStat, text: readFileSync(headFile, 'utf8') }));
-    const head = seen.text;
+    const head = headText(gitDir);
     const common = commonDir(gitDir);
     const ref = /^ref: (refs\/heads\/.+)$/m.exec(head)?.[1]?.trim();
     // packed-refs matters only while the branch has no loose ref (a loose ref wins; a detached HEAD names its commit).
@@ -73,6 +68,15 @@ export function headStamp(gitDir: string): string | undefined {
 
 const headTexts = new Map<string, { stat: string; text: string }>();
 
+/** HEAD's text, read again only when HEAD's own stamp moved (git rewrites it by rename, too). */
+function headText(gitDir: string): string {
+  const headFile = join(gitDir, 'HEAD');
+  const headStat = stat(headFile);
+  let seen = headTexts.get(gitDir);
+  if (seen?.stat !== headStat) headTexts.set(gitDir, (seen = { stat: headStat, text: readFileSync(headFile, 'utf8') }));
+  return seen.text;
+}
+
 /**
  * The commit HEAD names, read from the files git keeps it in when that is plain: a detached HEAD's id, or
  * the id in its branch's loose ref (git replaces a ref file whole, by rename). undefined when git must say
@@ -80,7 +84,7 @@ const headTexts = new Map<string, { stat: string; text: string }>();
  */
 export function headFromFiles(gitDir: string): string | undefined {
   try {
-    const head = readFileSync(join(gitDir, 'HEAD'), 'utf8');
+    const head = headText(gitDir);
     const ref = /^ref: (refs\/heads\/\S+)\s*$/.exec(head)?.[1];
     const text = ref ? readFileSync(join(commonDir(gitDir), ref), 'utf8') : head;
     return /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(text)?.[1];
