@@ -150,7 +150,8 @@ describe('a long-lived client killed while fast-import writes its commit (SIGKIL
     expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
   });
 
-  const points = expandFaultPoints(CHANGES).filter((p) => !p.startsWith('after-temp') && !p.startsWith('after-write'));
+  const isFileWrite = (p: string) => p.startsWith('after-temp') || p.startsWith('after-write');
+  const points = expandFaultPoints(CHANGES).filter((p) => !isFileWrite(p));
   test.each(points.map((p) => [p, points.indexOf(p) < points.indexOf('after-update-ref') ? 'old' : 'new'] as const))(
     'killed at %s: the %s state, no ref but the branch, no kept or temporary pack once fast-import has ended',
     async (point, state) => {
@@ -167,4 +168,21 @@ describe('a long-lived client killed while fast-import writes its commit (SIGKIL
       expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
     },
   );
+
+  // In the pack lane the files reach the work tree only as the batch lands, while git writes the commit
+  // and HEAD moves: a kill then leaves the old state or the new one, whole, whichever HEAD names.
+  test.each(expandFaultPoints(CHANGES).filter(isFileWrite))('killed at %s, as the files are written at landing: the old state or the new one, whole', async (point) => {
+    const { r, loc } = seeded();
+    // Each warm-up writes one file: they reach the first file's points too.
+    const nth = point.endsWith('-1') ? 3 : 1;
+    const run = await runDriver(driver, { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: `${point}#${nth}` });
+    expect(run.signal).toBe('SIGKILL');
+    const subject = r.git('log', '--format=%s', '-1').trim();
+    expect(['warm-up 2', 'put-secret-value: demo']).toContain(subject);
+    await put(loc, [{ path: 'after.txt', content: 'after\n' }]);
+    expect(r.read(`${STORE}/mod.txt`)).toBe(subject === 'warm-up 2' ? 'old mod\n' : 'new mod\n');
+    expect(r.status()).toBe('');
+    expect(refs(r)).toEqual(['refs/heads/main']);
+    expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
+  });
 });

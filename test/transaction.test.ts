@@ -589,16 +589,20 @@ describe('commits built from the parent\'s trees', () => {
 describe('transactions of one process queue and share the lock (batch)', () => {
   const batch = { batch: true } as const;
 
-  /** Each plan reads the counter the previous one left in the work tree and writes it plus one. */
+  /** The counter at each commit a plan made (git may not have written it yet while the batch runs). */
+  const counters = new Map<string, number>();
+  /** Each plan reads the counter at its base (the previous plan's commit) and writes it plus one. */
   function counting(r: TestRepo, loc: StoreLocation, i: number, bases: (string | undefined)[], opts = {}) {
+    let next = 0;
     return transact(
       loc,
       async (base) => {
         bases[i] = base.commit;
-        const now = Number(r.read(`${STORE}/counter.txt`) ?? '0');
-        return { result: now + 1, changes: [{ path: 'counter.txt', content: String(now + 1) }, { path: `c${i}.txt`, content: `${i}\n` }], message: `count ${i}` };
+        const now = counters.get(base.commit!) ?? Number(r.read(`${STORE}/counter.txt`) ?? '0');
+        next = now + 1;
+        return { result: next, changes: [{ path: 'counter.txt', content: String(next) }, { path: `c${i}.txt`, content: `${i}\n` }], message: `count ${i}` };
       },
-      { ...batch, ...opts },
+      { ...batch, made: (commit: string) => counters.set(commit, next), ...opts },
     );
   }
 

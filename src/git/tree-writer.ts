@@ -105,16 +105,18 @@ export class TreeWriter {
    * ids, in order. git reads each file through the attributes and filters `git add` applies, so its id
    * need not be the hash of the content: until git has once agreed with the ids computed here, each is
    * waited for; from then on (with `idLength`, the repository's) the computed ids are returned at once and
-   * `settle` checks git's answers, as for trees.
+   * `settle` checks git's answers, as for trees. In the pack lane (`takesContent`) the bytes are the
+   * blobs; `onDisk: false` says the files are not written yet, so git cannot be asked to read them.
    */
-  async writeBlobs(files: readonly { readonly path: string; readonly content: Buffer }[], idLength?: number): Promise<string[]> {
+  async writeBlobs(files: readonly { readonly path: string; readonly content: Buffer }[], idLength?: number, { onDisk = true }: { readonly onDisk?: boolean } = {}): Promise<string[]> {
     this.touch();
     this.importing = undefined;
-    if (this.packLane && this.blobIdsHold && idLength !== undefined) {
+    if (this.takesContent(idLength)) {
       // Git has agreed that these files' blobs are their bytes: fast-import is given the bytes.
       this.importing = { blobs: files.map((f) => f.content) };
-      return files.map((f) => objectId('blob', f.content, idLength));
+      return files.map((f) => objectId('blob', f.content, idLength!));
     }
+    if (!onDisk) throw new InternalServiceError('the files of this commit are not written yet, and git must read them; nothing was committed, try again');
     if (files.some((f) => /[\n\r]/.test(f.path))) throw new InternalServiceError('a path holds a line break');
     const answers = files.map((f) => this.blobs.ask(`${f.path}\n`).then(oidOrFail));
     files.forEach((f, i) => {
@@ -130,6 +132,15 @@ export class TreeWriter {
     const got = await Promise.all(answers);
     if (computed && this.blobIdsHold === undefined) this.blobIdsHold = got.every((oid, i) => oid === computed[i]);
     return got;
+  }
+
+  /**
+   * Whether `writeBlobs` takes the files' bytes as they are (the pack lane, once git has agreed that a
+   * blob is its file's bytes) rather than having git read the files: then they need not be in the work
+   * tree yet (transaction.ts writes them when the batch lands).
+   */
+  takesContent(idLength: number | undefined): boolean {
+    return this.packLane && this.blobIdsHold === true && idLength !== undefined;
   }
 
   /** Resolves once git has read those of `paths` that `writeBlobs` asked for: until then they must not be rewritten. */

@@ -15,10 +15,12 @@
  *
  * Transactions of one Node process on one repository queue in process instead of polling the lock
  * file. Consecutive ones that allow it (`TransactOptions.batch`) run under one hold of the lock: each
- * computes its plan on the work tree the previous one left and becomes its own commit, whose parent is
- * the previous one's, and one `update-ref` moves HEAD over all of them (with one `update-index`). A
- * kill before that update leaves none of them, as for a single transaction. A plan does not wait for
- * git to write the previous commit of its batch: it reads it through the objects the batch made.
+ * computes its plan on the previous one's commit and becomes its own commit, whose parent is that one,
+ * and one `update-ref` moves HEAD over all of them (with one `update-index`). A kill before that update
+ * leaves none of them, as for a single transaction. A plan does not wait for git to write the previous
+ * commit of its batch: it reads it through the objects the batch made. Where git takes the blobs from
+ * their bytes (fast-import), the batch's files reach the work tree, and its paths the journal, only
+ * as it lands: one write per path and one journal per batch instead of per commit.
  */
 import { InternalServiceError, InvalidParameterException } from '../errors.js';
 import { faultPoint } from './fault.js';
@@ -43,8 +45,9 @@ export interface TransactOptions {
   readonly sign?: CommitSigner;
   /**
    * Lets this transaction share a hold of the lock with others of this process (see the header): its
-   * plan must be computed from the work tree or from `base`, never from what `HEAD` names, since HEAD
-   * moves only after the last commit of the batch. Not for plans that bring an existing commit.
+   * plan must be computed from `base`, never from what `HEAD` names (HEAD moves only after the last
+   * commit of the batch) nor from the work tree (which may learn the batch's files only as it lands).
+   * Not for plans that bring an existing commit.
    */
   readonly batch?: boolean;
   /**
@@ -153,6 +156,8 @@ async function runBatch(jobs: Job[]): Promise<void> {
     head: undefined,
     tip: undefined,
     written: new Set(),
+    journaled: 0,
+    unwritten: new Map(),
     landings: [],
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
@@ -197,14 +202,22 @@ interface BatchState {
   head: string | undefined;
   /** The last commit made in this batch (HEAD until one is). */
   tip: string | undefined;
-  /** Repo-relative paths this batch has journaled (and may have written). */
+  /** Repo-relative paths this batch changes (journaled before any is touched). */
   readonly written: Set<string>;
+  /** How many of `written` the lock's journal lists. */
+  journaled: number;
+  /**
+   * Changes of this batch's commits that are not in the work tree yet, by path (the last one). In the pack
+   * lane git takes the blobs from their bytes (TreeWriter.takesContent), so the files are written once,
+   * as the batch lands while git writes its commits, and the journal once with them.
+   */
+  readonly unwritten: Map<string, RepoChange>;
   readonly landings: Landing[];
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
 async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
-  const { git, loc, lock } = state;
+  const { git, loc } = state;
   let changes: RepoChange[];
   let plan: Plan<unknown>;
   // The plan reads the previous commit of the batch, which git may still be writing: the readers answer
@@ -229,22 +242,28 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
     }
     // Rewriting a file with the bytes it already has is not a change: no empty commits.
     // (An adopted path differs from HEAD whatever the work tree holds: it is always a change.)
-    changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c));
+    changes = planned.filter((c) => adopted.has(c.path) || !isNoop(loc.repoRoot, c, state.unwritten.get(c.path)));
     if (changes.length === 0 && plan.commit === undefined && !merging) return settle(job, plan.result);
   } catch (err) {
     job.reject(err);
     return 'next';
   }
 
-  const journaled = changes.map((c) => c.path);
-  for (const p of journaled) state.written.add(p);
-  lock.journal([...state.written]);
-  faultPoint('after-journal');
+  const paths = changes.map((c) => c.path);
+  for (const p of paths) state.written.add(p);
+  const writer = treeWriter(loc.repoRoot, loc.gitDir);
+  const onDisk = !writer.takesContent(state.tip?.length);
   try {
-    // A previous commit's blob may still be read by git from one of these files: not rewritten before it has.
-    await treeWriter(loc.repoRoot, loc.gitDir).blobsRead(journaled);
-    writeWorkTree(loc.repoRoot, changes);
-    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made);
+    if (onDisk) {
+      // git reads the blobs from the files: they are written now, journaled first.
+      journalAll(state);
+      for (const p of paths) state.unwritten.delete(p);
+      // A previous commit's blob may still be read by git from one of these files: not rewritten before it has.
+      await writer.blobsRead(paths);
+      writeWorkTree(loc.repoRoot, changes);
+    }
+    const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made, onDisk);
+    if (!onDisk) for (const c of changes) state.unwritten.set(c.path, c);
     state.landings.push({ job, result: plan.result, commit, message: plan.message });
     return 'next';
   } catch (err) {
@@ -264,6 +283,14 @@ async function failBatch(state: BatchState, job: Job, err: unknown): Promise<'st
   return 'stop';
 }
 
+/** The lock's journal lists every path the batch changes, before any of them is touched. */
+function journalAll(state: BatchState): void {
+  if (state.journaled === state.written.size) return;
+  state.lock.journal([...state.written]);
+  state.journaled = state.written.size;
+  faultPoint('after-journal');
+}
+
 function settle(job: Job, result: unknown): 'next' {
   job.resolve(result);
   return 'next';
@@ -278,13 +305,14 @@ async function makeCommit(
   sign?: CommitSigner,
   merged: readonly string[] = [],
   made?: TransactOptions['made'],
+  onDisk = true,
 ): Promise<string> {
   const { git, loc } = state;
   const writer = treeWriter(loc.repoRoot, loc.gitDir);
   const written = changes
     .filter((c): c is Extract<RepoChange, { content: unknown }> => !('delete' in c))
     .map((c) => ({ ...c, content: Buffer.from(c.content) }));
-  const blobs = await writer.writeBlobs(written, state.tip?.length);
+  const blobs = await writer.writeBlobs(written, state.tip?.length, { onDisk });
   faultPoint('after-blobs');
   const blobOf = new Map(written.map((c, i) => [c.path, blobs[i]!]));
   const treeChanges: TreeChange[] = changes.map((c) =>
@@ -334,23 +362,33 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const { git, loc, lock, landings } = state;
   const paths = [...state.written];
   let moved = false;
-  // The index learns the paths while git writes the commits' objects and HEAD moves, so for those few
-  // milliseconds it is ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
-  // recovery) resets those paths, as it restores their files. Its outcome is read once HEAD has moved.
-  const indexed =
-    landings.length > 0 && failure === undefined && paths.length > 0
-      ? updateIndex(loc, paths).then(
-          () => undefined,
-          (err: unknown) => ({ err }),
-        )
-      : undefined;
-  if (landings.length > 0) {
+  // Every changed path is journaled before HEAD moves: a kill from here on leaves them to repair.
+  journalAll(state);
+  // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle): git
+  // works on it while the files not written yet, then the index, are brought up to date here. For those
+  // few milliseconds they are ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
+  // recovery) resets those paths. Their outcome is read once HEAD has moved. (After a failure, the repair
+  // brings the paths to HEAD: the files not written yet never are.)
+  const settled = landings.length > 0 ? treeWriter(loc.repoRoot, loc.gitDir).settle() : undefined;
+  const unwritten = [...state.unwritten.values()];
+  state.unwritten.clear();
+  let indexed: Promise<{ err: unknown } | undefined> | undefined;
+  if (landings.length > 0 && failure === undefined && paths.length > 0) {
+    try {
+      writeWorkTree(loc.repoRoot, unwritten);
+      indexed = updateIndex(loc, paths).then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      );
+    } catch (err) {
+      indexed = Promise.resolve({ err });
+    }
+  }
+  if (settled) {
     const tip = landings[landings.length - 1]!.commit;
     const expected = state.head ?? '0'.repeat(tip.length); // all zeros: "must not exist yet"
     try {
       // The compare-and-swap: HEAD moves from where the batch began, or nothing moves.
-      // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle).
-      const settled = treeWriter(loc.repoRoot, loc.gitDir).settle();
       // (Crash tests: a kill once the requests have left and before git's answers are read, fast-import's checkpoint among them.)
       queueMicrotask(() => faultPoint('during-settle'));
       await settled;
