@@ -715,6 +715,31 @@ describe('transactions of one process queue and share the lock (batch)', () => {
     expect(leftovers(r)).toEqual([]);
   });
 
+  test('in the pack lane (a client\'s third commit on, files written as the batch lands), a write failing midway: the commits before it land with their files, its paths back to HEAD, the later ones commit after', async () => {
+    const { r, loc, base } = seeded();
+    // The first two commits of a client are written the way a CLI command writes its one commit.
+    await transact(loc, plan([{ path: 'w1.txt', content: '1\n' }]));
+    await transact(loc, plan([{ path: 'w2.txt', content: '2\n' }]));
+    const jobs = [
+      transact(loc, plan([{ path: 'a.txt', content: 'a\n' }, { path: 'mod.txt', content: 'by a\n' }]), batch),
+      transact(loc, plan([{ path: 'mod.txt', content: 'changed\n' }, { path: 'keep.txt/under-a-file', content: 'x' }]), batch),
+      transact(loc, plan([{ path: 'b.txt', content: 'b\n' }]), batch),
+    ];
+    const outcomes = await Promise.allSettled(jobs);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // Written by fast-import: no loose object for the batch's commits.
+    for (const rev of ['HEAD', 'HEAD~1']) {
+      const oid = r.git('rev-parse', rev).trim();
+      expect(existsSync(join(r.gitDir, 'objects', oid.slice(0, 2), oid.slice(2)))).toBe(false);
+    }
+    expect(r.git('rev-parse', 'HEAD~4').trim()).toBe(base);
+    expect(r.git('log', '--format=', '--name-only', 'HEAD~2..HEAD').trim().split('\n').sort()).toEqual(['vault/a.txt', 'vault/b.txt', 'vault/mod.txt']);
+    expect(storeFiles(r, ['a.txt', 'b.txt', 'mod.txt', 'keep.txt'])).toEqual({ 'a.txt': 'a\n', 'b.txt': 'b\n', 'mod.txt': 'by a\n', 'keep.txt': 'keep\n' });
+    expect(r.status()).toBe('');
+    expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
+    expect(leftovers(r)).toEqual([]);
+  });
+
   test('a transaction that joins while the first one commits lands with it under one ref update, both operations in the reflog', async () => {
     const { r, loc, base } = seeded();
     const reflog = r.git('reflog', 'HEAD').trim().split('\n').length;
