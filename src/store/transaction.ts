@@ -363,7 +363,14 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const paths = [...state.written];
   let moved = false;
   // Every changed path is journaled before HEAD moves: a kill from here on leaves them to repair.
-  journalAll(state);
+  try {
+    journalAll(state);
+  } catch (err) {
+    // Nothing lands whose paths are not journaled: the batch fails whole, and the repair below brings
+    // what it wrote (journaled) back to HEAD.
+    for (const l of landings.splice(0)) l.job.reject(err);
+    failure ??= err;
+  }
   // Every tree of these commits is written, with the id its commit names (see TreeWriter.settle): git
   // works on it while the files not written yet, then the index, are brought up to date here. For those
   // few milliseconds they are ahead of HEAD: should HEAD not move, the repair below (or a killed writer's
