@@ -8,15 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { ObjectReader } from '../src/git/objects.js';
 import { treeWriter } from '../src/git/tree-writer.js';
 import { expandFaultPoints } from '../src/store/fault.js';
 import { locateStore } from '../src/store/location.js';
 import { transact } from '../src/store/transaction.js';
 import type { FileChange, StoreLocation } from '../src/model/repository.js';
-import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
-import { runDriver, tempDriver } from './helpers/spawn-driver.js';
+import { makeRepo, type TestRepo } from './helpers/repo.js';
+import { fileDriver, runDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
 const MESSAGE = 'put-secret-value: demo\n';
@@ -29,14 +29,8 @@ const CHANGES: FileChange[] = [
   { path: `odd/it's "quoted"\ttab grüße.txt`, content: 'odd\n' },
 ];
 
-let driver: string;
+const driver = fileDriver();
 const cleanups: (() => void)[] = [];
-beforeAll(async () => {
-  isolateGitConfig();
-  const built = await tempDriver();
-  cleanups.push(built.cleanup);
-  driver = built.driver;
-});
 afterAll(() => cleanups.forEach((f) => f()));
 
 function seeded(): { r: TestRepo; loc: StoreLocation } {
@@ -138,7 +132,7 @@ describe('a long-lived client killed while fast-import writes its commit (SIGKIL
     // Had it died of SIGPIPE writing the answer, its packs would keep their `.keep` (left out of every later
     // repack) beside a temporary pack.
     const { r, loc } = seeded();
-    const run = await runDriver(driver, { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: 'during-settle#3' });
+    const run = await runDriver(driver(), { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: 'during-settle#3' });
     expect(run.signal).toBe('SIGKILL');
     expect(r.git('log', '--format=%s', '-1').trim()).toBe('warm-up 2');
     await vi.waitFor(() => expect(readdirSync(join(r.gitDir, 'objects', 'pack')).filter((f) => f.endsWith('.keep') || f.startsWith('tmp_'))).toEqual([]), { timeout: 20_000 });
@@ -156,7 +150,7 @@ describe('a long-lived client killed while fast-import writes its commit (SIGKIL
     'killed at %s: the %s state, no ref but the branch, no kept or temporary pack once fast-import has ended',
     async (point, state) => {
       const { r, loc } = seeded();
-      const run = await runDriver(driver, { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: `${point}#3` });
+      const run = await runDriver(driver(), { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: `${point}#3` });
       expect(run.signal).toBe('SIGKILL');
       expect(r.git('log', '--format=%s', '-1').trim()).toBe(state === 'old' ? 'warm-up 2' : 'put-secret-value: demo');
       // The next transaction recovers the killed one's journal.
@@ -175,7 +169,7 @@ describe('a long-lived client killed while fast-import writes its commit (SIGKIL
     const { r, loc } = seeded();
     // Each warm-up writes one file: they reach the first file's points too.
     const nth = point.endsWith('-1') ? 3 : 1;
-    const run = await runDriver(driver, { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: `${point}#${nth}` });
+    const run = await runDriver(driver(), { cwd: r.dir, store: STORE, changes: CHANGES, message: MESSAGE, warmup: 2 }, { SECRETSTORE_FAULT_AT: `${point}#${nth}` });
     expect(run.signal).toBe('SIGKILL');
     const subject = r.git('log', '--format=%s', '-1').trim();
     expect(['warm-up 2', 'put-secret-value: demo']).toContain(subject);

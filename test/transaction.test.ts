@@ -1,15 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
 import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/store/fault.js';
 import { locateStore } from '../src/store/location.js';
 import { LOCK_FILE } from '../src/store/lock.js';
 import { recoverStale, transact } from '../src/store/transaction.js';
 import type { FileChange, Plan, StoreLocation } from '../src/model/repository.js';
-import { isolateGitConfig, makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
-import { runDriver, tempDriver } from './helpers/spawn-driver.js';
+import { makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
+import { fileDriver, runDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
 /** Three writes (a change, a new file in new folders, a new file) and a delete that empties its folder. */
@@ -23,15 +23,8 @@ const OLD = { 'mod.txt': 'old mod\n', 'olddir/gone.txt': 'gone\n', 'new/deep/a.t
 const NEW = { 'mod.txt': 'new mod\n', 'olddir/gone.txt': undefined, 'new/deep/a.txt': 'new a\n', 'b.txt': 'new b\n' };
 const MESSAGE = 'put-secret-value: demo\n\nversion: 1\n';
 
-let driver: string;
+const driver = fileDriver();
 const cleanups: (() => void)[] = [];
-
-beforeAll(async () => {
-  isolateGitConfig();
-  const built = await tempDriver();
-  cleanups.push(built.cleanup);
-  driver = built.driver;
-});
 afterAll(() => cleanups.forEach((f) => f()));
 
 function repo(opts?: { identity?: boolean }): TestRepo {
@@ -372,7 +365,7 @@ describe('crashes (SIGKILL at every fault point)', () => {
       const { r, loc } = seeded();
       if (by === 'secretstore') await transact(loc, plan([{ path: 'warm.txt', content: 'warm\n' }]));
       const base = r.head();
-      const run = await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: point });
+      const run = await runDriver(driver(), spec(r), { SECRETSTORE_FAULT_AT: point });
       expect(run.signal).toBe('SIGKILL');
       expect(existsSync(join(r.gitDir, LOCK_FILE))).toBe(true);
       expect(state === 'old' ? r.head() : parentOf(r, 'HEAD')).toBe(base);
@@ -389,7 +382,7 @@ describe('crashes (SIGKILL at every fault point)', () => {
     'on an unborn branch, killed at %s: the repository holds the %s state',
     async (point, state) => {
       const r = repo();
-      const run = await runDriver(driver, spec(r, unborn), { SECRETSTORE_FAULT_AT: point });
+      const run = await runDriver(driver(), spec(r, unborn), { SECRETSTORE_FAULT_AT: point });
       expect(run.signal).toBe('SIGKILL');
       const expected = { '.secretstore.yaml': 'format: 1\n', 'secrets/x/secret.yaml': 'name: x\n' };
       await expectRecovered(r, '(unborn)', state, state === 'old' ? { '.secretstore.yaml': undefined, 'secrets/x/secret.yaml': undefined } : expected);
@@ -399,10 +392,10 @@ describe('crashes (SIGKILL at every fault point)', () => {
 
   test('a writer killed while recovering a dead writer is itself recovered by the next one', async () => {
     const { r, base } = seeded();
-    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
+    expect((await runDriver(driver(), spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
     for (const point of RECOVERY_FAULT_POINTS) {
       const other = spec(r, [{ path: 'other.txt', content: 'other\n' }]);
-      expect((await runDriver(driver, other, { SECRETSTORE_FAULT_AT: point })).signal).toBe('SIGKILL');
+      expect((await runDriver(driver(), other, { SECRETSTORE_FAULT_AT: point })).signal).toBe('SIGKILL');
     }
     await expectRecovered(r, base, 'old', OLD);
   });
@@ -410,7 +403,7 @@ describe('crashes (SIGKILL at every fault point)', () => {
   test('recoverStale repairs a dead writer for a reader, and is a no-op otherwise', async () => {
     const { r, loc, base } = seeded();
     expect(await recoverStale(loc)).toBe(false);
-    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-4' })).signal).toBe('SIGKILL');
+    expect((await runDriver(driver(), spec(r), { SECRETSTORE_FAULT_AT: 'after-write-4' })).signal).toBe('SIGKILL');
     expect(r.status()).not.toBe('');
     expect(await recoverStale(loc)).toBe(true);
     expect(r.head()).toBe(base);
@@ -420,9 +413,9 @@ describe('crashes (SIGKILL at every fault point)', () => {
 
   test('five writers finding the same dead lock: one recovers it, all five commit', async () => {
     const { r, base } = seeded();
-    expect((await runDriver(driver, spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
+    expect((await runDriver(driver(), spec(r), { SECRETSTORE_FAULT_AT: 'after-write-3' })).signal).toBe('SIGKILL');
     const runs = await Promise.all(
-      [1, 2, 3, 4, 5].map((i) => runDriver(driver, spec(r, [{ path: `r${i}.txt`, content: `${i}\n` }]))),
+      [1, 2, 3, 4, 5].map((i) => runDriver(driver(), spec(r, [{ path: `r${i}.txt`, content: `${i}\n` }]))),
     );
     expect(runs.map((run) => [run.code, run.stderr])).toEqual(runs.map(() => [0, '']));
     expect(r.git('rev-parse', 'HEAD~5').trim()).toBe(base);
@@ -775,7 +768,7 @@ describe('concurrency', () => {
     const { r, base } = seeded();
     const runs = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        runDriver(driver, { cwd: r.dir, store: STORE, changes: [{ path: `c${i}.txt`, content: `${i}\n` }], message: `c${i}` }),
+        runDriver(driver(), { cwd: r.dir, store: STORE, changes: [{ path: `c${i}.txt`, content: `${i}\n` }], message: `c${i}` }),
       ),
     );
     expect(runs.map((run) => [run.code, run.stderr])).toEqual(runs.map(() => [0, '']));

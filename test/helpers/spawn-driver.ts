@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { DriverSpec } from './driver.js';
-import { tempDir } from './repo.js';
+import { beforeAll, afterAll } from 'vitest';
+import { isolateGitConfig, tempDir } from './repo.js';
 
 export async function buildDriver(outDir: string): Promise<string> {
   const outfile = join(outDir, 'driver.mjs');
@@ -23,10 +24,22 @@ export async function buildDriver(outDir: string): Promise<string> {
   return outfile;
 }
 
-/** The driver built into a temp folder of its own, and how to remove it. */
-export async function tempDriver(): Promise<{ driver: string; cleanup: () => void }> {
-  const out = tempDir('secretstore-driver-');
-  return { driver: await buildDriver(out), cleanup: () => rmSync(out, { recursive: true, force: true }) };
+/**
+ * For a test file: the driver, built once into a temp folder of its own before the file's tests (with git's
+ * configuration isolated, as every driver run needs) and removed after them. Call at the top level.
+ */
+export function fileDriver(): () => string {
+  let out: string | undefined;
+  let driver: string | undefined;
+  beforeAll(async () => {
+    isolateGitConfig();
+    out = tempDir('secretstore-driver-');
+    driver = await buildDriver(out);
+  });
+  afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
+  });
+  return () => driver!;
 }
 
 export interface DriverResult {
