@@ -13,6 +13,9 @@ import { makeStore, type TestStore } from './helpers/store.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { cryptoReady, generateIdentity, identityFromText, openValue, parseRecipient, sealValue } from '../src/crypto/index.js';
 import { UnwrapCache } from '../src/crypto/unwrap-cache.js';
+import { ObjectReader } from '../src/git/objects.js';
+import { locateStore } from '../src/store/location.js';
+import { Authenticator } from '../src/trust/authenticate.js';
 
 let t: TestStore | undefined;
 let s: TestServer | undefined;
@@ -105,6 +108,35 @@ describe('serve caches follow HEAD', () => {
     await expect(store.putSecretValue({ SecretId: 'db', SecretString: 'v3' })).rejects.toThrow(/does not descend from/);
     expect(t.git(['rev-parse', 'HEAD']).trim()).toBe(rewound);
     expect(t.git(['status', '--porcelain'])).toBe('');
+  });
+
+  it('a HEAD read just before another process moved it (and recorded its new head) is judged again, not refused as a rewind', async () => {
+    t = makeStore();
+    const store = await t.open();
+    await store.createSecret({ Name: 'db', SecretString: 'v1' });
+    const { cli } = t;
+    // Between git's answer for HEAD and its judgement, a CLI put of the same clone lands and records its commit.
+    class RacedReader extends ObjectReader {
+      private raced = false;
+      override async read(spec: string) {
+        const obj = await super.read(spec);
+        if (spec === 'HEAD' && !this.raced) {
+          this.raced = true;
+          const r = cli(['put-secret-value', '--secret-id', 'db', '--secret-string', '-'], { input: 'v2' });
+          expect(r.status, r.stderr).toBe(0);
+        }
+        return obj;
+      }
+    }
+    const loc = locateStore({ store: t.dir, cwd: t.dir, env: t.env });
+    const reader = new RacedReader(loc.repoRoot, t.env);
+    const trust = new Authenticator(loc, reader, t.env, () => undefined);
+    try {
+      expect((await trust.head())?.commit).toBe(t.git(['rev-parse', 'HEAD']).trim());
+    } finally {
+      reader.close();
+      trust.close();
+    }
   });
 
   it('an uncommitted edit of the work tree is never read: the committed value is served', async () => {

@@ -95,14 +95,27 @@ export class Authenticator {
    * (InvalidRequestException, one line). undefined on an unborn branch (nothing committed yet).
    */
   async head(): Promise<HeadState | undefined> {
-    const obj = await this.objects.read('HEAD');
-    if (obj === undefined) return undefined;
-    if (obj.type !== 'commit') throw new InvalidRequestException('HEAD does not name a commit');
-    const commit = obj.oid;
-    const branch = currentBranch(this.loc.gitDir);
-    await this.require(commit, branch ? `HEAD of ${branch}` : 'HEAD');
-    if (branch !== undefined) await this.forwardOnly(branch, commit);
-    return { commit, ...(branch ? { branch } : {}) };
+    for (;;) {
+      const obj = await this.objects.read('HEAD');
+      if (obj === undefined) return undefined;
+      if (obj.type !== 'commit') throw new InvalidRequestException('HEAD does not name a commit');
+      const commit = obj.oid;
+      const branch = currentBranch(this.loc.gitDir);
+      await this.require(commit, branch ? `HEAD of ${branch}` : 'HEAD');
+      if (branch !== undefined) {
+        // Never backwards: a branch's head must descend from the newest commit this clone read or wrote on it.
+        const rewound = await this.rewound(branch, commit);
+        if (rewound !== undefined) {
+          // A writer may have moved HEAD, and recorded its new head, since HEAD was read here: then the
+          // HEAD of now is judged. A rewind leaves HEAD where it put it, and is refused.
+          if ((await this.headCommit()) !== commit) continue;
+          throw new InvalidRequestException(rewound);
+        }
+        // Recorded already: a read of an unchanged store writes nothing.
+        if (this.records.head(branch) !== commit) this.records.replaceHead(branch, commit);
+      }
+      return { commit, ...(branch ? { branch } : {}) };
+    }
   }
 
   /** HEAD's commit id, unchecked (undefined on an unborn branch). */
@@ -133,14 +146,6 @@ export class Authenticator {
     this.verdicts.set(commit, OK);
     // A commit made just now cannot be the record yet: no read to compare.
     if (branch !== undefined && branch !== null) this.records.replaceHead(branch, commit);
-  }
-
-  /** Never backwards: a branch's head must descend from the newest commit this clone read or wrote on it. */
-  private async forwardOnly(branch: string, commit: string): Promise<void> {
-    const rewound = await this.rewound(branch, commit);
-    if (rewound !== undefined) throw new InvalidRequestException(rewound);
-    // Recorded already: a read of an unchanged store writes nothing.
-    if (this.records.head(branch) !== commit) this.records.replaceHead(branch, commit);
   }
 
   /** Why `commit` would take `branch` backwards from what this clone has seen on it; undefined when it does not. */
