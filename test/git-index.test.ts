@@ -89,6 +89,30 @@ describe('readIndexEntries reads what git ls-files --stage reads', () => {
     expect(mine.get('z')?.unusual).toBe(true);
   });
 
+  test('hundreds of entries, names that are prefixes of others: each path found by its name as git orders them, absent ones absent', () => {
+    const { r, paths } = repo();
+    // '-' and '.' sort before '/', which sorts before letters: 'a-b' < 'a.b' < 'a/b' < 'ab'.
+    const more = ['a-b', 'a.b', 'a/b', 'a/c/d', 'ab', 'dir/sub.txt', 'dir/sub-x/y', 'zz', '~'];
+    for (let i = 0; i < 300; i++) more.push(`secrets/s${i}/secret.yaml`, `secrets/s${i}/versions/${i}.sealed`);
+    for (const p of more) r.write(p, `${p}\n`);
+    r.git('add', '--', ...more);
+    expectSameAsGit(r, [...paths, ...more, 'a', 'a/c', 'dir/sub', 'secrets/s1', 'secrets/s10/secret.yam', 'secrets/s299/secret.yamlx']);
+  });
+
+  test('an index git has replaced since it was read is read again: what was staged in between is found', () => {
+    const { r } = repo();
+    const index = join(r.gitDir, 'index');
+    const before = readIndexEntries(index, ['a.txt', 'new.txt'], 20)!;
+    expect(before.has('new.txt')).toBe(false);
+    r.write('a.txt', 'staged change\n');
+    r.write('new.txt', 'new\n');
+    r.git('add', 'a.txt', 'new.txt');
+    const after = readIndexEntries(index, ['a.txt', 'new.txt'], 20)!;
+    expect(after.get('a.txt')?.oid).toBe(r.git('rev-parse', ':a.txt').trim());
+    expect(after.get('a.txt')?.oid).not.toBe(before.get('a.txt')?.oid);
+    expect(after.get('new.txt')?.oid).toBe(r.git('rev-parse', ':new.txt').trim());
+  });
+
   test('forms it does not read answer undefined: version 4, a split index, a missing or damaged file', () => {
     const { r } = repo();
     const index = join(r.gitDir, 'index');
