@@ -6,7 +6,8 @@
 // - inProcessSection: a put through the library (openStore) in a warm process, one at a time and 50 at once;
 // - serveSection: `secretstore serve` against a plain Node http server answering the same JSON, GET with
 //   one pre-signed request replayed over 10 keep-alive connections (wrk, else a Node client), PUT with 10
-//   signing SDK clients, and PUT over 50 secrets in consecutive windows (does it slow down?).
+//   signing SDK clients, and PUT over 50 secrets in consecutive windows (does it slow down?);
+// - servePutAt: serve's PUT rate again in each larger store (does a put cost more in a larger store?);
 // - flatSection: once every store exists, `node -e ''`, a get in each store and a get of the 300-version
 //   secret, interleaved round by round (the cold-get and flat-read targets come from it);
 // - agentBench (bench/agent.mjs): get and put through the agent and cold, interleaved.
@@ -256,21 +257,39 @@ async function sdkRate(url, credential, region, makeCommand, { clients = 10, sec
   return { rate: done / seconds, errors };
 }
 
+/** The server's credentials file and key, its region, and the PUT its clients send. */
+async function serveClient() {
+  const { PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { initCredentials } = await import('../dist/lib/server/auth.js');
+  const credentialsFile = join(base, 'server-credentials.json');
+  const credential = await initCredentials(credentialsFile);
+  // Secrets 1..spread-1 (secret 1 is also the GET target): a name past the store's last would only count errors.
+  // Spread over the store: one secret takes at most 500 versions younger than a day (the quota), which a
+  // few seconds of puts would reach, and every put after that is LimitExceededException.
+  const putCommand = (i, spread = 50) => new PutSecretValueCommand({ SecretId: secretName(1 + (i % Math.max(1, spread - 1))), SecretString: `bench-value-${i}`, ClientRequestToken: randomUUID() });
+  return { credentialsFile, credential, region: 'us-east-1', putCommand };
+}
+
+/** `serve`'s PUT rate in a larger store (10 SDK clients over 49 secrets, after an untimed second): does a put cost more in a larger store? */
+async function servePutAt(dir) {
+  const { credentialsFile, credential, region, putCommand } = await serveClient();
+  const serve = await startPrinting([cli, 'serve', '--port', '0', '--credentials-file', credentialsFile], dir);
+  await sdkRate(serve.url, credential, region, (i) => putCommand(i), { seconds: 1 });
+  const put = await sdkRate(serve.url, credential, region, (i) => putCommand(i + 100_000));
+  await stop(serve.child);
+  const status = run('git', ['status', '--porcelain'], { cwd: dir });
+  if (status !== '') throw new Error(`git status is not clean after serve's puts:\n${status}`);
+  return put;
+}
+
 /**
  * `secretstore serve` on a store of 50 secrets against the plain server: GET replayed, PUT by 10 SDK
  * clients, spread over the secrets; then 4 more consecutive windows of PUTs, and GET again after them.
  */
 async function serveSection(dir) {
-  const { GetSecretValueCommand, PutSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const { initCredentials } = await import('../dist/lib/server/auth.js');
-  const credentialsFile = join(base, 'server-credentials.json');
-  const credential = await initCredentials(credentialsFile);
-  const region = 'us-east-1';
+  const { GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { credentialsFile, credential, region, putCommand } = await serveClient();
   const getAnswer = secretstore(dir, ['get-secret-value', '--secret-id', TARGET]);
-  // Secrets 1..spread-1 (secret 1 is also the GET target): a name past the store's last would only count errors.
-  // Spread over the store: one secret takes at most 500 versions younger than a day (the quota), which a
-  // few seconds of puts would reach, and every put after that is LimitExceededException.
-  const putCommand = (i, spread = 50) => new PutSecretValueCommand({ SecretId: secretName(1 + (i % Math.max(1, spread - 1))), SecretString: `bench-value-${i}`, ClientRequestToken: randomUUID() });
 
   const plain = await startPrinting(['-e', PLAIN_SERVER, JSON.stringify(JSON.parse(getAnswer))], dir);
   // Each server is warmed up by one untimed round first, as in any server benchmark: a fresh Node process
@@ -338,7 +357,11 @@ for (const size of SIZES) {
   const row = cliSection(dir, size);
   rows.push(row);
   printRow(row, nodeStartup);
-  if (size !== SIZES[0]) continue;
+  if (size !== SIZES[0]) {
+    row.servePut = await servePutAt(dir);
+    console.log(`  serve PUT, 10 signing SDK clients over 49 secrets, in this store: ${rate(row.servePut)}${serve ? ` = ${x(row.servePut.rate / serve.put.rate)} the rate at 50 secrets` : ''}`);
+    continue;
+  }
   // The warm sections run at the smallest size, before the large stores are built.
   inProcess = inProcessSection(dir);
   console.log(`\nin-process put (library, ${size} secrets): ${ms(inProcess.sequential)} one at a time; ${ms(inProcess.concurrent)} each with 50 at once`);
@@ -373,6 +396,8 @@ target('5. in-process put (library)', ms(inProcess.sequential), '<= 10 ms', inPr
 target('6. serve GET', `${rate(serve.get)} = ${x(serve.get.rate / 620)} moto's ~620/s`, '>= 3,100/s, 0 errors', serve.get.rate >= 3100 && !serve.get.errors);
 target('6. serve GET after the puts', `${rate(serve.getAfter)} = ${x(serve.getAfter.rate / serve.get.rate)} before`, 'no slowdown', serve.getAfter.rate >= 0.9 * serve.get.rate);
 target('6. serve PUT', `${rate(serve.put)} = ${x(serve.put.rate / 500)} moto's ~500/s`, '>= 500/s, 0 errors', serve.put.rate >= 500 && !serve.put.errors);
+// Not a target of its own: the standard that a put costs the same however large the store.
+for (const r of rows.filter((r) => r.servePut)) target(`6. serve PUT at ${r.size} secrets`, `${rate(r.servePut)} = ${x(r.servePut.rate / serve.put.rate)} at 50`, '(~1x: flat in secrets)', r.servePut.rate >= 0.8 * serve.put.rate && !r.servePut.errors);
 if (mid?.listNoCache !== undefined) target('7. list-secrets, 10,000 secrets, no cache', ms(mid.listNoCache), '<= 1 s', mid.listNoCache <= 1000);
 if (mid?.listInClone !== undefined) target('7. list-secrets, 10,000 secrets, first in a fresh clone', ms(mid.listInClone), '(<= 1 s)', mid.listInClone <= 1000);
 console.log(`\ntargets (issue 12), each figure against its baseline in this run (node -e '' = ${ms(nodeStartup)}):`);
