@@ -6,7 +6,8 @@
  *
  * A command's input (`run`) follows its line on the shell's own input: a line with its length, then that
  * many bytes, which the shell hands to git (`head -c`; nothing more is written to the shell until the
- * command has answered, so even a `head` that reads ahead finds nothing else to take).
+ * command has answered, so even a `head` that reads ahead finds nothing else to take). A command without
+ * input reads none (`</dev/null`): the shell then starts git alone, without the pipeline and its `head`.
  *
  * One request per line: a command whose every argument is single-quoted here (none may hold a line
  * break); its standard output is discarded; the answer is `<exit code> <bytes of stderr>\n<stderr>`.
@@ -40,11 +41,12 @@ export class GitLauncher extends PipedGit<Pending> {
    * Runs `git <args>` with `input` on its standard input; throws GitCommandError when it fails, as
    * `Git.run` does.
    */
-  async run(args: readonly string[], input: Buffer): Promise<void> {
+  async run(args: readonly string[], input?: Buffer): Promise<void> {
     const started = performance.now();
     if (args.some((a) => /[\n\r]/.test(a))) throw new InternalServiceError('a git argument holds a line break');
     clearTimeout(this.idle);
-    const request = Buffer.concat([Buffer.from(`{ read -r n; head -c "$n"; } | git ${args.map(quote).join(' ')}\n${input.length}\n`), input]);
+    const command = `git ${args.map(quote).join(' ')}`;
+    const request = input === undefined ? `${command} </dev/null\n` : Buffer.concat([Buffer.from(`{ read -r n; head -c "$n"; } | ${command}\n${input.length}\n`), input]);
     const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve, reject) => this.send({ resolve, reject }, request));
     this.idle = setTimeout(() => this.close(), IDLE_CLOSE_MS);
     this.idle.unref();
