@@ -6,7 +6,7 @@
  * as they pile up, and a kill anywhere leaves the old state or the new one.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { ObjectReader } from '../src/git/objects.js';
@@ -15,7 +15,7 @@ import { expandFaultPoints } from '../src/store/fault.js';
 import { locateStore } from '../src/store/location.js';
 import { transact } from '../src/store/transaction.js';
 import type { FileChange, StoreLocation } from '../src/model/repository.js';
-import { makeRepo, type TestRepo } from './helpers/repo.js';
+import { makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
 import { fileDriver, runDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
@@ -124,6 +124,43 @@ describe('commits written by fast-import', () => {
     expect(r.git('show', `HEAD~39:${STORE}/n/0.txt`)).toBe('0\n');
     expect(r.git('fsck', '--strict', '--no-dangling').trim()).toBe('');
     expect(refs(r)).toEqual(['refs/heads/main']);
+  });
+});
+
+describe('durability: a landing is flushed to disk as a git commit is', () => {
+  /**
+   * The flushes to disk of the fast-import that wrote a client's third commit, as git itself counts them
+   * (trace2's fsync counters, written when the process ends), with the repository's core.fsync set to `fsync`.
+   */
+  async function landingFlushes(fsync?: string): Promise<number> {
+    const { r, loc } = seeded();
+    if (fsync !== undefined) r.git('config', 'core.fsync', fsync);
+    const traces = tempDir('secretstore-trace2-');
+    cleanups.push(() => rmSync(traces, { recursive: true, force: true }));
+    mkdirSync(join(traces, 'events'));
+    writeFileSync(join(traces, 'config'), `[trace2]\n\teventTarget = ${join(traces, 'events')}\n`);
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = join(traces, 'config');
+    try {
+      await warmUp(loc);
+      await put(loc, CHANGES);
+    } finally {
+      process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+    treeWriter(r.dir, r.gitDir).close();
+    const events = () => readdirSync(join(traces, 'events')).map((f) => readFileSync(join(traces, 'events', f), 'utf8'));
+    const importer = () => events().find((e) => e.includes('"fast-import"') && e.includes('"event":"exit"'));
+    await vi.waitFor(() => expect(importer()).toBeDefined(), { timeout: 20_000 });
+    expect(r.git('log', '-1', '--format=%s')).toBe(MESSAGE);
+    return [...importer()!.matchAll(/"key":"fsync\/hardware-flush","value":"(\d+)"/g)].reduce((n, m) => n + Number(m[1]), 0);
+  }
+
+  test('by default the pack of a landing is not flushed (git commit flushes none of its objects either)', async () => {
+    expect(await landingFlushes()).toBe(0);
+  });
+
+  test("a user's core.fsync is followed: with packs named, the landing's pack and its index are flushed", async () => {
+    expect(await landingFlushes('pack')).toBeGreaterThanOrEqual(2);
   });
 });
 

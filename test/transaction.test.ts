@@ -71,8 +71,8 @@ async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
   const log = join(dir, 'calls.log');
-  // The subcommand: the first argument, or the third after `-c <name>=<value>`.
-  writeFileSync(join(dir, 'git'), `#!/bin/sh\nsub="$1"; [ "$sub" = -c ] && sub="$3"\nprintf '%s\\n' "$sub" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  // The subcommand: the first argument after any `-c <name>=<value>`.
+  writeFileSync(join(dir, 'git'), `#!/bin/sh\nsub() { while [ "$1" = -c ]; do shift 2; done; printf '%s\\n' "$1"; }\nsub "$@" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
   const saved = process.env.PATH;
   process.env.PATH = `${dir}:${saved ?? ''}`;
   try {
@@ -466,6 +466,14 @@ describe('commits built from the parent\'s trees', () => {
     expect(existsSync(join(r.dir, STORE, 'pwned'))).toBe(false);
     expect(existsSync(join(r.dir, 'pwned'))).toBe(false);
     for (const n of names) expect(r.git('show', `HEAD:${STORE}/${n}`)).toBe(`${n}\n`);
+  });
+
+  test('more paths than go to update-index as arguments (over 32 KB of names) reach it on its input: git status is clean', async () => {
+    const { r, loc } = seeded();
+    const names = Array.from({ length: 700 }, (_, i) => `many/${String(i).padStart(4, '0')}-${'x'.repeat(50)}.txt`);
+    await transact(loc, plan(names.map((p) => ({ path: p, content: `${p}\n` }))));
+    expect(r.status()).toBe('');
+    expect(r.git('ls-files', `${STORE}/many`).trim().split('\n')).toHaveLength(700);
   });
 
   test('an executable file is committed with mode 100755, and deleting the last file of the store leaves an empty tree', async () => {

@@ -33,6 +33,8 @@ export class CommitWriter {
   private idents?: Promise<Idents | undefined>;
   private written = 0;
   private readonly process: LineProcess;
+  /** The user's `core.fsync` (unset: undefined), known once the identities are read (fast-import.ts flushes by it). */
+  fsync?: string;
   /** git's answer for the last commit written the warm way: until then it may read the temp file. */
   private previous?: Promise<unknown>;
 
@@ -117,6 +119,7 @@ export class CommitWriter {
       const eq = line.indexOf('=');
       if (eq > 0) vars.set(line.slice(0, eq).toLowerCase(), line.slice(eq + 1));
     }
+    this.fsync = vars.get('core.fsync');
     const truthy = (v: string | undefined) => v !== undefined && !/^(false|no|off|0|)$/i.test(v.trim());
     if (truthy(vars.get('commit.gpgsign')) || vars.has('i18n.commitencoding')) return undefined;
     const explicit = (role: 'AUTHOR' | 'COMMITTER') =>

@@ -70,6 +70,11 @@ export abstract class PipedGit<P extends { readonly reject: (err: Error) => void
     child.stdin.write(request);
   }
 
+  /** Starts the process if it is not running, so that its start overlaps other work. */
+  warm(): void {
+    this.start();
+  }
+
   /** Resolves once the last process started has ended (at once when none was). */
   exited(): Promise<void> {
     return this.ended;

@@ -79,7 +79,7 @@ export class TreeWriter {
   ) {
     this.reader = new ObjectReader(repoRoot, source);
     this.commits = new CommitWriter(repoRoot, gitDir, source);
-    this.imports = new FastImport(repoRoot, source);
+    this.imports = new FastImport(repoRoot, source, () => this.commits.fsync);
     // With paths, hash-object applies the same attributes and filters `git add` would.
     this.blobs = new LineProcess(repoRoot, ['hash-object', '-w', '--stdin-paths'], source);
   }
