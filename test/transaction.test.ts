@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test, vi } from 'vitest';
 import { InternalServiceError, InvalidParameterException, InvalidRequestException } from '../src/errors.js';
 import { expandFaultPoints, RECOVERY_FAULT_POINTS } from '../src/store/fault.js';
 import { locateStore } from '../src/store/location.js';
@@ -373,6 +373,17 @@ describe('crashes (SIGKILL at every fault point)', () => {
     },
   );
 
+  test('a CLI writer updates the index while it writes its objects: killed once its commit object exists, the index is ahead of HEAD, and the next transaction brings it back', async () => {
+    const { r, base } = seeded();
+    const run = await runDriver(driver(), spec(r), { SECRETSTORE_FAULT_AT: 'after-commit-tree' });
+    expect(run.signal).toBe('SIGKILL');
+    // The update-index the writer asked for before its commit existed ends on its own (its shell outlives the writer).
+    const staged = () => r.git('diff', '--cached', '--name-only').trim().split('\n').sort();
+    await vi.waitFor(() => expect(staged()).toEqual(CHANGES.map((c) => `${STORE}/${c.path}`).sort()), { timeout: 20_000 });
+    expect(r.head()).toBe(base);
+    await expectRecovered(r, base, 'old', OLD);
+  });
+
   const unborn: FileChange[] = [
     { path: '.secretstore.yaml', content: 'format: 1\n' },
     { path: 'secrets/x/secret.yaml', content: 'name: x\n' },
@@ -492,8 +503,8 @@ describe('commits built from the parent\'s trees', () => {
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));
     // cat-file reads HEAD and the trees on the paths; hash-object writes the blobs, mktree the trees; the
     // paths are checked against the index file and the work tree in process; update-ref (--stdin) moves
-    // HEAD; update-index, started (by the shell of git/launcher.ts) as the work tree is first written, waits
-    // for the paths meanwhile.
+    // HEAD; update-index, started (by the shell of git/launcher.ts) as soon as the files are written, runs
+    // while the objects are.
     expect(calls.filter((c) => c !== 'update-index')).toEqual(['cat-file', 'hash-object', 'mktree', 'commit-tree', 'update-ref']);
     expect(calls.filter((c) => c === 'update-index')).toHaveLength(1);
     expect(r.status()).toBe('');

@@ -158,6 +158,7 @@ async function runBatch(jobs: Job[]): Promise<void> {
     written: new Set(),
     journaled: 0,
     unwritten: new Map(),
+    indexedEarly: new Set(),
     landings: [],
   };
   // Callers hear their outcome only once the lock is released, so a resolved transaction has left nothing behind.
@@ -212,7 +213,27 @@ interface BatchState {
    * as the batch lands while git writes its commits, and the journal once with them.
    */
   readonly unwritten: Map<string, RepoChange>;
+  /**
+   * Where git reads the blobs from the files (not the pack lane), the index learns each job's paths as soon as
+   * they are written, while the job's objects are: at 10,000 secrets git's `update-index` (a read and a rewrite
+   * of the whole index) is the longest step of a CLI put. The paths it has learnt that way, and its outcome.
+   */
+  readonly indexedEarly: Set<string>;
+  indexing?: Promise<IndexOutcome>;
   readonly landings: Landing[];
+}
+
+/** How an index update ended: undefined when it succeeded. */
+type IndexOutcome = { readonly err: unknown } | undefined;
+
+/** `updateIndex` of `paths` once `before` (an update already running) has ended; the first failure is the outcome. */
+async function indexAfter(before: Promise<IndexOutcome> | undefined, loc: StoreLocation, paths: readonly string[]): Promise<IndexOutcome> {
+  const earlier = await before;
+  const outcome = await updateIndex(loc, paths).then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
+  return earlier ?? outcome;
 }
 
 /** One transaction of a batch: 'stop' when the batch must end here (its work tree needs repair). */
@@ -261,6 +282,10 @@ async function runJob(state: BatchState, job: Job): Promise<'next' | 'stop'> {
       // A previous commit's blob may still be read by git from one of these files: not rewritten before it has.
       await writer.blobsRead(paths);
       writeWorkTree(loc.repoRoot, changes);
+      state.indexing = indexAfter(state.indexing, loc, paths);
+      for (const p of paths) state.indexedEarly.add(p);
+    } else {
+      for (const p of paths) state.indexedEarly.delete(p);
     }
     const commit = await makeCommit(state, changes, plan.message, plan.commit, job.opts.sign, plan.parents, job.opts.made, onDisk);
     if (!onDisk) for (const c of changes) state.unwritten.set(c.path, c);
@@ -379,16 +404,15 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
   const settled = landings.length > 0 ? treeWriter(loc.repoRoot, loc.gitDir).settle() : undefined;
   const unwritten = [...state.unwritten.values()];
   state.unwritten.clear();
-  let indexed: Promise<{ err: unknown } | undefined> | undefined;
+  let indexed = state.indexing;
   if (landings.length > 0 && failure === undefined && paths.length > 0) {
     try {
       writeWorkTree(loc.repoRoot, unwritten);
-      indexed = updateIndex(loc, paths).then(
-        () => undefined,
-        (err: unknown) => ({ err }),
-      );
+      const rest = paths.filter((p) => !state.indexedEarly.has(p));
+      if (rest.length > 0) indexed = indexAfter(indexed, loc, rest);
     } catch (err) {
-      indexed = Promise.resolve({ err });
+      const before = indexed;
+      indexed = before ? before.then(() => ({ err })) : Promise.resolve({ err });
     }
   }
   if (settled) {
