@@ -3,19 +3,25 @@
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { ObjectReader } from '../src/git/objects.js';
 import { streamObjects } from '../src/git/object-stream.js';
-import { isolateGitConfig, makeRepo } from './helpers/repo.js';
+import { isolateGitConfig, makeRepo, type TestRepo } from './helpers/repo.js';
 
 beforeAll(isolateGitConfig);
 
 const readers: ObjectReader[] = [];
 afterEach(() => readers.splice(0).forEach((r) => r.close()));
 
+/** A reader of `r`'s objects, closed after the test. */
+function openReader(r: TestRepo): ObjectReader {
+  const reader = new ObjectReader(r.dir);
+  readers.push(reader);
+  return reader;
+}
+
 test('a missing name with one space ("HEAD:a b", answered "HEAD:a b missing") is missing, and the next answer is intact', async () => {
   const r = makeRepo();
   r.write('x.txt', 'content\n');
   r.commitAll();
-  const reader = new ObjectReader(r.dir);
-  readers.push(reader);
+  const reader = openReader(r);
   const [missing, found] = await reader.readMany(['HEAD:with space', 'HEAD:x.txt']);
   expect(missing).toBeUndefined();
   expect(found?.type).toBe('blob');
@@ -26,8 +32,7 @@ test('a file whose path holds spaces is read by name like any other', async () =
   const r = makeRepo();
   r.write('with space/x y.txt', 'spaced\n');
   r.commitAll();
-  const reader = new ObjectReader(r.dir);
-  readers.push(reader);
+  const reader = openReader(r);
   expect((await reader.read('HEAD:with space/x y.txt'))?.content.toString()).toBe('spaced\n');
 });
 
@@ -47,8 +52,7 @@ test('a commit git is still writing (expect) is read through its primed trees, w
   r.write('a/x.txt', 'old x\n');
   r.write('b/y.txt', 'y\n');
   r.commitAll();
-  const reader = new ObjectReader(r.dir);
-  readers.push(reader);
+  const reader = openReader(r);
   // A commit id git does not have, whose root is HEAD's and whose folder `a` is a new tree holding a new blob.
   const commit = 'c0ffee'.padEnd(40, '0');
   const root = (await reader.read('HEAD:'))!;
@@ -80,8 +84,7 @@ test('an object id git does not have yet is not remembered as missing', async ()
   const r = makeRepo();
   r.write('a.txt', 'a\n');
   r.commitAll();
-  const reader = new ObjectReader(r.dir);
-  readers.push(reader);
+  const reader = openReader(r);
   r.write('later.txt', 'written later\n');
   const oid = r.git('hash-object', 'later.txt').trim();
   expect(await reader.read(oid)).toBeUndefined();
@@ -94,8 +97,7 @@ test('a path of a commit below a cached tree is answered from the objects at han
   r.write('a/b/x.txt', 'x\n');
   r.write('c.txt', 'c\n');
   r.commitAll();
-  const reader = new ObjectReader(r.dir);
-  readers.push(reader);
+  const reader = openReader(r);
   // Read once by name: each object is then kept under its id too.
   const head = r.head();
   const root = (await reader.read(`${head}:`))!;
