@@ -8,7 +8,8 @@ import { locateStore } from '../src/store/location.js';
 import { LOCK_FILE } from '../src/store/lock.js';
 import { recoverStale, transact } from '../src/store/transaction.js';
 import type { FileChange, Plan, StoreLocation } from '../src/model/repository.js';
-import { makeRepo, tempDir, type TestRepo } from './helpers/repo.js';
+import { gitCallLog } from './helpers/git-calls.js';
+import { makeRepo, type TestRepo } from './helpers/repo.js';
 import { fileDriver, runDriver } from './helpers/spawn-driver.js';
 
 const STORE = 'vault';
@@ -66,21 +67,18 @@ function leftovers(r: TestRepo): string[] {
 }
 
 /** Runs `fn` with a `git` first on PATH that logs each call's subcommand: which git calls did transact make? */
+/** The git subcommands `fn` starts, sorted (helpers/git-calls.ts). */
 async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
-  const dir = tempDir('secretstore-gitlog-');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-  const log = join(dir, 'calls.log');
-  // The subcommand: the first argument after any `-c <name>=<value>`.
-  writeFileSync(join(dir, 'git'), `#!/bin/sh\nsub() { while [ "$1" = -c ]; do shift 2; done; printf '%s\\n' "$1"; }\nsub "$@" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const log = gitCallLog();
+  cleanups.push(log.cleanup);
   const saved = process.env.PATH;
-  process.env.PATH = `${dir}:${saved ?? ''}`;
+  process.env.PATH = `${log.bin}:${saved ?? ''}`;
   try {
     await fn();
   } finally {
     process.env.PATH = saved;
   }
-  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+  return log.calls();
 }
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -505,7 +503,7 @@ describe('commits built from the parent\'s trees', () => {
     // paths are checked against the index file and the work tree in process; update-ref (--stdin) moves
     // HEAD; update-index, started (by the shell of git/launcher.ts) as soon as the files are written, runs
     // while the objects are.
-    expect(calls.filter((c) => c !== 'update-index')).toEqual(['cat-file', 'hash-object', 'mktree', 'commit-tree', 'update-ref']);
+    expect(calls.filter((c) => c !== 'update-index')).toEqual(['cat-file', 'commit-tree', 'hash-object', 'mktree', 'update-ref']);
     expect(calls.filter((c) => c === 'update-index')).toHaveLength(1);
     expect(r.status()).toBe('');
   });
@@ -538,7 +536,7 @@ describe('commits built from the parent\'s trees', () => {
     // moves through the update-ref the first transaction started (the same reflog message), and
     // update-index is started by the shell it started (git/launcher.ts), which keeps the PATH it had, so
     // this wrapper does not see it.
-    expect(second).toEqual(['mktree', 'var', 'hash-object']);
+    expect(second).toEqual(['hash-object', 'mktree', 'var']);
     // From the third on, fast-import writes the commits (git/fast-import.ts); from the fourth on, nothing starts.
     expect(await gitCalls(() => transact(loc, plan([{ path: 'third.txt', content: 'third\n' }])))).toEqual(['fast-import']);
     const calls = await gitCalls(() => transact(loc, plan(CHANGES)));

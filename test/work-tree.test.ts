@@ -2,12 +2,12 @@
  * A put and the user's own git work in the same repository (src/store/work-tree.ts): the real CLI, real
  * git. A hand commit moves HEAD and rewrites the index; a git command of the user's holds `index.lock`.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLI, makeStore, type TestStore } from './helpers/store.js';
-import { tempDir } from './helpers/repo.js';
+import { gitCallLog } from './helpers/git-calls.js';
 
 let t: TestStore;
 beforeAll(() => {
@@ -38,15 +38,12 @@ const indexFile = () => join(t.dir, '.git', 'index');
 
 /** Runs `fn` with a `git` first on PATH that logs each call's subcommand: which git calls did the CLI make? */
 function gitCalls(fn: (env: NodeJS.ProcessEnv) => void): string[] {
-  const dir = tempDir('secretstore-gitlog-');
+  const log = gitCallLog();
   try {
-    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    const log = join(dir, 'calls.log');
-    writeFileSync(join(dir, 'git'), `#!/bin/sh\nprintf '%s\\n' "$1" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-    fn({ ...COLD, PATH: `${dir}:${t.env.PATH ?? ''}` });
-    return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+    fn({ ...COLD, PATH: `${log.bin}:${t.env.PATH ?? ''}` });
+    return log.calls();
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    log.cleanup();
   }
 }
 
