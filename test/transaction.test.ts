@@ -66,7 +66,6 @@ function leftovers(r: TestRepo): string[] {
   return r.snapshot().gitDirLeftovers;
 }
 
-/** Runs `fn` with a `git` first on PATH that logs each call's subcommand: which git calls did transact make? */
 /** The git subcommands `fn` starts, sorted (helpers/git-calls.ts). */
 async function gitCalls(fn: () => Promise<unknown>): Promise<string[]> {
   const log = gitCallLog();
