@@ -411,8 +411,8 @@ async function land(state: BatchState, failure?: unknown): Promise<void> {
       const rest = paths.filter((p) => !state.indexedEarly.has(p));
       if (rest.length > 0) indexed = indexAfter(indexed, loc, rest);
     } catch (err) {
-      const before = indexed;
-      indexed = before ? before.then(() => ({ err })) : Promise.resolve({ err });
+      // Files not written are an index behind: the paths are repaired once HEAD has moved (first failure kept, as in indexAfter).
+      indexed = Promise.resolve(indexed).then((earlier) => earlier ?? { err });
     }
   }
   if (settled) {
